@@ -1,0 +1,1 @@
+"""Subcommands of the ``appliance`` CLI, one module each (see appliance/cli.py)."""

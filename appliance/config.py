@@ -1,0 +1,182 @@
+"""Every setting of the appliance in one validated pydantic model, loaded and saved atomically.
+
+The config file is JSON. A missing file means defaults; a corrupt or invalid file is an error that
+names the file, the field and the reason. Saving writes a temporary file, fsyncs it and renames it
+over the old one, so a power cut leaves either the old or the new settings, never half of each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_VERSION = 1
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message says which file, which field and why."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def default_data_dir() -> Path:
+    """Where runtime state lives: /var/lib/appliance under systemd, a per-user dir elsewhere."""
+    state = os.environ.get("STATE_DIRECTORY")  # set by systemd's StateDirectory=
+    if state:
+        return Path(state.split(":")[0])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "appliance"
+
+
+def default_model_dir() -> Path:
+    """Where the pose model files live: under the state dir on the appliance, a per-user cache elsewhere."""
+    if os.environ.get("APPLIANCE_MODEL_DIR"):
+        return Path(os.environ["APPLIANCE_MODEL_DIR"])
+    if os.environ.get("STATE_DIRECTORY"):
+        return default_data_dir() / "models"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "appliance" / "models"
+
+
+class CameraSettings(Section):
+    source: str = Field(
+        "auto",
+        description="Frame source: auto (Pi camera, else a webcam, else the simulated runner), "
+        "picamera, webcam:N, video:PATH or sim",
+    )
+    width: int = Field(640, ge=160, le=1920, description="Capture width", json_schema_extra={"unit": "px"})
+    height: int = Field(480, ge=120, le=1080, description="Capture height", json_schema_extra={"unit": "px"})
+    fps: float = Field(60.0, ge=15, le=240, description="Capture rate", json_schema_extra={"unit": "frames/s"})
+    record_video: bool = Field(False, description="Store video of sessions on the device (off: no video is kept)")
+
+
+class PoseSettings(Section):
+    model_dir: Path = Field(default_factory=default_model_dir, description="Directory of the pose model files")
+    threads: int = Field(4, ge=1, le=8, description="Inference threads")
+    min_detection_score: float = Field(0.5, ge=0.05, le=0.99, description="Detector score to accept a person")
+    min_presence: float = Field(0.5, ge=0.05, le=0.99, description="Pose flag below which tracking is lost and the detector runs")
+    filter_min_cutoff: float = Field(
+        3.0, gt=0, le=30, description="One-Euro filter minimum cutoff", json_schema_extra={"unit": "Hz"}
+    )
+    filter_beta: float = Field(0.5, ge=0, le=10, description="One-Euro filter speed coefficient")
+
+
+class AudioSettings(Section):
+    sink: str = Field("auto", description="auto (sound device, else null), device, wav:PATH or null")
+    device: str | None = Field(None, description="PortAudio output device name or index (None: the default)")
+    sample_rate: int = Field(48000, ge=8000, le=96000, description="Output sample rate", json_schema_extra={"unit": "Hz"})
+    block_size: int = Field(512, ge=64, le=4096, description="Audio buffer", json_schema_extra={"unit": "samples"})
+    volume: float = Field(0.8, ge=0.0, le=1.0, description="Master volume")
+    metronome_sound: Literal["click", "woodblock"] = Field("woodblock", description="Beat sound")
+    accent_every_stride: bool = Field(False, description="Accent every second beat (one per stride)")
+    voice: str = Field("en", description="espeak-ng voice for the spoken prompts")
+    prompts_dir: Path | None = Field(None, description="Directory of cached spoken prompts (None: under the data dir)")
+
+
+class LightSettings(Section):
+    driver: Literal["rgb", "addressable", "none"] = Field("rgb", description="LED strip driver")
+    red_pin: int = Field(12, ge=0, le=27, description="GPIO (BCM) of the red channel (PWM)")
+    green_pin: int = Field(13, ge=0, le=27, description="GPIO (BCM) of the green channel (PWM)")
+    blue_pin: int = Field(19, ge=0, le=27, description="GPIO (BCM) of the blue channel (PWM)")
+    brightness: float = Field(0.8, ge=0.0, le=1.0, description="Strip brightness")
+    pulse_on_beat: bool = Field(True, description="Pulse the strip on every metronome beat")
+
+
+class ButtonSettings(Section):
+    enabled: bool = True
+    pin: int = Field(26, ge=0, le=27, description="GPIO (BCM) of the start/pause button (to ground)")
+    hold_seconds: float = Field(2.0, ge=0.5, le=10, description="Hold time that ends a session", json_schema_extra={"unit": "s"})
+
+
+class PanelSettings(Section):
+    host: str = Field("127.0.0.1", description="Address the panel listens on (0.0.0.0 on the appliance)")
+    port: int = Field(8080, ge=1, le=65535, description="Panel port")
+    public_live_view: bool = Field(False, description="Allow the read-only live view without login")
+
+
+class StorageSettings(Section):
+    data_dir: Path = Field(default_factory=default_data_dir, description="Directory of the database and prompts")
+
+
+class GpioSettings(Section):
+    pin_factory: Literal["auto", "mock", "lgpio", "rpigpio"] = Field(
+        "auto", description="gpiozero pin factory (auto: real pins on a Pi, mock elsewhere)"
+    )
+
+
+class Settings(Section):
+    """All settings. Runner targets and programmes live in the database, per runner."""
+
+    version: int = CONFIG_VERSION
+    camera: CameraSettings = Field(default_factory=CameraSettings)
+    pose: PoseSettings = Field(default_factory=PoseSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    lights: LightSettings = Field(default_factory=LightSettings)
+    button: ButtonSettings = Field(default_factory=ButtonSettings)
+    gpio: GpioSettings = Field(default_factory=GpioSettings)
+    panel: PanelSettings = Field(default_factory=PanelSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+
+
+def format_validation_error(err: ValidationError) -> str:
+    """One line per problem: dotted field path and the reason."""
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(root)"
+        lines.append(f"{where}: {e['msg']}")
+    return "; ".join(lines)
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Settings from a JSON file; defaults when ``path`` is None or does not exist."""
+    if path is None or not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(
+            f"config file {path} cannot be read ({e}); fix it or move it away to start from defaults"
+        ) from e
+    if isinstance(raw, dict) and raw.get("version", CONFIG_VERSION) > CONFIG_VERSION:
+        raise ConfigError(f"config file {path} is version {raw['version']}, newer than this appliance understands")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(f"config file {path} is invalid: {format_validation_error(e)}") from e
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old or the new content."""
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Persist settings atomically as JSON."""
+    atomic_write_text(path, settings.model_dump_json(indent=2) + "\n")

@@ -1,0 +1,1 @@
+"""BlazePose GHUM on raw TFLite models: fetching, runtime, detector, landmarks, tracking, filtering."""

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real clips in ../shared/data and the fetched pose model, skipped when absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+SLOWMO_CLIP = SHARED_DATA / "treadmill_side_slowmo.mp4"
+SLOWMO_LABELS = SHARED_DATA / "treadmill_side_slowmo.labels.json"
+
+
+@pytest.fixture(scope="session")
+def slowmo_clip() -> Path:
+    if not SLOWMO_CLIP.is_file():
+        pytest.skip(f"real clip not available: {SLOWMO_CLIP} (../shared/data is absent)")
+    return SLOWMO_CLIP
+
+
+@pytest.fixture(scope="session")
+def slowmo_labels() -> dict:
+    if not SLOWMO_LABELS.is_file():
+        pytest.skip(f"labels not available: {SLOWMO_LABELS} (../shared/data is absent)")
+    return json.loads(SLOWMO_LABELS.read_text())
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    from appliance.config import default_model_dir
+    from appliance.pose.model_files import ModelError, verify_model_dir
+
+    d = default_model_dir()
+    try:
+        verify_model_dir(d)
+    except ModelError as e:
+        pytest.skip(f"pose model not available: {e}")
+    return d
