@@ -48,3 +48,36 @@ class Pose:
     @property
     def visibility(self) -> np.ndarray:
         return self.landmarks[:, 3]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step, emitted by the gait tracker shortly after its initial contact (IC).
+
+    Angles in degrees, times in seconds (capture clock, real time: slow-motion clips are scaled),
+    distances in leg lengths. ``foot`` is the tracker's own foot identity ("A"/"B" kept by
+    continuity, mapped to "left"/"right" when the side is known). Metrics that could not be measured
+    are NaN. ``valid`` is False for low-quality steps: they are reported, never cued on.
+    """
+
+    index: int
+    foot: str
+    frame_ic: int
+    t_ic: float
+    strike: str  # "rearfoot" | "midfoot" | "forefoot" | "unknown"
+    foot_strike_angle_deg: float
+    shank_angle_deg: float
+    knee_flexion_deg: float
+    heel_to_hip_leg_lengths: float
+    cadence_spm: float  # rolling median at this step
+    instant_cadence_spm: float
+    confidence: float
+    valid: bool
+    frame_to: int | None = None  # toe-off of the previous stance of this foot, when known
+    t_to: float | None = None
+    contact_time_s: float = float("nan")
+    flight_time_s: float = float("nan")
+    duty_factor: float = float("nan")
+    vertical_oscillation_leg_lengths: float = float("nan")
+    trunk_lean_deg: float = float("nan")
+    calibrated: bool = False
