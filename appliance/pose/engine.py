@@ -1,0 +1,175 @@
+"""BlazePose GHUM full on the raw TFLite models, frame by frame, with tracking.
+
+Per frame: if there is no tracked region, the detector finds the person on the letterboxed frame
+and its keypoints give a rotated region of interest (ROI); the landmark model runs on that crop
+(256×256), its 39 landmarks are refined by the heatmap and projected back to image pixels. The
+next frame's ROI comes from this frame's two auxiliary landmarks, so the detector runs only at
+start and after the pose flag drops below ``min_presence``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from appliance.pose import geometry as g
+from appliance.pose.filter import LandmarkFilter, OneEuroFilter
+from appliance.pose.model_files import DETECTOR, LANDMARKER_FULL, verify_model_dir
+from appliance.pose.runtime import load_interpreter
+from appliance.types import Frame, Pose
+
+STAGES = ("detect", "preprocess", "invoke", "postprocess", "filter")
+
+
+@dataclass
+class StageTimes:
+    """Wall time per stage of the last frame, in milliseconds (0 for stages that did not run)."""
+
+    ms: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+
+def _warp_affine():
+    import cv2  # lazy: python3-opencv on the Pi, opencv-python-headless elsewhere
+
+    return cv2
+
+
+class PoseEngine:
+    """Tracks one runner's 33 landmarks across frames.
+
+    >>> engine = PoseEngine(model_dir)
+    >>> pose = engine.process(frame)   # Pose or None
+    """
+
+    def __init__(
+        self,
+        model_dir: Path,
+        threads: int = 4,
+        min_detection_score: float = 0.5,
+        min_presence: float = 0.5,
+        filter_min_cutoff: float | None = 3.0,
+        filter_beta: float = 0.5,
+    ):
+        paths = verify_model_dir(Path(model_dir))
+        self._cv2 = _warp_affine()
+        self._detector = load_interpreter(paths[DETECTOR.name], threads)
+        self._landmarker = load_interpreter(paths[LANDMARKER_FULL.name], threads)
+        self._anchors = g.ssd_anchor_centers()
+        self.min_detection_score = min_detection_score
+        self.min_presence = min_presence
+        self._filter = LandmarkFilter(filter_min_cutoff, filter_beta) if filter_min_cutoff else None
+        # The two auxiliary landmarks that place the next crop are smoothed hard (the reference
+        # implementation's parameters): a steady crop gives steadier landmarks.
+        self._aux_filter = OneEuroFilter(min_cutoff=0.01, beta=10.0)
+        self._roi: g.Roi | None = None
+        self.times = StageTimes()
+        self.detector_runs = 0
+
+        det_out = {d["name"]: d["index"] for d in self._detector.get_output_details()}
+        self._det_in = self._detector.get_input_details()[0]["index"]
+        self._det_boxes, self._det_scores = det_out["Identity"], det_out["Identity_1"]
+        lm_out = {d["name"]: d["index"] for d in self._landmarker.get_output_details()}
+        self._lm_in = self._landmarker.get_input_details()[0]["index"]
+        self._lm_landmarks = lm_out["Identity"]
+        self._lm_flag = lm_out["Identity_1"]
+        self._lm_heatmap = lm_out["Identity_3"]
+
+    @classmethod
+    def from_settings(cls, pose_settings) -> PoseEngine:
+        """An engine configured from ``Settings.pose``."""
+        s = pose_settings
+        return cls(s.model_dir, s.threads, s.min_detection_score, s.min_presence, s.filter_min_cutoff, s.filter_beta)
+
+    @property
+    def tracking(self) -> bool:
+        """True while the next frame will reuse the tracked ROI instead of running the detector."""
+        return self._roi is not None
+
+    def reset(self) -> None:
+        """Forget the tracked person (the next frame runs the detector)."""
+        self._roi = None
+        self._aux_filter.reset()
+        if self._filter:
+            self._filter.reset()
+
+    def detect(self, image: np.ndarray) -> g.Roi | None:
+        """The ROI of the most confident person in ``image``, or None."""
+        h, w = image.shape[:2]
+        lb = g.Letterbox(w, h, g.DETECTOR_INPUT)
+        tensor = self._cv2.warpAffine(
+            image, lb.matrix(), (g.DETECTOR_INPUT, g.DETECTOR_INPUT),
+            flags=self._cv2.INTER_LINEAR, borderMode=self._cv2.BORDER_CONSTANT, borderValue=0,
+        )
+        inp = tensor.astype(np.float32)
+        inp *= 2.0 / 255.0
+        inp -= 1.0
+        # Letterbox padding must read as -1 (black), exactly like the reference's zero border.
+        self._detector.set_tensor(self._det_in, inp[None])
+        self._detector.invoke()
+        self.detector_runs += 1
+        boxes = self._detector.get_tensor(self._det_boxes)[0]
+        scores = self._detector.get_tensor(self._det_scores)[0]
+        dets = g.weighted_nms(g.decode_detections(boxes, scores, self._anchors, self.min_detection_score))
+        if not dets:
+            return None
+        kps = lb.to_image(dets[0].keypoints)
+        return g.roi_from_alignment_points(kps[0], kps[1])
+
+    def process(self, frame: Frame) -> Pose | None:
+        """Landmarks of the runner in ``frame`` (tracked from the last frame), or None if nobody."""
+        cv2 = self._cv2
+        times = dict.fromkeys(STAGES, 0.0)
+        image = frame.image
+        if self._roi is None:
+            t0 = time.perf_counter()
+            self._roi = self.detect(image)
+            times["detect"] = (time.perf_counter() - t0) * 1000
+            if self._roi is None:
+                self.times = StageTimes(times)
+                return None
+        roi = self._roi
+
+        t0 = time.perf_counter()
+        n = g.LANDMARK_INPUT
+        crop = cv2.warpAffine(
+            image, roi.crop_to_image(n), (n, n),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+        )
+        inp = crop.astype(np.float32)
+        inp *= 1.0 / 255.0
+        self._landmarker.set_tensor(self._lm_in, inp[None])
+        t1 = time.perf_counter()
+        self._landmarker.invoke()
+        t2 = time.perf_counter()
+        flag = float(self._landmarker.get_tensor(self._lm_flag).reshape(-1)[0])
+        pose = None
+        if flag < self.min_presence:
+            self.reset()
+        else:
+            raw = self._landmarker.get_tensor(self._lm_landmarks).reshape(39, 5)
+            heatmap = self._landmarker.get_tensor(self._lm_heatmap)[0]
+            xy = g.refine_from_heatmap(raw[:, :2] / n, heatmap)
+            xy_px = roi.project(xy)
+            lm = np.empty((33, 5), np.float32)
+            lm[:, :2] = xy_px[:33]
+            lm[:, 2] = raw[:33, 2] / n * roi.size
+            lm[:, 3] = g.sigmoid(raw[:33, 3])
+            lm[:, 4] = g.sigmoid(raw[:33, 4])
+            # The next frame's region comes from this frame's smoothed auxiliary landmarks.
+            aux = self._aux_filter(xy_px[33:35] / roi.size, frame.t) * roi.size
+            self._roi = g.roi_from_alignment_points(aux[0], aux[1])
+            t3 = time.perf_counter()
+            times["postprocess"] = (t3 - t2) * 1000
+            if self._filter:
+                lm[:, :2] = self._filter(lm[:, :2], roi.size, frame.t)
+            times["filter"] = (time.perf_counter() - t3) * 1000
+            pose = Pose(frame.t, frame.index, lm, flag, frame.size)
+        times["preprocess"] = (t1 - t0) * 1000
+        times["invoke"] = (t2 - t1) * 1000
+        if pose is None:
+            times["postprocess"] = (time.perf_counter() - t2) * 1000
+        self.times = StageTimes(times)
+        return pose

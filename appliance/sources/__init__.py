@@ -1,0 +1,14 @@
+"""Frame sources: iterables of ``Frame(t_capture, index, rgb)``.
+
+- ``video:PATH``: a file, timed by its presentation timestamps (``VideoFileSource``).
+- ``webcam:N``: a USB camera through V4L2 (``WebcamSource``).
+- ``picamera``: the Raspberry Pi camera through picamera2, timed by sensor timestamps
+  (``PiCameraSource``; picamera2 is imported only when it is used).
+- ``sim``: the simulated runner; it yields poses, not images, and is wired by the runtime.
+"""
+
+from __future__ import annotations
+
+from appliance.sources.base import FrameSource, SourceError, open_source
+
+__all__ = ["FrameSource", "SourceError", "open_source"]
