@@ -151,7 +151,7 @@ class PoseEngine:
         else:
             raw = self._landmarker.get_tensor(self._lm_landmarks).reshape(39, 5)
             heatmap = self._landmarker.get_tensor(self._lm_heatmap)[0]
-            xy = g.refine_from_heatmap(raw[:, :2] / n, heatmap)
+            xy = g.refine_from_heatmap(raw[:35, :2] / n, heatmap)  # 33 body + 2 auxiliary
             xy_px = roi.project(xy)
             lm = np.empty((33, 5), np.float32)
             lm[:, :2] = xy_px[:33]

@@ -192,26 +192,30 @@ def sigmoid(x):
 
 
 def refine_from_heatmap(xy_norm: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
-    """Landmark positions (crop-normalised, [K, 2]) refined by the heatmap ([H, W, K] logits).
+    """Landmark positions (crop-normalised, [K, 2]) refined by the heatmap ([H, W, ≥K] logits).
 
     Each landmark moves to the confidence-weighted mean of the heatmap cells in a 7×7 window around
-    it, when the window's peak confidence is at least 0.5; others keep the regressed position.
+    it (cells outside the heatmap count as zero), when the window's peak confidence is at least 0.5;
+    others keep the regressed position. All landmarks are gathered in one vectorised step.
     """
-    hh, hw, k = heatmap.shape
-    out = xy_norm.copy()
+    hh, hw, _ = heatmap.shape
+    k = len(xy_norm)
     off = (HEATMAP_KERNEL - 1) // 2
     cols = (xy_norm[:, 0] * hw).astype(np.int64)
     rows = (xy_norm[:, 1] * hh).astype(np.int64)
-    for i in range(k):
-        c, r = cols[i], rows[i]
-        if c < 0 or c >= hw or r < 0 or r >= hh:
-            continue
-        r0, r1, c0, c1 = max(0, r - off), min(hh, r + off + 1), max(0, c - off), min(hw, c + off + 1)
-        conf = sigmoid(heatmap[r0:r1, c0:c1, i])
-        total = conf.sum()
-        if total <= 0 or conf.max() < HEATMAP_MIN_CONFIDENCE:
-            continue
-        rr, cc = np.mgrid[r0:r1, c0:c1]
-        out[i, 0] = (cc * conf).sum() / hw / total
-        out[i, 1] = (rr * conf).sum() / hh / total
+    inside = (cols >= 0) & (cols < hw) & (rows >= 0) & (rows < hh)
+    span = np.arange(-off, off + 1)
+    rr = rows[:, None] + span  # [K, 7]
+    cc = cols[:, None] + span
+    valid = ((rr >= 0) & (rr < hh))[:, :, None] & ((cc >= 0) & (cc < hw))[:, None, :]
+    window = heatmap[np.clip(rr, 0, hh - 1)[:, :, None], np.clip(cc, 0, hw - 1)[:, None, :], np.arange(k)[:, None, None]]
+    conf = np.where(valid, sigmoid(window.astype(np.float64)), 0.0)
+    total = conf.sum(axis=(1, 2))
+    refine = inside & (total > 0) & (conf.max(axis=(1, 2)) >= HEATMAP_MIN_CONFIDENCE)
+    safe = np.where(total > 0, total, 1.0)
+    x = (conf * cc[:, None, :]).sum(axis=(1, 2)) / hw / safe
+    y = (conf * rr[:, :, None]).sum(axis=(1, 2)) / hh / safe
+    out = xy_norm.astype(np.float64).copy()
+    out[refine, 0] = x[refine]
+    out[refine, 1] = y[refine]
     return out

@@ -2,7 +2,7 @@
 
 - ``video:PATH``: a file, timed by its presentation timestamps (``VideoFileSource``).
 - ``webcam:N``: a USB camera through V4L2 (``WebcamSource``).
-- ``picamera``: the Raspberry Pi camera through picamera2, timed by sensor timestamps
+- ``picamera``: the Raspberry Pi camera through picamera2, timed by sensor timestamps (monotonic clock)
   (``PiCameraSource``; picamera2 is imported only when it is used).
 - ``sim``: the simulated runner; it yields poses, not images, and is wired by the runtime.
 """

@@ -1,0 +1,46 @@
+"""``appliance analyze CLIP --out DIR``: poses and gait metrics of a recorded clip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("analyze", help="analyse a clip: landmarks, gait report, overlay, plots")
+    p.add_argument("clip", type=Path, help="video file")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--time-scale", type=float, default=1.0,
+                   help="real seconds per clip second (e.g. 0.125 for 240 fps played at 30 fps)")
+    p.add_argument("--config", type=Path, default=None, help="config file")
+    p.add_argument("--model-dir", type=Path, default=None, help="pose model directory")
+    p.add_argument("--threads", type=int, default=None, help="inference threads")
+    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from appliance.analysis import analyze_clip
+    from appliance.cli import CommandError
+    from appliance.config import load_settings
+    from appliance.pose.engine import PoseEngine
+    from appliance.pose.model_files import ModelError
+    from appliance.sources.base import SourceError
+
+    if not args.time_scale > 0:
+        raise CommandError("--time-scale must be a positive number of real seconds per clip second")
+    settings = load_settings(args.config)
+    pose = settings.pose
+    if args.model_dir:
+        pose.model_dir = args.model_dir
+    if args.threads:
+        pose.threads = args.threads
+    try:
+        engine = PoseEngine.from_settings(pose)
+        report = analyze_clip(args.clip, args.out, engine, args.time_scale, args.max_frames,
+                              gait_settings=getattr(settings, "gait", None))
+    except (ModelError, SourceError) as e:
+        raise CommandError(str(e)) from e
+    n = len(report.get("steps", []))
+    print(f"{report['frames']} frames, pose on {report['frames_with_pose']}, {n} steps, "
+          f"direction {report.get('direction')}, cadence {report.get('cadence_spm')} spm -> {args.out}")
+    return 0
