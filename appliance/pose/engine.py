@@ -159,7 +159,7 @@ class PoseEngine:
             lm[:, 3] = g.sigmoid(raw[:33, 3])
             lm[:, 4] = g.sigmoid(raw[:33, 4])
             # The next frame's region comes from this frame's smoothed auxiliary landmarks.
-            aux = self._aux_filter(xy_px[33:35] / roi.size, frame.t) * roi.size
+            aux = self._aux_filter(xy_px[33:35], frame.t, speed_scale=1.0 / roi.size)
             self._roi = g.roi_from_alignment_points(aux[0], aux[1])
             t3 = time.perf_counter()
             times["postprocess"] = (t3 - t2) * 1000

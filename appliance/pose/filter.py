@@ -2,8 +2,8 @@
 
 The One-Euro filter (Casiez et al., 2012) is a low-pass filter whose cutoff rises with speed:
 still landmarks are smoothed hard (jitter gone), fast ones barely (little lag). Positions are
-filtered in units of the body's size (the ROI side), so the same parameters hold for a runner who
-fills the frame and one who is small in it. The default parameters come from
+filtered in pixels, but their speed is measured in body sizes per second (the ROI side), so the
+same parameters hold for a runner who fills the frame and one who is small in it. The default parameters come from
 ``bench/filter_tuning.py`` (see the README's pose section for the measurement).
 """
 
@@ -34,15 +34,17 @@ class OneEuroFilter:
         self._raw: np.ndarray | None = None
         self._dx: np.ndarray | None = None
 
-    def __call__(self, x: np.ndarray, t: float) -> np.ndarray:
-        """The filtered value of ``x`` observed at capture time ``t`` (seconds)."""
+    def __call__(self, x: np.ndarray, t: float, speed_scale: float = 1.0) -> np.ndarray:
+        """The filtered value of ``x`` observed at capture time ``t`` (seconds).
+
+        ``speed_scale`` converts the speed of ``x`` into the units ``beta`` is meant for."""
         x = np.asarray(x, np.float64)
         if self._t is None or t <= self._t or self._x is None or self._x.shape != x.shape:
             self._t, self._x, self._raw, self._dx = t, x.copy(), x.copy(), np.zeros_like(x)
             return x.copy()
         dt = t - self._t
         # Speed from the raw samples: the filtered track lags, and its speed would lag twice.
-        dx = (x - self._raw) / dt
+        dx = (x - self._raw) / dt * speed_scale
         self._raw = x.copy()
         a_d = _alpha(self.d_cutoff, dt)
         self._dx = self._dx + a_d * (dx - self._dx)
@@ -65,4 +67,4 @@ class LandmarkFilter:
     def __call__(self, xy_px: np.ndarray, body_size_px: float, t: float) -> np.ndarray:
         if body_size_px <= 0:
             return xy_px
-        return self._filter(xy_px / body_size_px, t) * body_size_px
+        return self._filter(xy_px, t, speed_scale=1.0 / body_size_px)
