@@ -84,7 +84,8 @@ class LightSettings(Section):
     driver: Literal["rgb", "addressable", "none"] = Field("rgb", description="LED strip driver")
     red_pin: int = Field(12, ge=0, le=27, description="GPIO (BCM) of the red channel (PWM)")
     green_pin: int = Field(13, ge=0, le=27, description="GPIO (BCM) of the green channel (PWM)")
-    blue_pin: int = Field(19, ge=0, le=27, description="GPIO (BCM) of the blue channel (PWM)")
+    # Not 19: GPIO 18/19/21 carry I2S to the MAX98357A amplifier (see hardware/wiring.md).
+    blue_pin: int = Field(6, ge=0, le=27, description="GPIO (BCM) of the blue channel (PWM)")
     brightness: float = Field(0.8, ge=0.0, le=1.0, description="Strip brightness")
     pulse_on_beat: bool = Field(True, description="Pulse the strip on every metronome beat")
 
