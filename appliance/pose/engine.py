@@ -50,8 +50,8 @@ class PoseEngine:
         threads: int = 4,
         min_detection_score: float = 0.5,
         min_presence: float = 0.5,
-        filter_min_cutoff: float | None = 3.0,
-        filter_beta: float = 0.5,
+        filter_min_cutoff: float | None = 40.0,
+        filter_beta: float = 300.0,
     ):
         paths = verify_model_dir(Path(model_dir))
         self._cv2 = _warp_affine()
@@ -159,12 +159,14 @@ class PoseEngine:
             lm[:, 3] = g.sigmoid(raw[:33, 3])
             lm[:, 4] = g.sigmoid(raw[:33, 4])
             # The next frame's region comes from this frame's smoothed auxiliary landmarks.
-            aux = self._aux_filter(xy_px[33:35], frame.t, speed_scale=1.0 / roi.size)
+            # Speeds are measured in body sizes: the diameter of the circle the auxiliary points span.
+            body_size = 2.0 * float(np.linalg.norm(xy_px[34] - xy_px[33])) or roi.size
+            aux = self._aux_filter(xy_px[33:35], frame.t, speed_scale=1.0 / body_size)
             self._roi = g.roi_from_alignment_points(aux[0], aux[1])
             t3 = time.perf_counter()
             times["postprocess"] = (t3 - t2) * 1000
             if self._filter:
-                lm[:, :2] = self._filter(lm[:, :2], roi.size, frame.t)
+                lm[:, :2] = self._filter(lm[:, :2], body_size, frame.t)
             times["filter"] = (time.perf_counter() - t3) * 1000
             pose = Pose(frame.t, frame.index, lm, flag, frame.size)
         times["preprocess"] = (t1 - t0) * 1000

@@ -2,9 +2,10 @@
 
 The One-Euro filter (Casiez et al., 2012) is a low-pass filter whose cutoff rises with speed:
 still landmarks are smoothed hard (jitter gone), fast ones barely (little lag). Positions are
-filtered in pixels, but their speed is measured in body sizes per second (the ROI side), so the
-same parameters hold for a runner who fills the frame and one who is small in it. The default parameters come from
-``bench/filter_tuning.py`` (see the README's pose section for the measurement).
+filtered in pixels, but their speed is measured in body sizes per second (the diameter of the
+circle spanned by the two auxiliary tracking landmarks, hip centre to beyond the head), so the same
+parameters hold for a runner who fills the frame and one who is small in it. The default
+parameters come from ``bench/filter_tuning.py`` (see the README's pose section).
 """
 
 from __future__ import annotations
