@@ -1,0 +1,745 @@
+"""The appliance's records in one SQLite file: runners, sessions, every step, every cue decision and
+every settings change.
+
+- WAL mode, ``synchronous=FULL``: a commit is on disk when it returns, and readers (the panel,
+  ``appliance export``) never block the writer.
+- Schema migrations keyed on ``PRAGMA user_version``; each migration runs in one transaction.
+- One writer thread owns the writing connection and is fed by a queue. Steps and cue events are
+  queued without waiting (the control loop never blocks on the disk) and committed in batches as soon
+  as they arrive, so a crash or power cut loses at most the last fraction of a second. Calls that need
+  an answer (``create_runner``, ``create_session``...) wait for the writer; queue order means every
+  write queued before them is committed too. ``flush()`` waits for everything queued so far.
+- Reads use one connection per calling thread.
+- Crash recovery: a session still ``running`` when the store is opened for writing belonged to a
+  process that died; it is marked ``interrupted`` and keeps every committed step.
+- Only one process may open the store for writing (an advisory lock on ``<db>.lock``);
+  ``Store(path, readonly=True)`` is for readers such as ``appliance export`` beside a running appliance.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import logging
+import math
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from appliance.types import Step
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "appliance.db"
+SessionState = Literal["running", "completed", "interrupted", "aborted"]
+SESSION_STATES: tuple[str, ...] = ("running", "completed", "interrupted", "aborted")
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked; the message says why and what to do."""
+
+
+class NotFound(StoreError):
+    """No record with that id."""
+
+
+# ---- records ----------------------------------------------------------------------------------
+
+
+class Runner(BaseModel):
+    id: int
+    name: str
+    archived: bool = False
+    targets: dict[str, Any] = Field(default_factory=dict, description="Retraining targets (JSON; the coach validates them)")
+    programme: dict[str, Any] = Field(default_factory=dict, description="Programme settings (JSON; the coach validates them)")
+    created: datetime
+    sessions_completed: int = Field(0, description="Sessions of this runner that reached the end")
+
+
+class Session(BaseModel):
+    id: int
+    runner_id: int
+    runner_name: str = ""
+    session_number: int = Field(description="1-based number of this session in the runner's programme")
+    started: datetime
+    ended: datetime | None = None
+    state: SessionState
+    pain_before: int | None = Field(None, ge=0, le=10)
+    pain_after: int | None = Field(None, ge=0, le=10)
+    notes: str = ""
+    summary: dict[str, Any] | None = None
+    baseline_cadence_spm: float | None = None
+    target_cadence_spm: float | None = None
+    t_start: float | None = Field(None, description="Capture-clock time of the session start (seconds)")
+    source: str = ""
+    step_count: int = 0
+    cue_count: int = 0
+
+
+class StepRecord(BaseModel):
+    """One stored step: the gait tracker's ``Step`` plus the session phase it happened in."""
+
+    session_id: int
+    index: int
+    foot: str
+    frame_ic: int
+    t_ic: float
+    strike: str
+    foot_strike_angle_deg: float | None
+    shank_angle_deg: float | None
+    knee_flexion_deg: float | None
+    heel_to_hip_leg_lengths: float | None
+    cadence_spm: float | None
+    instant_cadence_spm: float | None
+    confidence: float | None
+    valid: bool
+    frame_to: int | None = None
+    t_to: float | None = None
+    contact_time_s: float | None = None
+    flight_time_s: float | None = None
+    duty_factor: float | None = None
+    vertical_oscillation_leg_lengths: float | None = None
+    trunk_lean_deg: float | None = None
+    calibrated: bool = False
+    phase: str = Field("", description="Session phase at this step: warmup, feedback, no_feedback, retention...")
+    feedback_on: bool = Field(False, description="True when the step fell in a feedback block")
+
+
+class CueEvent(BaseModel):
+    session_id: int
+    t: float = Field(description="Capture-clock time of the decision (seconds)")
+    kind: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class SettingsChange(BaseModel):
+    id: int
+    t: datetime
+    who: str
+    diff: dict[str, Any]
+
+
+STEP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(Step))
+STEP_COLUMNS: tuple[str, ...] = STEP_FIELDS + ("phase", "feedback_on")
+
+# ---- schema -----------------------------------------------------------------------------------
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE runners (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        archived INTEGER NOT NULL DEFAULT 0,
+        targets TEXT NOT NULL DEFAULT '{}',
+        programme TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        runner_id INTEGER NOT NULL REFERENCES runners(id),
+        session_number INTEGER NOT NULL,
+        started TEXT NOT NULL,
+        ended TEXT,
+        state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'interrupted', 'aborted')),
+        pain_before INTEGER CHECK (pain_before BETWEEN 0 AND 10),
+        pain_after INTEGER CHECK (pain_after BETWEEN 0 AND 10),
+        notes TEXT NOT NULL DEFAULT '',
+        summary TEXT,
+        baseline_cadence_spm REAL,
+        target_cadence_spm REAL,
+        t_start REAL,
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX sessions_runner ON sessions(runner_id, id);
+    CREATE TABLE steps (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        "index" INTEGER NOT NULL,
+        foot TEXT NOT NULL,
+        frame_ic INTEGER NOT NULL,
+        t_ic REAL NOT NULL,
+        strike TEXT NOT NULL,
+        foot_strike_angle_deg REAL,
+        shank_angle_deg REAL,
+        knee_flexion_deg REAL,
+        heel_to_hip_leg_lengths REAL,
+        cadence_spm REAL,
+        instant_cadence_spm REAL,
+        confidence REAL,
+        valid INTEGER NOT NULL,
+        frame_to INTEGER,
+        t_to REAL,
+        contact_time_s REAL,
+        flight_time_s REAL,
+        duty_factor REAL,
+        vertical_oscillation_leg_lengths REAL,
+        trunk_lean_deg REAL,
+        calibrated INTEGER NOT NULL DEFAULT 0,
+        phase TEXT NOT NULL DEFAULT '',
+        feedback_on INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (session_id, "index")
+    );
+    CREATE TABLE cue_events (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        t REAL NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX cue_events_session ON cue_events(session_id, t);
+    CREATE TABLE settings_changes (
+        id INTEGER PRIMARY KEY,
+        t TEXT NOT NULL,
+        who TEXT NOT NULL,
+        diff TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _finite(x: Any) -> Any:
+    """NaN/inf become NULL (SQLite and JSON have no NaN)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _json_safe(obj: Any) -> Any:
+    """A copy of ``obj`` with non-finite floats replaced by None, so json.dumps writes strict JSON."""
+    if isinstance(obj, float):
+        return _finite(obj)
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(_json_safe(obj), allow_nan=False, sort_keys=True)
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+# ---- the store --------------------------------------------------------------------------------
+
+_STOP = object()
+
+
+class Store:
+    """The appliance's SQLite database (see the module docstring).
+
+    ``path`` is the database file or a data directory (then ``<dir>/appliance.db``).
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        path = Path(path)
+        if path.is_dir() or path.suffix == "":
+            path = path / DB_FILENAME
+        self.path = path
+        self.readonly = readonly
+        self.write_errors = 0
+        self.recovered_sessions: list[int] = []
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._lock_fd: int | None = None
+        self._closed = False
+        if readonly:
+            if not path.exists():
+                raise StoreError(f"no database at {path}: check --data-dir (the appliance creates it on its first run)")
+            version = self._reader().execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"database {path} has schema {version}, newer than this appliance ({SCHEMA_VERSION})")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            self._wconn = _connect(path, readonly=False)
+            mode = self._wconn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"database {path} cannot use WAL mode (got {mode}); put the data dir on a local disk")
+            self._wconn.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+            self.recovered_sessions = self._recover_interrupted()
+        except sqlite3.DatabaseError as e:
+            self._release_lock()
+            raise StoreError(f"database {path} cannot be opened ({e}); move it away to start a new one") from e
+        except BaseException:
+            self._release_lock()
+            raise
+        self._writer = threading.Thread(target=self._write_loop, name="store-writer", daemon=True)
+        self._writer.start()
+
+    # ---- lifecycle ----
+
+    def _take_lock(self) -> None:
+        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreError(
+                f"database {self.path} is in use by another appliance process; stop it first "
+                "(readers such as `appliance export` open it read-only)"
+            ) from None
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def close(self) -> None:
+        """Commit everything queued, stop the writer, close every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            self._queue.put(_STOP)
+            self._writer.join()
+            self._wconn.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._release_lock()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        conn = self._wconn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database {self.path} has schema {version}, newer than this appliance ({SCHEMA_VERSION}); update the appliance"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[target - 1].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {target}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("database %s migrated to schema %d", self.path, target)
+
+    def _recover_interrupted(self) -> list[int]:
+        """Mark sessions left 'running' by a dead process as interrupted; their end is estimated
+        from the last recorded step or cue."""
+        conn = self._wconn
+        rows = conn.execute("SELECT id, started, t_start FROM sessions WHERE state = 'running'").fetchall()
+        recovered = []
+        for row in rows:
+            last_t = conn.execute(
+                "SELECT max(t) FROM (SELECT max(t_ic) AS t FROM steps WHERE session_id = ?1 "
+                "UNION ALL SELECT max(t) FROM cue_events WHERE session_id = ?1)",
+                (row["id"],),
+            ).fetchone()[0]
+            ended = datetime.fromisoformat(row["started"])
+            if last_t is not None and row["t_start"] is not None:
+                ended = datetime.fromtimestamp(ended.timestamp() + max(0.0, last_t - row["t_start"]), UTC)
+            conn.execute(
+                "UPDATE sessions SET state = 'interrupted', ended = ? WHERE id = ?",
+                (ended.isoformat(timespec="milliseconds"), row["id"]),
+            )
+            recovered.append(int(row["id"]))
+            log.warning("session %d was left running by a process that stopped; marked interrupted", row["id"])
+        return recovered
+
+    # ---- the writer ----
+
+    def _write_loop(self) -> None:
+        conn = self._wconn
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while len(batch) < 1000:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            ops = []
+            for item in batch:
+                if item is _STOP:
+                    stop = True
+                else:
+                    ops.append(item)
+            if not ops:
+                continue
+            results: list[tuple[Future | None, Any, BaseException | None]] = []
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for fn, fut in ops:
+                    conn.execute("SAVEPOINT op")
+                    try:
+                        value = fn(conn)
+                        conn.execute("RELEASE op")
+                        results.append((fut, value, None))
+                    except Exception as e:  # one bad write must not lose the batch
+                        conn.execute("ROLLBACK TO op")
+                        conn.execute("RELEASE op")
+                        results.append((fut, None, e))
+                conn.execute("COMMIT")
+            except Exception as e:  # the commit itself failed (disk full, I/O error)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                results = [(fut, None, e) for _, fut in ops]
+            for fut, value, err in results:
+                if fut is not None:
+                    if err is None:
+                        fut.set_result(value)
+                    else:
+                        fut.set_exception(err)
+                elif err is not None:
+                    self.write_errors += 1
+                    log.error("database write failed: %s", err)
+
+    def _submit(self, fn: Callable[[sqlite3.Connection], Any], wait: bool) -> Any:
+        if self.readonly:
+            raise StoreError(f"database {self.path} was opened read-only")
+        if self._closed:
+            raise StoreError(f"database {self.path} is closed")
+        if not wait:
+            self._queue.put((fn, None))
+            return None
+        fut: Future = Future()
+        self._queue.put((fn, fut))
+        return fut.result()
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        self._submit(lambda conn: None, wait=True)
+
+    # ---- reads ----
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise StoreError(f"database {self.path} is closed")
+            conn = _connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._reader().execute(sql, tuple(args)).fetchall()
+
+    # ---- runners ----
+
+    @staticmethod
+    def _runner(row: sqlite3.Row) -> Runner:
+        return Runner(
+            id=row["id"], name=row["name"], archived=bool(row["archived"]), targets=json.loads(row["targets"]),
+            programme=json.loads(row["programme"]), created=row["created"], sessions_completed=row["completed"],
+        )
+
+    _RUNNER_SQL = (
+        "SELECT r.*, (SELECT count(*) FROM sessions s WHERE s.runner_id = r.id AND s.state = 'completed') AS completed "
+        "FROM runners r"
+    )
+
+    def create_runner(self, name: str, targets: dict | None = None, programme: dict | None = None) -> Runner:
+        name = name.strip()
+        if not name:
+            raise StoreError("runner name: must not be empty")
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO runners (name, targets, programme, created) VALUES (?, ?, ?, ?)",
+                (name, _dumps(targets or {}), _dumps(programme or {}), _now()),
+            )
+            return int(cur.lastrowid)
+
+        return self.get_runner(self._submit(op, wait=True))
+
+    def update_runner(
+        self, runner_id: int, name: str | None = None, targets: dict | None = None, programme: dict | None = None
+    ) -> Runner:
+        """Change the given fields of a runner (others stay)."""
+        self.get_runner(runner_id)
+        if name is not None and not name.strip():
+            raise StoreError("runner name: must not be empty")
+
+        def op(conn: sqlite3.Connection) -> None:
+            if name is not None:
+                conn.execute("UPDATE runners SET name = ? WHERE id = ?", (name.strip(), runner_id))
+            if targets is not None:
+                conn.execute("UPDATE runners SET targets = ? WHERE id = ?", (_dumps(targets), runner_id))
+            if programme is not None:
+                conn.execute("UPDATE runners SET programme = ? WHERE id = ?", (_dumps(programme), runner_id))
+
+        self._submit(op, wait=True)
+        return self.get_runner(runner_id)
+
+    def archive_runner(self, runner_id: int, archived: bool = True) -> Runner:
+        self.get_runner(runner_id)
+        self._submit(lambda c: c.execute("UPDATE runners SET archived = ? WHERE id = ?", (int(archived), runner_id)), True)
+        return self.get_runner(runner_id)
+
+    def get_runner(self, runner_id: int) -> Runner:
+        rows = self._rows(self._RUNNER_SQL + " WHERE r.id = ?", (runner_id,))
+        if not rows:
+            raise NotFound(f"no runner with id {runner_id}")
+        return self._runner(rows[0])
+
+    def list_runners(self, include_archived: bool = False) -> list[Runner]:
+        where = "" if include_archived else " WHERE r.archived = 0"
+        return [self._runner(r) for r in self._rows(self._RUNNER_SQL + where + " ORDER BY r.name COLLATE NOCASE, r.id")]
+
+    def find_runner(self, name: str) -> Runner | None:
+        """The non-archived runner with this name, if any (first created)."""
+        rows = self._rows(self._RUNNER_SQL + " WHERE r.name = ? AND r.archived = 0 ORDER BY r.id LIMIT 1", (name,))
+        return self._runner(rows[0]) if rows else None
+
+    # ---- sessions ----
+
+    _SESSION_SQL = (
+        "SELECT s.*, r.name AS runner_name, "
+        "(SELECT count(*) FROM steps st WHERE st.session_id = s.id) AS step_count, "
+        "(SELECT count(*) FROM cue_events c WHERE c.session_id = s.id) AS cue_count "
+        "FROM sessions s JOIN runners r ON r.id = s.runner_id"
+    )
+
+    @staticmethod
+    def _session(row: sqlite3.Row) -> Session:
+        d = dict(row)
+        d["summary"] = json.loads(d["summary"]) if d["summary"] else None
+        return Session(**d)
+
+    def create_session(
+        self, runner_id: int, t_start: float | None = None, source: str = "", session_number: int | None = None
+    ) -> Session:
+        """A new 'running' session; its number is one more than the runner's completed sessions
+        unless given."""
+        runner = self.get_runner(runner_id)
+        if runner.archived:
+            raise StoreError(f"runner {runner.name!r} is archived; restore them before starting a session")
+        number = session_number if session_number is not None else runner.sessions_completed + 1
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO sessions (runner_id, session_number, started, state, t_start, source) "
+                "VALUES (?, ?, ?, 'running', ?, ?)",
+                (runner_id, number, _now(), t_start, source),
+            )
+            return int(cur.lastrowid)
+
+        return self.get_session(self._submit(op, wait=True))
+
+    def set_session_cadence(self, session_id: int, baseline_spm: float | None, target_spm: float | None) -> None:
+        """Store the warm-up baseline and the target (queued, no wait)."""
+        self._submit(
+            lambda c: c.execute(
+                "UPDATE sessions SET baseline_cadence_spm = ?, target_cadence_spm = ? WHERE id = ?",
+                (_finite(baseline_spm), _finite(target_spm), session_id),
+            ),
+            wait=False,
+        )
+
+    def finish_session(self, session_id: int, state: SessionState, summary: dict | None = None) -> Session:
+        """Close a session as completed, aborted or interrupted, with its summary; waits for the commit."""
+        if state not in SESSION_STATES or state == "running":
+            raise StoreError(f"session state: {state!r} is not a final state (completed, aborted, interrupted)")
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE sessions SET state = ?, ended = ?, summary = ? WHERE id = ?",
+                (state, _now(), _dumps(summary) if summary is not None else None, session_id),
+            )
+
+        self._submit(op, wait=True)
+        return self.get_session(session_id)
+
+    def set_pain_and_notes(
+        self, session_id: int, pain_before: int | None = None, pain_after: int | None = None, notes: str | None = None
+    ) -> Session:
+        """Set the given ones of pain before/after (0-10) and notes; None leaves a field as it is."""
+        for name, value in (("pain_before", pain_before), ("pain_after", pain_after)):
+            if value is not None and not (isinstance(value, int) and 0 <= value <= 10):
+                raise StoreError(f"{name}: must be a whole number from 0 to 10, got {value!r}")
+        self.get_session(session_id)
+
+        def op(conn: sqlite3.Connection) -> None:
+            if pain_before is not None:
+                conn.execute("UPDATE sessions SET pain_before = ? WHERE id = ?", (pain_before, session_id))
+            if pain_after is not None:
+                conn.execute("UPDATE sessions SET pain_after = ? WHERE id = ?", (pain_after, session_id))
+            if notes is not None:
+                conn.execute("UPDATE sessions SET notes = ? WHERE id = ?", (notes, session_id))
+
+        self._submit(op, wait=True)
+        return self.get_session(session_id)
+
+    def get_session(self, session_id: int) -> Session:
+        rows = self._rows(self._SESSION_SQL + " WHERE s.id = ?", (session_id,))
+        if not rows:
+            raise NotFound(f"no session with id {session_id}")
+        return self._session(rows[0])
+
+    def list_sessions(self, runner_id: int | None = None, limit: int | None = None) -> list[Session]:
+        """Sessions, newest first; of one runner when ``runner_id`` is given."""
+        sql, args = self._SESSION_SQL, []
+        if runner_id is not None:
+            sql += " WHERE s.runner_id = ?"
+            args.append(runner_id)
+        sql += " ORDER BY s.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return [self._session(r) for r in self._rows(sql, args)]
+
+    def last_session_id(self) -> int | None:
+        rows = self._rows("SELECT max(id) FROM sessions")
+        return rows[0][0]
+
+    # ---- steps and cues ----
+
+    def record_step(self, session_id: int, step: Step, phase: str = "", feedback_on: bool = False) -> None:
+        """Queue one step for the session (never blocks on the disk)."""
+        values = [session_id] + [_finite(getattr(step, name)) for name in STEP_FIELDS] + [phase, int(feedback_on)]
+        columns = ", ".join(f'"{c}"' for c in ("session_id",) + STEP_COLUMNS)
+        marks = ", ".join("?" for _ in values)
+        sql = f"INSERT INTO steps ({columns}) VALUES ({marks})"
+        self._submit(lambda c: c.execute(sql, values), wait=False)
+
+    def record_cue(self, session_id: int, t: float, kind: str, payload: dict | None = None) -> None:
+        """Queue one cue decision (``t`` is a capture time)."""
+        text = _dumps(payload or {})
+        self._submit(
+            lambda c: c.execute(
+                "INSERT INTO cue_events (session_id, t, kind, payload) VALUES (?, ?, ?, ?)", (session_id, t, kind, text)
+            ),
+            wait=False,
+        )
+
+    def session_steps(self, session_id: int) -> list[StepRecord]:
+        rows = self._rows('SELECT * FROM steps WHERE session_id = ? ORDER BY "index"', (session_id,))
+        return [StepRecord(**dict(r)) for r in rows]
+
+    def session_events(self, session_id: int) -> list[CueEvent]:
+        rows = self._rows("SELECT * FROM cue_events WHERE session_id = ? ORDER BY t, id", (session_id,))
+        return [CueEvent(session_id=r["session_id"], t=r["t"], kind=r["kind"], payload=json.loads(r["payload"])) for r in rows]
+
+    # ---- settings changes ----
+
+    def record_settings_change(self, who: str, diff: dict[str, Any], wait: bool = True) -> None:
+        """Record who changed which settings (``diff``: dotted name -> [old, new])."""
+        text = _dumps(diff)
+        self._submit(
+            lambda c: c.execute("INSERT INTO settings_changes (t, who, diff) VALUES (?, ?, ?)", (_now(), who, text)),
+            wait=wait,
+        )
+
+    def settings_changes(self, limit: int = 100) -> list[SettingsChange]:
+        rows = self._rows("SELECT * FROM settings_changes ORDER BY id DESC LIMIT ?", (limit,))
+        return [SettingsChange(id=r["id"], t=r["t"], who=r["who"], diff=json.loads(r["diff"])) for r in rows]
+
+    # ---- export ----
+
+    def resolve_session(self, which: str | int) -> int:
+        """A session id from 'last' or a number (as typed on the command line)."""
+        if isinstance(which, int):
+            return self.get_session(which).id
+        if which == "last":
+            sid = self.last_session_id()
+            if sid is None:
+                raise NotFound(f"no sessions in {self.path} yet")
+            return sid
+        try:
+            return self.get_session(int(which)).id
+        except ValueError:
+            raise StoreError(f"session: {which!r} is not a session id or 'last'") from None
+
+    def export_session(self, session_id: int, fmt: Literal["json", "csv"] = "json") -> str:
+        """The session with its runner, steps and cue events, as JSON or as one CSV table.
+
+        The CSV has one row per record in time order: ``record`` is ``step`` or ``cue``; ``t_rel_s``
+        is seconds since the session start; step metric columns are empty on cue rows and ``cue_kind``
+        / ``cue_payload`` are empty on step rows. Session fields are in ``session_*`` columns on every row
+        so one file stands alone in a patient record.
+        """
+        if fmt not in ("json", "csv"):
+            raise StoreError(f"format: {fmt!r} is not supported; use json or csv")
+        session = self.get_session(session_id)
+        runner = self.get_runner(session.runner_id)
+        steps = self.session_steps(session_id)
+        events = self.session_events(session_id)
+        if fmt == "json":
+            doc = {
+                "session": session.model_dump(mode="json"),
+                "runner": runner.model_dump(mode="json"),
+                "steps": [s.model_dump(mode="json", exclude={"session_id"}) for s in steps],
+                "cue_events": [e.model_dump(mode="json", exclude={"session_id"}) for e in events],
+            }
+            return json.dumps(_json_safe(doc), indent=2, allow_nan=False) + "\n"
+        t0 = session.t_start
+        if t0 is None:
+            t0 = min([s.t_ic for s in steps] + [e.t for e in events], default=0.0)
+        session_cols = {
+            "session_id": session.id, "session_runner": runner.name, "session_number": session.session_number,
+            "session_started": session.started.isoformat(), "session_state": session.state,
+            "session_pain_before": session.pain_before, "session_pain_after": session.pain_after,
+            "session_baseline_cadence_spm": session.baseline_cadence_spm,
+            "session_target_cadence_spm": session.target_cadence_spm,
+        }
+        header = ["record", "t", "t_rel_s"] + [c for c in STEP_COLUMNS if c != "t_ic"] + ["cue_kind", "cue_payload"]
+        header += list(session_cols)
+        rows: list[tuple[float, int, dict[str, Any]]] = []
+        for s in steps:
+            d = s.model_dump(exclude={"session_id"})
+            d.update(record="step", t=s.t_ic)
+            rows.append((s.t_ic, 0, d))
+        for e in events:
+            rows.append((e.t, 1, {"record": "cue", "t": e.t, "cue_kind": e.kind, "cue_payload": _dumps(e.payload)}))
+        rows.sort(key=lambda r: (r[0], r[1]))
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for t, _, d in rows:
+            d["t_rel_s"] = round(t - t0, 4)
+            d.update(session_cols)
+            writer.writerow({k: ("" if v is None else v) for k, v in d.items()})
+        return out.getvalue()
+
+
+def open_store_for_reading(data_dir: Path) -> Store:
+    """The store under ``data_dir`` opened read-only (works beside a running appliance)."""
+    return Store(Path(data_dir) / DB_FILENAME, readonly=True)
+
