@@ -1,0 +1,101 @@
+"""Continuous measurement of the control loop: period, jitter, stage times, dropped frames, deadline misses.
+
+The loop calls ``begin_tick()`` when it takes a frame, ``stage(name, ms)`` for each stage, and
+``end_tick()``. Figures over the last ``window`` ticks are cheap to read at any time (``summary()``)
+and feed the live snapshot, the log, the systemd status line and ``bench/loop_jitter.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from appliance.runtime.controller import LoopStats
+
+
+class LoopMonitor:
+    """Rolling statistics of the control loop (single writer: the loop thread)."""
+
+    def __init__(self, frame_period_s: float, window: int = 300, clock: Callable[[], float] = time.perf_counter):
+        self.frame_period_s = frame_period_s
+        self._clock = clock
+        self.ticks = 0
+        self.deadline_misses = 0
+        self.dropped_frames = 0
+        self.last_tick_wall: float | None = None
+        self._periods: deque[float] = deque(maxlen=window)
+        self._busy: deque[float] = deque(maxlen=window)
+        self._stages: dict[str, deque[float]] = {}
+        self._window = window
+        self._tick_start: float | None = None
+        self._current: dict[str, float] = {}
+
+    def begin_tick(self) -> None:
+        now = self._clock()
+        if self._tick_start is not None:
+            self._periods.append(now - self._tick_start)
+        self._tick_start = now
+        self._current = {}
+
+    def stage(self, name: str, ms: float) -> None:
+        """Add ``ms`` to stage ``name`` of the current tick."""
+        self._current[name] = self._current.get(name, 0.0) + ms
+
+    def timed(self, name: str) -> _StageTimer:
+        """``with monitor.timed("gait"): ...`` adds the block's wall time to that stage."""
+        return _StageTimer(self, name)
+
+    def end_tick(self, dropped_total: int | None = None) -> float:
+        """Close the tick; returns its busy time in seconds (a deadline miss when over one frame period)."""
+        now = self._clock()
+        busy = now - (self._tick_start if self._tick_start is not None else now)
+        self._busy.append(busy)
+        for name, ms in self._current.items():
+            self._stages.setdefault(name, deque(maxlen=self._window)).append(ms)
+        self.ticks += 1
+        if busy > self.frame_period_s:
+            self.deadline_misses += 1
+        if dropped_total is not None:
+            self.dropped_frames = dropped_total
+        self.last_tick_wall = time.monotonic()
+        return busy
+
+    def summary(self) -> LoopStats:
+        periods = np.asarray(self._periods, dtype=float)
+        fps = float(1.0 / periods.mean()) if periods.size else 0.0
+        return LoopStats(
+            fps=round(fps, 2),
+            period_ms=round(float(np.median(periods)) * 1000, 3) if periods.size else 0.0,
+            jitter_ms=round(float(periods.std()) * 1000, 3) if periods.size > 1 else 0.0,
+            frames=self.ticks,
+            dropped_frames=self.dropped_frames,
+            deadline_misses=self.deadline_misses,
+            stage_ms={k: round(float(np.median(v)), 3) for k, v in self._stages.items() if v},
+        )
+
+    def periods_ms(self) -> np.ndarray:
+        return np.asarray(self._periods, dtype=float) * 1000
+
+    def stage_samples_ms(self) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v, dtype=float) for k, v in self._stages.items()}
+
+    def busy_ms(self) -> np.ndarray:
+        return np.asarray(self._busy, dtype=float) * 1000
+
+
+class _StageTimer:
+    __slots__ = ("_monitor", "_name", "_t0")
+
+    def __init__(self, monitor: LoopMonitor, name: str):
+        self._monitor = monitor
+        self._name = name
+        self._t0 = 0.0
+
+    def __enter__(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        self._monitor.stage(self._name, (time.perf_counter() - self._t0) * 1000)
