@@ -1,0 +1,248 @@
+"""Where the mixer's samples go: the sound device, a WAV file, or nowhere.
+
+A *writer* takes finished blocks (``WavWriter``, ``NullWriter``); a *driver* decides when blocks
+are rendered:
+
+- ``DeviceDriver``: PortAudio's callback asks for each block (sounddevice, ALSA on the Pi). The
+  stream is opened and started at engine start, so a missing device or library is a clear error
+  then, not a crash mid-run.
+- ``PacedDriver``: a thread renders one block per block period of real time into a writer: the dev
+  machine's live sink (a WAV file of what the session sounded like) and the live null sink.
+- ``OfflineDriver``: the caller renders by calling ``advance`` (faster than real time): tests, the
+  ``appliance metronome`` and ``appliance cues --demo`` renders.
+
+Every driver keeps the engine's ``SampleClock`` anchored: the time at which the first sample of
+the block being rendered sounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from appliance.outputs.clock import SampleClock
+from appliance.outputs.wavio import to_pcm16
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[int], np.ndarray]
+
+
+class AudioError(Exception):
+    """An audio output that cannot be used; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class SinkSpec:
+    """A parsed ``audio.sink`` setting: kind is auto, device, wav or null; path for wav."""
+
+    kind: str
+    path: Path | None = None
+
+
+def parse_sink(spec: str) -> SinkSpec:
+    """Parse ``auto``, ``device``, ``wav:PATH`` or ``null``; anything else is an error naming the setting."""
+    spec = spec.strip()
+    if spec in ("auto", "device", "null"):
+        return SinkSpec(spec)
+    if spec.startswith("wav:") and len(spec) > 4:
+        return SinkSpec("wav", Path(spec[4:]).expanduser())
+    raise AudioError(f"audio.sink {spec!r} is not one of: auto, device, wav:PATH, null")
+
+
+class WavWriter:
+    """Writes blocks to a mono 16-bit WAV file; the header is finalised on close."""
+
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._wav = wave.open(str(self.path), "wb")
+        except OSError as e:
+            raise AudioError(f"cannot open WAV sink {self.path}: {e}") from e
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(int(sample_rate))
+        self.samples_written = 0
+
+    def write(self, block: np.ndarray) -> None:
+        self._wav.writeframesraw(to_pcm16(block))
+        self.samples_written += len(block)
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+class NullWriter:
+    """Discards blocks (counts them)."""
+
+    def __init__(self) -> None:
+        self.samples_written = 0
+
+    def write(self, block: np.ndarray) -> None:
+        self.samples_written += len(block)
+
+    def close(self) -> None:
+        pass
+
+
+class OfflineDriver:
+    """Renders on demand, as fast as the caller asks; the clock stays at its fixed anchor."""
+
+    realtime = False
+
+    def __init__(self, render: Render, writer, block_size: int) -> None:
+        self._render = render
+        self.writer = writer
+        self.block_size = int(block_size)
+
+    def start(self) -> None:
+        pass
+
+    def advance(self, n_samples: int) -> None:
+        """Render ``n_samples`` (rounded up to whole blocks, as a sound card would ask)."""
+        done = 0
+        while done < n_samples:
+            self.writer.write(self._render(self.block_size))
+            done += self.block_size
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class PacedDriver:
+    """A thread that renders one block per block period of real time (monotonic clock)."""
+
+    realtime = True
+
+    def __init__(self, render: Render, writer, block_size: int, sample_rate: int, clock: SampleClock,
+                 position: Callable[[], int]) -> None:
+        self._render = render
+        self.writer = writer
+        self.block_size = int(block_size)
+        self.sample_rate = int(sample_rate)
+        self._clock = clock
+        self._position = position
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audio-paced", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        period = self.block_size / self.sample_rate
+        t0 = time.monotonic()
+        blocks = 0
+        try:
+            while not self._stop.is_set():
+                deadline = t0 + blocks * period
+                delay = deadline - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    break
+                self._clock.set_anchor(deadline, self._position())
+                self.writer.write(self._render(self.block_size))
+                blocks += 1
+        except BaseException as e:  # reported by the engine's next call, never lost
+            self.error = e
+            log.exception("paced audio sink stopped")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.writer.close()
+
+
+def _import_sounddevice():
+    try:
+        import sounddevice
+    except OSError as e:  # sounddevice raises OSError when libportaudio is missing
+        raise AudioError(
+            f"PortAudio is not available ({e}): apt-get install libportaudio2 (./dev installs it), "
+            "or set audio.sink to wav:PATH or null"
+        ) from e
+    return sounddevice
+
+
+def _device_arg(device: str | None):
+    if device is None or device == "":
+        return None
+    return int(device) if device.strip().isdigit() else device
+
+
+def list_output_devices() -> list[str]:
+    """Names of the PortAudio output devices (for error messages and ``appliance selftest``)."""
+    sd = _import_sounddevice()
+    return [f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
+
+
+class DeviceDriver:
+    """One persistent PortAudio output stream whose callback renders every block."""
+
+    realtime = True
+
+    def __init__(self, render: Render, block_size: int, sample_rate: int, clock: SampleClock,
+                 position: Callable[[], int], device: str | None = None) -> None:
+        self._render = render
+        self.block_size = int(block_size)
+        self.sample_rate = int(sample_rate)
+        self._clock = clock
+        self._position = position
+        self.device = device
+        self.underflows = 0
+        self.blocks = 0
+        self.error: BaseException | None = None
+        self._stream = None
+
+    def start(self) -> None:
+        sd = _import_sounddevice()
+        dev = _device_arg(self.device)
+        name = "the default output device" if dev is None else f"output device {dev!r}"
+        try:
+            info = sd.query_devices(dev, "output")
+        except (sd.PortAudioError, ValueError) as e:
+            available = list_output_devices()
+            raise AudioError(
+                f"audio: {name} not found ({e}); available outputs: {', '.join(available) or 'none'}. "
+                "Set audio.device, or audio.sink to wav:PATH or null"
+            ) from e
+
+        def callback(outdata, frames, time_info, status) -> None:
+            if status.output_underflow:
+                self.underflows += 1
+            try:
+                # Time at which this buffer's first sample reaches the DAC, on the monotonic clock.
+                ahead = time_info.outputBufferDacTime - time_info.currentTime
+                self._clock.set_anchor(time.monotonic() + max(0.0, ahead), self._position())
+                outdata[:, 0] = self._render(frames)
+                self.blocks += 1
+            except BaseException as e:
+                self.error = e
+                log.exception("audio callback failed; stopping the stream")
+                raise sd.CallbackAbort from e
+
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=self.sample_rate, blocksize=self.block_size, channels=1, dtype="float32",
+                device=dev, callback=callback, latency="low",
+            )
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as e:
+            raise AudioError(
+                f"audio: cannot open {info['name']!r} at {self.sample_rate} Hz, {self.block_size}-sample "
+                f"buffers: {e}. Check audio.sample_rate/audio.block_size or choose another audio.device"
+            ) from e
+        log.info("audio stream on %s, %d Hz, %d-sample buffers", info["name"], self.sample_rate, self.block_size)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None
