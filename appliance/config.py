@@ -83,6 +83,10 @@ class AudioSettings(Section):
     accent_every_stride: bool = Field(False, description="Accent every second beat (one per stride)")
     voice: str = Field("en", description="espeak-ng voice for the spoken prompts")
     prompts_dir: Path | None = Field(None, description="Directory of cached spoken prompts (None: under the data dir)")
+    prompt_texts: dict[str, str] = Field(
+        default_factory=dict, description="Words of the spoken prompts by name (e.g. quick_feet), overriding the defaults"
+    )
+    ramp_ms: float = Field(30.0, ge=1.0, le=500.0, description="Volume change ramp (no clicks)", json_schema_extra={"unit": "ms"})
 
 
 class LightSettings(Section):
@@ -93,12 +97,24 @@ class LightSettings(Section):
     blue_pin: int = Field(6, ge=0, le=27, description="GPIO (BCM) of the blue channel (PWM)")
     brightness: float = Field(0.8, ge=0.0, le=1.0, description="Strip brightness")
     pulse_on_beat: bool = Field(True, description="Pulse the strip on every metronome beat")
+    led_count: int = Field(30, ge=1, le=1000, description="LEDs on an addressable strip (driven over SPI MOSI, GPIO 10)")
 
 
 class ButtonSettings(Section):
     enabled: bool = True
     pin: int = Field(26, ge=0, le=27, description="GPIO (BCM) of the start/pause button (to ground)")
     hold_seconds: float = Field(2.0, ge=0.5, le=10, description="Hold time that ends a session", json_schema_extra={"unit": "s"})
+
+
+class CoachSettings(Section):
+    """How the coach runs a session; the runner's targets and programme live in the database."""
+
+    warmup_minutes: float = Field(3.0, ge=0.5, le=15, description="Cue-free warm-up that measures the baseline", json_schema_extra={"unit": "min"})
+    retention_minutes: float = Field(2.0, ge=0.5, le=15, description="Cue-free retention block at the end", json_schema_extra={"unit": "min"})
+    min_block_minutes: float = Field(1.0, ge=0.5, le=10, description="Shortest feedback-on or -off block", json_schema_extra={"unit": "min"})
+    min_cue_interval_s: float = Field(15.0, ge=2, le=300, description="At most one spoken cue per this many seconds", json_schema_extra={"unit": "s"})
+    min_baseline_steps: int = Field(20, ge=4, le=1000, description="Valid warm-up steps needed for a baseline")
+    spoken_summary: bool = Field(True, description="Speak a short summary at the end of the session")
 
 
 class PanelSettings(Section):
@@ -126,6 +142,7 @@ class Settings(Section):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     lights: LightSettings = Field(default_factory=LightSettings)
     button: ButtonSettings = Field(default_factory=ButtonSettings)
+    coach: CoachSettings = Field(default_factory=CoachSettings)
     gpio: GpioSettings = Field(default_factory=GpioSettings)
     panel: PanelSettings = Field(default_factory=PanelSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
