@@ -133,6 +133,21 @@ class GpioSettings(Section):
     )
 
 
+class GaitSettings(Section):
+    """Thresholds of the gait analysis. Defaults are published values where one exists (Altman &
+    Davis 2012 for the strike classes) and otherwise ours, justified in appliance/gait/."""
+
+    rearfoot_above_deg: float = Field(8.0, ge=-20, le=30, description="Foot-strike angle above which a step is rearfoot (Altman & Davis 2012)", json_schema_extra={"unit": "deg"})
+    forefoot_below_deg: float = Field(-1.6, ge=-30, le=20, description="Foot-strike angle below which a step is forefoot (Altman & Davis 2012)", json_schema_extra={"unit": "deg"})
+    contact_height_leg_lengths: float = Field(0.03, gt=0, le=0.2, description="Lowest foot point within this height of its stance level counts as on the belt (raised automatically to 3x the measured landmark noise)")
+    airborne_height_leg_lengths: float = Field(0.08, gt=0, le=0.5, description="A foot must rise this high in swing before its next contact counts")
+    min_visibility: float = Field(0.5, ge=0, le=1, description="Leg landmark visibility below which a step is not trusted")
+    min_confidence: float = Field(0.5, ge=0, le=1, description="Steps below this confidence are reported as invalid and never cued on")
+    cadence_window_s: float = Field(10.0, ge=2, le=120, description="Window of the rolling cadence", json_schema_extra={"unit": "s"})
+    max_cadence_spm: float = Field(250.0, ge=120, le=300, description="Fastest plausible step rate (sprinting)", json_schema_extra={"unit": "steps/min"})
+    min_cadence_spm: float = Field(80.0, ge=30, le=150, description="Slowest step rate still counted as locomotion (slow walking)", json_schema_extra={"unit": "steps/min"})
+
+
 class Settings(Section):
     """All settings. Runner targets and programmes live in the database, per runner."""
 
@@ -143,6 +158,7 @@ class Settings(Section):
     lights: LightSettings = Field(default_factory=LightSettings)
     button: ButtonSettings = Field(default_factory=ButtonSettings)
     coach: CoachSettings = Field(default_factory=CoachSettings)
+    gait: GaitSettings = Field(default_factory=GaitSettings)
     gpio: GpioSettings = Field(default_factory=GpioSettings)
     panel: PanelSettings = Field(default_factory=PanelSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

@@ -73,7 +73,7 @@ class Step:
     instant_cadence_spm: float
     confidence: float
     valid: bool
-    frame_to: int | None = None  # toe-off of the previous stance of this foot, when known
+    frame_to: int | None = None  # toe-off ending this step's stance (set in the final emission)
     t_to: float | None = None
     contact_time_s: float = float("nan")
     flight_time_s: float = float("nan")
@@ -81,3 +81,6 @@ class Step:
     vertical_oscillation_leg_lengths: float = float("nan")
     trunk_lean_deg: float = float("nan")
     calibrated: bool = False
+    # The gait tracker emits each step twice: at its IC (final=False: contact time, TO and duty
+    # factor still NaN/None) and again, same index, after its toe-off (final=True, all filled).
+    final: bool = False
