@@ -117,6 +117,31 @@ class CoachSettings(Section):
     spoken_summary: bool = Field(True, description="Speak a short summary at the end of the session")
 
 
+class SessionSettings(Section):
+    """How sessions start, pause and end, and how the control loop is watched (the runtime's settings)."""
+
+    auto_start: bool = Field(False, description="Start a session when the selected runner starts running on the belt")
+    runner_id: int | None = Field(None, ge=1, description="The selected runner: auto-start and the physical button start their session")
+    calibration_seconds: float = Field(3.0, ge=1, le=20, description="Quiet standing used to calibrate the flat foot", json_schema_extra={"unit": "s"})
+    calibration_timeout_seconds: float = Field(
+        20.0, ge=2, le=120, description="Wait this long for quiet standing, then run uncalibrated", json_schema_extra={"unit": "s"}
+    )
+    pause_after_absent_seconds: float = Field(
+        2.0, ge=0.5, le=30, description="Pause when nobody is seen on the belt for this long", json_schema_extra={"unit": "s"}
+    )
+    end_after_paused_minutes: float = Field(
+        10.0, ge=1, le=120, description="A session paused this long ends by itself", json_schema_extra={"unit": "min"}
+    )
+    auto_start_after_seconds: float = Field(
+        3.0, ge=1, le=60, description="Running for this long starts an auto-start session", json_schema_extra={"unit": "s"}
+    )
+    summary_seconds: float = Field(15.0, ge=2, le=120, description="How long the summary stays on the live view", json_schema_extra={"unit": "s"})
+    watchdog_stall_seconds: float = Field(
+        3.0, ge=0.5, le=60, description="No loop tick for this long stops the systemd watchdog pings (systemd restarts the service)",
+        json_schema_extra={"unit": "s"},
+    )
+
+
 class PanelSettings(Section):
     host: str = Field("127.0.0.1", description="Address the panel listens on (0.0.0.0 on the appliance)")
     port: int = Field(8080, ge=1, le=65535, description="Panel port")
@@ -158,6 +183,7 @@ class Settings(Section):
     lights: LightSettings = Field(default_factory=LightSettings)
     button: ButtonSettings = Field(default_factory=ButtonSettings)
     coach: CoachSettings = Field(default_factory=CoachSettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
     gait: GaitSettings = Field(default_factory=GaitSettings)
     gpio: GpioSettings = Field(default_factory=GpioSettings)
     panel: PanelSettings = Field(default_factory=PanelSettings)
