@@ -112,6 +112,7 @@ class StepRecord(BaseModel):
     vertical_oscillation_leg_lengths: float | None = None
     trunk_lean_deg: float | None = None
     calibrated: bool = False
+    final: bool = Field(False, description="True once the step's toe-off metrics are in")
     phase: str = Field("", description="Session phase at this step: warmup, feedback, no_feedback, retention...")
     feedback_on: bool = Field(False, description="True when the step fell in a feedback block")
 
@@ -132,6 +133,13 @@ class SettingsChange(BaseModel):
 
 STEP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(Step))
 STEP_COLUMNS: tuple[str, ...] = STEP_FIELDS + ("phase", "feedback_on")
+
+_STEP_UPDATE = ", ".join(f'"{c}" = excluded."{c}"' for c in STEP_FIELDS if c != "index")
+_UPSERT_STEP = (
+    f"INSERT INTO steps ({', '.join(chr(34) + c + chr(34) for c in ('session_id',) + STEP_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in range(len(STEP_COLUMNS) + 1))}) "
+    f'ON CONFLICT (session_id, "index") DO UPDATE SET {_STEP_UPDATE}'
+)
 
 # ---- schema -----------------------------------------------------------------------------------
 
@@ -204,6 +212,10 @@ MIGRATIONS: tuple[str, ...] = (
         who TEXT NOT NULL,
         diff TEXT NOT NULL
     );
+    """,
+    # 2: the gait tracker emits each step twice (at contact, then final after toe-off)
+    """
+    ALTER TABLE steps ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -632,11 +644,10 @@ class Store:
     # ---- steps and cues ----
 
     def record_step(self, session_id: int, step: Step, phase: str = "", feedback_on: bool = False) -> None:
-        """Queue one step for the session (never blocks on the disk)."""
+        """Queue one step for the session (never blocks on the disk). A step recorded again with the
+        same index (the tracker's final emission after toe-off) replaces the first one."""
         values = [session_id] + [_finite(getattr(step, name)) for name in STEP_FIELDS] + [phase, int(feedback_on)]
-        columns = ", ".join(f'"{c}"' for c in ("session_id",) + STEP_COLUMNS)
-        marks = ", ".join("?" for _ in values)
-        sql = f"INSERT INTO steps ({columns}) VALUES ({marks})"
+        sql = _UPSERT_STEP
         self._submit(lambda c: c.execute(sql, values), wait=False)
 
     def record_cue(self, session_id: int, t: float, kind: str, payload: dict | None = None) -> None:

@@ -140,11 +140,40 @@ def test_a_bad_queued_write_is_counted_and_does_not_lose_its_batch(store: Store)
     runner = store.create_runner("Ann")
     s = store.create_session(runner.id)
     store.record_step(s.id, make_step(0, 1.0))
-    store.record_step(s.id, make_step(0, 1.1))  # duplicate (session, index): refused
+    store.record_step(s.id + 1, make_step(0, 1.1))  # no such session: refused by the foreign key
     store.record_step(s.id, make_step(1, 1.4))
     store.flush()
     assert store.write_errors == 1
     assert [st.index for st in store.session_steps(s.id)] == [0, 1]
+
+
+def test_the_final_emission_of_a_step_replaces_the_first_and_keeps_its_phase(store: Store):
+    runner = store.create_runner("Ann")
+    s = store.create_session(runner.id)
+    first = make_step(0, 1.0)
+    store.record_step(s.id, first, phase="warmup", feedback_on=False)
+    store.record_step(s.id, replace(first, final=True, contact_time_s=0.25, t_to=1.25), phase="feedback", feedback_on=True)
+    (got,) = store.session_steps(s.id)
+    assert got.final and got.contact_time_s == 0.25 and got.t_to == 1.25
+    assert got.phase == "warmup" and not got.feedback_on
+
+
+def test_a_version_1_database_is_migrated_keeping_its_steps(tmp_path: Path):
+    from appliance.store import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "appliance.db")
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO runners (name, created) VALUES ('Ann', '2026-01-01T00:00:00+00:00')")
+    conn.execute("INSERT INTO sessions (runner_id, session_number, started, state) VALUES (1, 1, '2026-01-01T00:00:00+00:00', 'completed')")
+    conn.execute('INSERT INTO steps (session_id, "index", foot, frame_ic, t_ic, strike, valid) VALUES (1, 0, \'left\', 3, 0.1, \'midfoot\', 1)')
+    conn.commit()
+    conn.close()
+    with Store(tmp_path) as store:
+        (step,) = store.session_steps(1)
+        assert step.strike == "midfoot" and step.final is False
+        assert store.recovered_sessions == []
+    assert sqlite3.connect(tmp_path / "appliance.db").execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_queued_steps_reach_the_disk_within_a_second_without_flush(store: Store, tmp_path: Path):
