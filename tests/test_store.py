@@ -153,6 +153,8 @@ def test_the_final_emission_of_a_step_replaces_the_first_and_keeps_its_phase(sto
     first = make_step(0, 1.0)
     store.record_step(s.id, first, phase="warmup", feedback_on=False)
     store.record_step(s.id, replace(first, final=True, contact_time_s=0.25, t_to=1.25), phase="feedback", feedback_on=True)
+    store.flush()
+    assert store.write_errors == 0
     (got,) = store.session_steps(s.id)
     assert got.final and got.contact_time_s == 0.25 and got.t_to == 1.25
     assert got.phase == "warmup" and not got.feedback_on
