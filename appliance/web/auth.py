@@ -1,0 +1,221 @@
+"""Who may use the panel: PIN login, session cookies, CSRF and the first-visit setup.
+
+Choice for the first PIN on a shared LAN: the recommended path is `appliance set-pin` on the
+appliance itself. A first-visit setup from the browser is possible only while no PIN exists *and*
+only with a one-time setup code that the appliance writes to its own log at start (journalctl on
+the Pi). Someone else on the clinic network who merely finds the panel first cannot claim it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from appliance.web.errors import invalid_field
+from appliance.web.models import (
+    ERROR_RESPONSES,
+    AuthStatus,
+    ChangePinRequest,
+    LoginRequest,
+    OkResponse,
+    SetupRequest,
+)
+from appliance.web.pin import MIN_PIN_LENGTH, PinError, PinStore
+from appliance.web.sessions import (
+    ABSOLUTE_TIMEOUT_S,
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    LoginRateLimiter,
+    LoginSession,
+    SessionManager,
+    csrf_matches,
+)
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass
+class AuthState:
+    """Everything the panel's auth needs, held on app.state.auth."""
+
+    pins: PinStore
+    sessions: SessionManager = field(default_factory=SessionManager)
+    limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
+    setup_code: str | None = None
+    _pin_stamp: tuple[int, int] | None = None
+
+    def pin_file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.pins.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def check_pin_unchanged(self) -> None:
+        """End every session when the PIN file changed under us (e.g. `appliance set-pin`)."""
+        stamp = self.pin_file_stamp()
+        if stamp != self._pin_stamp:
+            if self._pin_stamp is not None:
+                log.info("panel PIN changed on disk: ending all panel sessions")
+                self.sessions.end_all()
+            self._pin_stamp = stamp
+
+    def ensure_setup_code(self) -> None:
+        """While no PIN is set, make a one-time setup code and write it to the log."""
+        if self.pins.is_set():
+            self.setup_code = None
+            return
+        if self.setup_code is None:
+            self.setup_code = f"{secrets.randbelow(10**8):08d}"
+        log.warning(
+            "the panel has no PIN yet: run `appliance set-pin` on the appliance (recommended), "
+            "or open the panel and use the one-time setup code %s",
+            self.setup_code,
+        )
+
+
+def auth_state(request: Request) -> AuthState:
+    return request.app.state.auth
+
+
+def current_session(request: Request) -> LoginSession | None:
+    """The logged-in session of this request, or None."""
+    state = auth_state(request)
+    state.check_pin_unchanged()
+    return state.sessions.get(request.cookies.get(SESSION_COOKIE))
+
+
+def require_clinician(request: Request) -> LoginSession:
+    """Dependency: a logged-in clinician; state-changing methods also need the CSRF header."""
+    session = current_session(request)
+    if session is None:
+        raise HTTPException(401, "login required: POST your PIN to /api/auth/login")
+    if request.method not in SAFE_METHODS and not csrf_matches(session, request.headers.get(CSRF_HEADER)):
+        raise HTTPException(
+            403, f"missing or wrong CSRF token: send the {CSRF_COOKIE} cookie's value in the {CSRF_HEADER} header"
+        )
+    return session
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _set_login_cookies(response: Response, session: LoginSession) -> None:
+    max_age = int(ABSOLUTE_TIMEOUT_S)
+    response.set_cookie(
+        SESSION_COOKIE, session.token, max_age=max_age, httponly=True, samesite="strict", path="/"
+    )
+    # Readable by the panel's own scripts (it is echoed in a header); useless to another site.
+    response.set_cookie(CSRF_COOKIE, session.csrf_token, max_age=max_age, httponly=False, samesite="strict", path="/")
+
+
+def _status(request: Request, session: LoginSession | None) -> AuthStatus:
+    return AuthStatus(
+        pin_set=auth_state(request).pins.is_set(),
+        logged_in=session is not None,
+        public_live_view=request.app.state.controller.settings.panel.public_live_view,
+        min_pin_length=MIN_PIN_LENGTH,
+        csrf_token=session.csrf_token if session else None,
+    )
+
+
+def _throttle(request: Request) -> None:
+    wait = auth_state(request).limiter.retry_after(client_key(request))
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"too many failed attempts: try again in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+
+
+Clinician = Annotated[LoginSession, Depends(require_clinician)]
+
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+@router.get("/status", response_model=AuthStatus, summary="Whether a PIN is set and this browser is logged in")
+def status(request: Request) -> AuthStatus:
+    return _status(request, current_session(request))
+
+
+@router.post("/login", response_model=AuthStatus, summary="Log in with the clinician's PIN")
+def login(body: LoginRequest, request: Request, response: Response) -> AuthStatus:
+    state = auth_state(request)
+    _throttle(request)
+    if not state.pins.is_set():
+        raise HTTPException(
+            409, "no PIN is set yet: run `appliance set-pin` on the appliance, or use the first-visit setup"
+        )
+    try:
+        ok = state.pins.verify(body.pin)
+    except PinError as e:
+        raise HTTPException(409, str(e)) from e
+    if not ok:
+        delay = state.limiter.record_failure(client_key(request))
+        extra = f"; next attempt allowed in {math.ceil(delay)} s" if delay else ""
+        raise HTTPException(401, "wrong PIN" + extra)
+    state.limiter.record_success(client_key(request))
+    state.sessions.end(request.cookies.get(SESSION_COOKIE))
+    session = state.sessions.create()
+    _set_login_cookies(response, session)
+    return _status(request, session)
+
+
+@router.post("/setup", response_model=AuthStatus, summary="First visit only: set the PIN with the one-time setup code")
+def setup(body: SetupRequest, request: Request, response: Response) -> AuthStatus:
+    state = auth_state(request)
+    _throttle(request)
+    if state.pins.is_set():
+        raise HTTPException(409, "a PIN is already set: log in, or change it with `appliance set-pin`")
+    expected = state.setup_code or ""
+    if not expected or not secrets.compare_digest(body.setup_code.strip().encode(), expected.encode()):
+        state.limiter.record_failure(client_key(request))
+        raise HTTPException(401, "wrong setup code: it is in the appliance's log (journalctl -u appliance)")
+    try:
+        state.pins.set_pin(body.pin)
+    except PinError as e:
+        raise invalid_field("body.pin", str(e)) from e
+    state.setup_code = None
+    state.check_pin_unchanged()
+    state.limiter.record_success(client_key(request))
+    session = state.sessions.create()
+    _set_login_cookies(response, session)
+    return _status(request, session)
+
+
+@router.post("/logout", response_model=OkResponse, summary="End this browser's session")
+def logout(request: Request, response: Response, session: Clinician) -> OkResponse:
+    auth_state(request).sessions.end(session.token)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
+    return OkResponse(message="logged out")
+
+
+@router.post("/pin", response_model=OkResponse, summary="Change the PIN (ends every other session)")
+def change_pin(
+    body: ChangePinRequest, request: Request, response: Response, session: Clinician
+) -> OkResponse:
+    state = auth_state(request)
+    _throttle(request)
+    if not state.pins.verify(body.current_pin):
+        state.limiter.record_failure(client_key(request))
+        raise HTTPException(401, "the current PIN is wrong")
+    try:
+        state.pins.set_pin(body.new_pin)
+    except PinError as e:
+        raise invalid_field("body.new_pin", str(e)) from e
+    state.check_pin_unchanged()  # ends all sessions, including this one
+    state.sessions.end_all()
+    new = state.sessions.create()
+    _set_login_cookies(response, new)
+    return OkResponse(message="PIN changed; other sessions were logged out")

@@ -1,0 +1,21 @@
+"""Small FastAPI dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from appliance.runtime.controller import ApplianceController
+from appliance.web.auth import current_session
+
+
+def controller(request: Request) -> ApplianceController:
+    """The running appliance this panel steers."""
+    return request.app.state.controller
+
+
+def live_viewer(request: Request) -> None:
+    """Dependency: a logged-in clinician, or anyone when the public live view is enabled."""
+    if request.app.state.controller.settings.panel.public_live_view:
+        return
+    if current_session(request) is None:
+        raise HTTPException(401, "login required (or enable settings panel.public_live_view for a runner-facing view)")

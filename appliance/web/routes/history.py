@@ -1,0 +1,126 @@
+"""History: a session's record, its per-step series for the charts, pain and notes, and exports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from appliance.store import CueEvent, Session
+from appliance.web.auth import require_clinician
+from appliance.web.deps import controller
+from appliance.web.models import ERROR_RESPONSES, Strict
+
+router = APIRouter(prefix="/api/sessions", tags=["history"], responses=ERROR_RESPONSES, dependencies=[Depends(require_clinician)])
+
+Pain = Field(None, ge=0, le=10, description="Pain 0 (none) to 10 (worst imaginable)")
+
+
+class PainAndNotes(Strict):
+    pain_before: int | None = Pain
+    pain_after: int | None = Pain
+    notes: str | None = Field(None, max_length=4000)
+
+
+class Block(BaseModel):
+    """A stretch of the session in one phase, for shading the charts."""
+
+    start_s: float
+    end_s: float
+    phase: str
+    feedback_on: bool
+
+
+class SessionSeries(BaseModel):
+    """Per-step values in time order, column by column (compact for charts); null where unmeasured."""
+
+    session: Session
+    t_s: list[float] = Field(description="Seconds since the session start, at each step's initial contact")
+    cadence_spm: list[float | None]
+    foot_strike_angle_deg: list[float | None]
+    shank_angle_deg: list[float | None]
+    strike: list[str]
+    foot: list[str]
+    valid: list[bool]
+    feedback_on: list[bool]
+    blocks: list[Block]
+
+
+@router.get("", response_model=list[Session], summary="Sessions, newest first (of one runner when given)")
+def list_sessions(
+    request: Request,
+    runner_id: int | None = Query(None, ge=1, le=2**31 - 1),
+    limit: int = Query(200, ge=1, le=1000),
+) -> list[Session]:
+    store = controller(request).store
+    if runner_id is not None:
+        store.get_runner(runner_id)
+    return store.list_sessions(runner_id, limit=limit)
+
+
+@router.get("/{session_id}", response_model=Session, summary="One session with pain, notes and summary")
+def get_session(session_id: int, request: Request) -> Session:
+    return controller(request).store.get_session(session_id)
+
+
+@router.get("/{session_id}/series", response_model=SessionSeries, summary="Per-step series and phase blocks for charts")
+def session_series(session_id: int, request: Request) -> SessionSeries:
+    store = controller(request).store
+    session = store.get_session(session_id)
+    steps = store.session_steps(session_id)
+    t0 = session.t_start if session.t_start is not None else (steps[0].t_ic if steps else 0.0)
+    t = [round(s.t_ic - t0, 3) for s in steps]
+    blocks: list[Block] = []
+    for ti, s in zip(t, steps, strict=True):
+        if blocks and blocks[-1].phase == s.phase and blocks[-1].feedback_on == s.feedback_on:
+            blocks[-1].end_s = ti
+        else:
+            if blocks:
+                blocks[-1].end_s = ti
+            blocks.append(Block(start_s=ti, end_s=ti, phase=s.phase, feedback_on=s.feedback_on))
+    return SessionSeries(
+        session=session,
+        t_s=t,
+        cadence_spm=[s.cadence_spm for s in steps],
+        foot_strike_angle_deg=[s.foot_strike_angle_deg for s in steps],
+        shank_angle_deg=[s.shank_angle_deg for s in steps],
+        strike=[s.strike for s in steps],
+        foot=[s.foot for s in steps],
+        valid=[s.valid for s in steps],
+        feedback_on=[s.feedback_on for s in steps],
+        blocks=blocks,
+    )
+
+
+@router.get("/{session_id}/events", response_model=list[CueEvent], summary="Every cue decision of the session")
+def session_events(session_id: int, request: Request) -> list[CueEvent]:
+    store = controller(request).store
+    store.get_session(session_id)
+    return store.session_events(session_id)
+
+
+@router.put("/{session_id}/pain", response_model=Session, summary="Record pain before/after (0-10) and a note")
+def set_pain(session_id: int, body: PainAndNotes, request: Request) -> Session:
+    return controller(request).store.set_pain_and_notes(
+        session_id, pain_before=body.pain_before, pain_after=body.pain_after, notes=body.notes
+    )
+
+
+@router.get(
+    "/{session_id}/export",
+    summary="Download the session (steps, cues, pain, notes) as CSV or JSON",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}}}},
+)
+def export_session(
+    session_id: int, request: Request, format: Literal["csv", "json"] = Query("csv")  # noqa: A002 - the API's word
+) -> Response:
+    text = controller(request).store.export_session(session_id, format)
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return Response(
+        text,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="session-{session_id}.{format}"'},
+    )

@@ -1,0 +1,62 @@
+"""Live view: the current snapshot, once or as a server-sent event stream (about 4 per second)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from appliance.runtime.controller import LiveSnapshot
+from appliance.web.auth import current_session
+from appliance.web.deps import controller, live_viewer
+from appliance.web.models import ERROR_RESPONSES
+
+STREAM_INTERVAL_S = 0.25
+# A stream ends after this long and the browser's EventSource reconnects by itself; this keeps a
+# forgotten tab from holding a connection (and the server's shutdown) forever, and re-checks auth.
+STREAM_MAX_S = 60.0
+RECONNECT_MS = 1000
+
+router = APIRouter(prefix="/api/live", tags=["live"], responses=ERROR_RESPONSES, dependencies=[Depends(live_viewer)])
+
+
+@router.get("", response_model=LiveSnapshot, summary="The current live snapshot")
+def live(request: Request) -> LiveSnapshot:
+    return controller(request).snapshot()
+
+
+@router.get(
+    "/stream",
+    summary="Live snapshots as server-sent events (event: snapshot, data: LiveSnapshot JSON)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/LiveSnapshot"}}}}},
+)
+async def live_stream(
+    request: Request,
+    limit: int | None = Query(None, ge=1, le=100_000, description="Stop after this many events (default: until ~60 s)"),
+) -> StreamingResponse:
+    app = request.app
+    ctl = controller(request)
+    logged_in = current_session(request) is not None
+
+    def still_allowed() -> bool:
+        return ctl.settings.panel.public_live_view or (logged_in and current_session(request) is not None)
+
+    async def events() -> AsyncIterator[str]:
+        yield f"retry: {RECONNECT_MS}\n\n"
+        sent = 0
+        end = time.monotonic() + STREAM_MAX_S
+        while time.monotonic() < end and (limit is None or sent < limit):
+            if await request.is_disconnected() or app.state.stopping.is_set() or not still_allowed():
+                return
+            yield f"event: snapshot\ndata: {ctl.snapshot().model_dump_json()}\n\n"
+            sent += 1
+            if limit is None or sent < limit:
+                await asyncio.sleep(STREAM_INTERVAL_S)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

@@ -1,0 +1,120 @@
+/* Live page: subscribes to /api/live/stream (server-sent events) and shows the newest snapshot. */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const PHASE_NAMES = {
+    idle: "Idle", calibrating: "Calibrating (stand still)", warmup: "Warm-up", feedback: "Feedback",
+    no_feedback: "Feedback off", retention: "Retention", summary: "Summary", paused: "Paused",
+  };
+  let loggedIn = false;
+  let last = null;
+
+  /** Draw a band [lo, hi] and a marker at value on a 300x34 gauge spanning [min, max]. */
+  function gauge(node, value, band, min, max) {
+    node.replaceChildren();
+    const x = (v) => 10 + (280 * (Math.min(max, Math.max(min, v)) - min)) / (max - min);
+    node.append(App.svg("rect", { x: 10, y: 12, width: 280, height: 10, rx: 5, fill: "#eceef2" }));
+    if (band) {
+      node.append(App.svg("rect", { x: x(band[0]), y: 8, width: Math.max(2, x(band[1]) - x(band[0])), height: 18, rx: 4, fill: "#9ec5ff" }));
+    }
+    if (value !== null && value !== undefined) {
+      const inBand = !band || (value >= band[0] && value <= band[1]);
+      node.append(App.svg("rect", { x: x(value) - 3, y: 2, width: 6, height: 30, rx: 3, fill: inBand ? "#137a3a" : "#b3261e" }));
+    }
+  }
+
+  function show(s) {
+    last = s;
+    const active = s.session_id !== null;
+    $("runner-name").textContent = s.runner ? s.runner.name : "No session";
+    $("phase").textContent = PHASE_NAMES[s.phase] || s.phase;
+    const fb = $("feedback");
+    fb.textContent = s.feedback_on ? "on" : "off";
+    fb.className = "pill " + (s.feedback_on ? "on" : "off");
+    $("phase-left").textContent = App.duration(s.phase_time_left_s);
+    $("session-left").textContent = App.duration(s.session_time_left_s);
+    $("message").textContent = s.message || "";
+    $("cadence").textContent = App.num(s.cadence_spm);
+    $("cadence-target").textContent = App.num(s.cadence_target_spm);
+    $("cadence-band").textContent = s.cadence_band ? App.num(s.cadence_band[0]) + "–" + App.num(s.cadence_band[1]) : "–";
+    $("metronome").textContent = s.metronome_bpm ? App.num(s.metronome_bpm) + " bpm" : "silent";
+    const cadenceInBand = s.cadence_band && s.cadence_spm !== null &&
+      s.cadence_spm >= s.cadence_band[0] && s.cadence_spm <= s.cadence_band[1];
+    $("cadence").className = "big" + (s.cadence_band && s.cadence_spm !== null ? (cadenceInBand ? " ok" : " bad") : "");
+    const centre = s.cadence_target_spm || s.cadence_spm || 170;
+    gauge($("cadence-gauge"), s.cadence_spm, s.cadence_band, centre - 25, centre + 25);
+    $("strike").textContent = s.strike || "–";
+    $("strike").className = "mid" + (s.strike_target && s.strike ? (s.strike === s.strike_target ? " ok" : " bad") : "");
+    $("strike-angle").textContent = App.num(s.foot_strike_angle_deg, 1);
+    $("strike-target").textContent = s.strike_target || "not retrained";
+    $("shank").textContent = App.num(s.shank_angle_deg, 1);
+    $("shank-band").textContent = s.overstride_band ? App.num(s.overstride_band[0]) + "° – " + App.num(s.overstride_band[1]) + "°" : "–";
+    gauge($("shank-gauge"), s.shank_angle_deg, s.overstride_band, -10, 25);
+    $("on-target").textContent = s.on_target_share === null ? "–" : App.num(100 * s.on_target_share);
+    $("steps").textContent = s.steps;
+    $("presence").textContent = s.runner_presence;
+    const l = s.loop || {};
+    $("loop-stats").textContent = `source ${s.source || "–"} · loop ${App.num(l.fps, 1)} fps · dropped ${l.dropped_frames || 0} · late ${l.deadline_misses || 0}`;
+    if (loggedIn) {
+      $("start-row").classList.toggle("hidden", active);
+      $("run-row").classList.toggle("hidden", !active);
+      $("pause").classList.toggle("hidden", s.phase === "paused");
+      $("resume").classList.toggle("hidden", s.phase !== "paused");
+    }
+  }
+
+  function connect() {
+    const source = new EventSource("/api/live/stream");
+    source.addEventListener("snapshot", (e) => {
+      $("conn").classList.add("live");
+      show(JSON.parse(e.data));
+    });
+    source.addEventListener("error", async () => {
+      $("conn").classList.remove("live");
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (e.g. logged out): find out why instead of retrying blindly.
+        try { await App.api("GET", "/api/live"); setTimeout(connect, 2000); } catch (err) { /* api() redirects on 401 */ }
+      }
+    });
+  }
+
+  async function loadRunners() {
+    const runners = await App.api("GET", "/api/runners");
+    const select = $("runner-select");
+    select.replaceChildren(...runners.map((r) => App.el("option", { value: r.id }, r.name)));
+    const wanted = App.param("runner");
+    if (wanted) select.value = wanted;
+    $("start").disabled = runners.length === 0;
+  }
+
+  async function control(path, body) {
+    try {
+      const result = await App.api("POST", path, body);
+      show(result.snapshot || result);
+    } catch (err) {
+      App.toast(err.message, true);
+    }
+  }
+
+  async function init() {
+    const status = await App.api("GET", "/api/auth/status");
+    loggedIn = status.logged_in;
+    if (!loggedIn && !status.public_live_view) { App.loginRedirect(); return; }
+    $("controls").classList.toggle("hidden", !loggedIn);
+    $("logout").classList.toggle("hidden", !loggedIn);
+    if (loggedIn) {
+      await loadRunners();
+      $("start").addEventListener("click", () => control("/api/session/start", { runner_id: Number($("runner-select").value) }));
+      $("pause").addEventListener("click", () => control("/api/session/pause"));
+      $("resume").addEventListener("click", () => control("/api/session/resume"));
+      $("stop").addEventListener("click", () => control("/api/session/stop"));
+    } else {
+      document.querySelector("nav").classList.add("hidden");
+    }
+    connect();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => init().catch((e) => App.toast(e.message, true)));
+  window.LivePage = { last: () => last };
+})();
