@@ -1,0 +1,506 @@
+"""``appliance selftest``: check every part of the appliance, one line each, with the fix.
+
+Run it on the appliance with the service stopped (it needs the camera, the GPIO pins and the sound
+card to itself): ``sudo systemctl stop appliance && appliance selftest; sudo systemctl start appliance``.
+
+Checks, in order: camera (a frame, its brightness and the measured frame rate from capture times),
+model (files verified, both models loaded, one inference each), audio (a beep and a spoken word),
+LEDs (a red, green, blue, white sweep), button (a press within 10 s), disk, temperature and
+throttling. Each prints ``PASS``, ``FAIL`` or ``SKIP`` with what was measured and, when it fails,
+the fix. The exit status is 1 when anything failed. ``--no-hardware`` skips the camera, audio, LEDs
+and button, for a laptop or CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["PASS", "FAIL", "SKIP"]
+
+SERVICE_BUSY_FIX = "if appliance.service is running, stop it first: sudo systemctl stop appliance"
+MIN_FREE_BYTES = 1 << 30  # session database and optional videos need room; SD cards slow down when full
+MAX_TEMPERATURE_C = 80.0  # the Pi 5 starts soft-throttling at 80 °C and hard-throttles at 85 °C
+THROTTLE_BITS = {
+    0: "under-voltage now",
+    1: "ARM frequency capped now",
+    2: "throttled now",
+    3: "soft temperature limit now",
+    16: "under-voltage since boot",
+    17: "frequency capped since boot",
+    18: "throttled since boot",
+    19: "soft temperature limit since boot",
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: what was measured, and how to fix a failure."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{self.status}  {self.name:<11} {self.detail}"
+        if self.fix and self.status != "PASS":
+            text += f" | fix: {self.fix}"
+        return text
+
+
+@dataclass
+class SelftestOptions:
+    """Which checks run, and their limits."""
+
+    camera: bool = True
+    model: bool = True
+    audio: bool = True
+    leds: bool = True
+    button: bool = True
+    frames: int = 60
+    button_timeout: float = 10.0
+    word: str = "ready"
+    sys_root: Path = field(default_factory=lambda: Path("/"))  # tests point it at a fake /sys
+
+
+# --- camera -------------------------------------------------------------------------------------
+
+
+def check_camera(settings, frames: int) -> CheckResult:
+    """Open the configured source, read ``frames`` frames, measure their rate from capture times."""
+    import numpy as np
+
+    from appliance.sources import SourceError, open_source
+
+    spec = settings.camera.source
+    fix_missing = (
+        "check the camera ribbon (contacts towards the board on the Pi 5), camera_auto_detect=1 in "
+        "/boot/firmware/config.txt, then `rpicam-hello --list-cameras`; " + SERVICE_BUSY_FIX
+    )
+    if spec == "sim":
+        return CheckResult("camera", "SKIP", "camera.source is sim (the simulated runner)")
+    try:
+        source = open_source(spec, settings.camera, realtime=False)
+    except SourceError as e:
+        return CheckResult("camera", "FAIL", f"cannot open {spec}: {e}", fix_missing)
+    if source is None:
+        return CheckResult("camera", "FAIL", f"no camera found (camera.source={spec})", fix_missing)
+    times, last = [], None
+    try:
+        for frame in source:
+            times.append(frame.t)
+            last = frame
+            if len(times) >= frames:
+                break
+    except SourceError as e:
+        return CheckResult("camera", "FAIL", f"{source.name} stopped delivering frames: {e}", fix_missing)
+    finally:
+        source.close()
+    if last is None or len(times) < 2:
+        return CheckResult("camera", "FAIL", f"{source.name} delivered {len(times)} frame(s)", fix_missing)
+    fps = 1.0 / float(np.median(np.diff(times)))
+    width, height = last.size
+    brightness = float(last.image.mean())
+    detail = f"{source.name} {width}x{height}, {fps:.1f} frames/s measured over {len(times)} frames, mean level {brightness:.0f}/255"
+    wanted = settings.camera.fps
+    if fps < 0.9 * wanted:
+        return CheckResult(
+            "camera",
+            "FAIL",
+            f"{detail}; {wanted:g} frames/s configured",
+            "more light (a long exposure caps the frame rate), or lower camera.fps / camera.width in the panel",
+        )
+    if brightness < 20:
+        return CheckResult("camera", "FAIL", f"{detail}; the image is almost black", "remove the lens cap, light the treadmill")
+    return CheckResult("camera", "PASS", detail)
+
+
+# --- model --------------------------------------------------------------------------------------
+
+
+def check_model(settings) -> CheckResult:
+    """Verify the model files, load both models with the TFLite runtime and run each once."""
+    import numpy as np
+
+    from appliance.pose.model_files import ModelError, verify_model_dir
+    from appliance.pose.runtime import RuntimeMissing, load_interpreter, runtime_name
+
+    try:
+        paths = verify_model_dir(settings.pose.model_dir)
+    except ModelError as e:
+        problem, _, fix = str(e).partition("; ")  # ModelError messages end with the command that fixes them
+        return CheckResult("model", "FAIL", problem, fix)
+    timings = []
+    try:
+        for name, path in paths.items():
+            t0 = time.perf_counter()
+            interpreter = load_interpreter(path, settings.pose.threads)
+            load_ms = (time.perf_counter() - t0) * 1000
+            for detail in interpreter.get_input_details():
+                interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], dtype=detail["dtype"]))
+            t0 = time.perf_counter()
+            interpreter.invoke()
+            run_ms = (time.perf_counter() - t0) * 1000
+            outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+            if not outputs or not all(np.all(np.isfinite(o)) for o in outputs):
+                return CheckResult("model", "FAIL", f"{name} produced non-finite output", "run `appliance fetch-model` again")
+            timings.append(f"{name.removesuffix('.tflite')} load {load_ms:.0f} ms, inference {run_ms:.1f} ms")
+    except RuntimeMissing as e:
+        return CheckResult("model", "FAIL", "no TFLite runtime", str(e))
+    return CheckResult("model", "PASS", f"{runtime_name()}, {settings.pose.threads} threads: " + "; ".join(timings))
+
+
+# --- audio --------------------------------------------------------------------------------------
+
+
+def beep(sample_rate: int, frequency: float = 880.0, seconds: float = 0.25, volume: float = 0.8):
+    """A sine beep with 10 ms fades (no clicks), float32 mono."""
+    import numpy as np
+
+    t = np.arange(int(sample_rate * seconds)) / sample_rate
+    tone = np.sin(2 * np.pi * frequency * t) * volume
+    fade = min(len(t) // 2, int(0.01 * sample_rate))
+    ramp = np.linspace(0.0, 1.0, fade)
+    tone[:fade] *= ramp
+    tone[len(tone) - fade :] *= ramp[::-1]
+    return tone.astype(np.float32)
+
+
+def spoken_word(word: str, voice: str, sample_rate: int, volume: float = 0.8):
+    """``word`` spoken by espeak-ng, resampled to ``sample_rate``, float32 mono."""
+    import io
+    import wave
+
+    import numpy as np
+
+    if shutil.which("espeak-ng") is None:
+        raise FileNotFoundError("espeak-ng is not installed: sudo apt install espeak-ng")
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "--stdout", word], capture_output=True, check=True, timeout=30
+    ).stdout
+    with wave.open(io.BytesIO(wav)) as w:
+        rate, width = w.getframerate(), w.getsampwidth()
+        # espeak-ng streams its WAV to a pipe, so the header's frame count is unreliable: read all.
+        data = w.readframes(1 << 30)
+    if width != 2:
+        raise ValueError(f"espeak-ng returned {8 * width}-bit audio; expected 16-bit")
+    speech = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    n_out = int(len(speech) * sample_rate / rate)
+    resampled = np.interp(np.arange(n_out) * rate / sample_rate, np.arange(len(speech)), speech)
+    return (resampled * volume).astype(np.float32)
+
+
+def write_wav(path: Path, samples, sample_rate: int) -> None:
+    """Mono float samples as a 16-bit WAV file."""
+    import wave
+
+    import numpy as np
+
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.tobytes())
+
+
+def check_audio(settings, word: str) -> CheckResult:
+    """Play a beep then ``word`` through the configured sink (sound device or WAV file)."""
+    import numpy as np
+
+    audio = settings.audio
+    sink = audio.sink
+    if sink == "null":
+        return CheckResult("audio", "SKIP", "audio.sink is null (no sound configured)")
+    try:
+        speech = spoken_word(word, audio.voice, audio.sample_rate, audio.volume)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        return CheckResult("audio", "FAIL", f"cannot render the spoken word: {e}", "sudo apt install espeak-ng")
+    gap = np.zeros(int(0.15 * audio.sample_rate), dtype=np.float32)
+    signal = np.concatenate([beep(audio.sample_rate, volume=audio.volume), gap, speech])
+    seconds = len(signal) / audio.sample_rate
+    if sink.startswith("wav:"):
+        path = Path(sink[len("wav:") :])
+        try:
+            write_wav(path, signal, audio.sample_rate)
+        except OSError as e:
+            return CheckResult("audio", "FAIL", f"cannot write {path}: {e}", "set audio.sink to a writable path")
+        return CheckResult("audio", "PASS", f"beep and '{word}' written to {path} ({seconds:.2f} s)")
+    fix = (
+        "check `aplay -l` lists the MAX98357A card and dtoverlay=max98357a is in /boot/firmware/config.txt "
+        "(reboot after adding it), the amplifier wiring in hardware/wiring.md, audio.device in the panel; "
+        + SERVICE_BUSY_FIX
+    )
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as e:  # OSError: the PortAudio library itself is missing
+        return CheckResult("audio", "FAIL", f"cannot load PortAudio: {e}", "sudo apt install libportaudio2")
+    try:
+        device = sd.query_devices(audio.device, "output")["name"]
+        sd.play(signal, audio.sample_rate, device=audio.device, blocking=True)
+    except (sd.PortAudioError, ValueError) as e:
+        return CheckResult("audio", "FAIL", f"cannot play on {audio.device or 'the default output'}: {e}", fix)
+    return CheckResult("audio", "PASS", f"played a beep and '{word}' on {device} ({seconds:.2f} s): listen for both", fix)
+
+
+# --- GPIO: LEDs and button ------------------------------------------------------------------------
+
+
+def pin_factory_for(settings):
+    """The gpiozero pin factory the settings ask for (None: gpiozero's own default on a Pi)."""
+    choice = settings.gpio.pin_factory
+    if choice == "mock":
+        from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+        return MockFactory(pin_class=MockPWMPin)
+    if choice == "lgpio":
+        from gpiozero.pins.lgpio import LGPIOFactory
+
+        return LGPIOFactory()
+    if choice == "rpigpio":
+        from gpiozero.pins.rpigpio import RPiGPIOFactory
+
+        return RPiGPIOFactory()
+    import warnings
+
+    from gpiozero import Device
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fallback chain warns once per factory it cannot load
+        return Device._default_pin_factory()
+
+
+GPIO_FIX = "on a Pi: sudo apt install python3-lgpio and add the user to the gpio group; " + SERVICE_BUSY_FIX
+
+
+def check_leds(settings, factory, step_seconds: float = 0.4) -> CheckResult:
+    """Sweep the strip red, green, blue, white, off."""
+    lights = settings.lights
+    if lights.driver == "none":
+        return CheckResult("leds", "SKIP", "lights.driver is none")
+    if lights.driver == "addressable":
+        return CheckResult("leds", "SKIP", "addressable strip: the sweep drives the analog RGB strip only; check it from the panel")
+    from gpiozero import RGBLED, GPIOZeroError
+
+    pins = (lights.red_pin, lights.green_pin, lights.blue_pin)
+    try:
+        led = RGBLED(*pins, pin_factory=factory)
+    except (GPIOZeroError, OSError, RuntimeError) as e:
+        return CheckResult("leds", "FAIL", f"cannot open GPIO {pins}: {e}", GPIO_FIX)
+    try:
+        for color in ((1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 1)):
+            led.color = tuple(c * lights.brightness for c in color)
+            time.sleep(step_seconds)
+        led.off()
+    finally:
+        led.close()
+    return CheckResult(
+        "leds",
+        "PASS",
+        f"swept red, green, blue, white on GPIO {pins[0]}/{pins[1]}/{pins[2]}: check each colour lit",
+        "a missing colour: its MOSFET gate wire (hardware/wiring.md) or the 12 V supply",
+    )
+
+
+def check_button(settings, factory, timeout: float, prompt: Callable[[str], None]) -> CheckResult:
+    """Wait up to ``timeout`` seconds for a press of the start/pause button."""
+    if not settings.button.enabled:
+        return CheckResult("button", "SKIP", "button.enabled is false")
+    from gpiozero import Button, GPIOZeroError
+
+    pin = settings.button.pin
+    try:
+        button = Button(pin, pull_up=True, pin_factory=factory)
+    except (GPIOZeroError, OSError, RuntimeError) as e:
+        return CheckResult("button", "FAIL", f"cannot open GPIO {pin}: {e}", GPIO_FIX)
+    try:
+        if button.is_pressed:
+            return CheckResult(
+                "button", "FAIL", f"GPIO {pin} reads pressed before any press", "the button is wired to 3.3 V or shorted: wire it between the GPIO and GND"
+            )
+        prompt(f"        press the button (GPIO {pin}) within {timeout:g} s ...")
+        t0 = time.monotonic()
+        pressed = button.wait_for_press(timeout=timeout)
+        waited = time.monotonic() - t0
+    finally:
+        button.close()
+    if not pressed:
+        return CheckResult(
+            "button", "FAIL", f"no press on GPIO {pin} within {timeout:g} s", f"wire the button between GPIO {pin} and GND (hardware/wiring.md)"
+        )
+    return CheckResult("button", "PASS", f"press on GPIO {pin} after {waited:.1f} s")
+
+
+# --- disk, temperature, throttling ------------------------------------------------------------
+
+
+def check_disk(data_dir: Path) -> CheckResult:
+    """Free space where the data lives."""
+    path = Path(data_dir)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    usage = shutil.disk_usage(path)
+    free_gb = usage.free / 1e9
+    detail = f"{free_gb:.1f} GB free of {usage.total / 1e9:.1f} GB on {path}"
+    if usage.free < MIN_FREE_BYTES or usage.free < 0.05 * usage.total:
+        return CheckResult("disk", "FAIL", detail, "delete old sessions in the panel (History), or use a larger card")
+    return CheckResult("disk", "PASS", detail)
+
+
+def read_temperature(sys_root: Path) -> tuple[float, str] | None:
+    """SoC temperature in °C and where it came from; None when there is no sensor."""
+    zone = sys_root / "sys/class/thermal/thermal_zone0/temp"
+    if zone.is_file():
+        return int(zone.read_text().strip()) / 1000.0, str(zone)
+    if sys_root == Path("/") and shutil.which("vcgencmd"):
+        out = subprocess.run(["vcgencmd", "measure_temp"], capture_output=True, text=True, timeout=10).stdout
+        if out.startswith("temp="):
+            return float(out.split("=")[1].split("'")[0]), "vcgencmd"
+    return None
+
+
+def decode_throttled(value: int) -> list[str]:
+    """The flags set in ``vcgencmd get_throttled``'s bit field, in words."""
+    return [text for bit, text in sorted(THROTTLE_BITS.items()) if value & (1 << bit)]
+
+
+def read_throttled() -> int | None:
+    """``vcgencmd get_throttled`` as an integer; None off the Pi."""
+    if not shutil.which("vcgencmd"):
+        return None
+    out = subprocess.run(["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=10).stdout
+    if not out.startswith("throttled="):
+        return None
+    return int(out.strip().split("=")[1], 16)
+
+
+def check_temperature(sys_root: Path, throttled: int | None) -> CheckResult:
+    """SoC temperature and the firmware's throttling flags."""
+    reading = read_temperature(sys_root)
+    if reading is None and throttled is None:
+        return CheckResult("temperature", "SKIP", "no temperature sensor and no vcgencmd (not a Raspberry Pi)")
+    parts, failures = [], []
+    if reading is not None:
+        celsius, source = reading
+        parts.append(f"{celsius:.1f} °C ({source})")
+        if celsius >= MAX_TEMPERATURE_C:
+            failures.append(f"{celsius:.1f} °C is at the throttling limit")
+    if throttled is not None:
+        flags = decode_throttled(throttled)
+        parts.append(f"throttled=0x{throttled:x}" + (f" ({', '.join(flags)})" if flags else " (never throttled)"))
+        failures += flags
+    if failures:
+        fix = (
+            "use the official 27 W USB-C supply (5 V 5 A) and a short cable"
+            if any("under-voltage" in f for f in failures)
+            else "fit the Active Cooler and keep the case vents clear"
+        )
+        return CheckResult("temperature", "FAIL", "; ".join(parts), fix)
+    return CheckResult("temperature", "PASS", "; ".join(parts))
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def run_selftest(settings, options: SelftestOptions, pin_factory=None, out: Callable[[str], None] = print) -> list[CheckResult]:
+    """Run every enabled check, printing each line as soon as it is known; returns the results.
+
+    ``pin_factory`` overrides ``settings.gpio.pin_factory`` (tests pass a MockFactory).
+    """
+    results: list[CheckResult] = []
+
+    def record(result: CheckResult) -> None:
+        results.append(result)
+        out(result.line())
+
+    def guarded(name: str, check: Callable[[], CheckResult]) -> None:
+        # A check that crashes is a FAIL with its error, and the other checks still run.
+        try:
+            record(check())
+        except Exception as e:  # noqa: BLE001 - reported, not swallowed
+            record(CheckResult(name, "FAIL", f"{type(e).__name__}: {e}", "report this with the line above"))
+
+    if options.camera:
+        guarded("camera", lambda: check_camera(settings, options.frames))
+    else:
+        record(CheckResult("camera", "SKIP", "skipped (--no-camera or --no-hardware)"))
+
+    if options.model:
+        guarded("model", lambda: check_model(settings))
+    else:
+        record(CheckResult("model", "SKIP", "skipped (--no-model)"))
+
+    if options.audio:
+        guarded("audio", lambda: check_audio(settings, options.word))
+    else:
+        record(CheckResult("audio", "SKIP", "skipped (--no-audio or --no-hardware)"))
+
+    factory, no_factory = pin_factory, ""
+    if (options.leds or options.button) and factory is None:
+        try:
+            factory = pin_factory_for(settings)
+        except Exception as e:  # noqa: BLE001 - gpiozero raises BadPinFactory and import errors alike
+            no_factory = f"no GPIO pin factory ({settings.gpio.pin_factory}): {e}"
+    gpio_checks = (
+        ("leds", options.leds, lambda: check_leds(settings, factory)),
+        ("button", options.button, lambda: check_button(settings, factory, options.button_timeout, out)),
+    )
+    for name, enabled, check in gpio_checks:
+        if not enabled:
+            record(CheckResult(name, "SKIP", f"skipped (--no-{name} or --no-hardware)"))
+        elif no_factory:
+            record(CheckResult(name, "FAIL", no_factory, GPIO_FIX + "; off the Pi use --no-hardware"))
+        else:
+            guarded(name, check)
+
+    guarded("disk", lambda: check_disk(settings.storage.data_dir))
+    guarded("temperature", lambda: check_temperature(options.sys_root, read_throttled() if options.sys_root == Path("/") else None))
+    return results
+
+
+def register(sub) -> None:
+    p = sub.add_parser("selftest", help="check camera, model, audio, LEDs, button, disk and temperature")
+    p.add_argument("--config", type=Path, default=None, help="config file (on the appliance: /var/lib/appliance/settings.json)")
+    p.add_argument("--no-hardware", action="store_true", help="skip camera, audio, LEDs and button (laptop, CI)")
+    for part in ("camera", "model", "audio", "leds", "button"):
+        p.add_argument(f"--no-{part}", action="store_true", help=f"skip the {part} check")
+    p.add_argument("--frames", type=int, default=60, help="camera frames to measure the rate over (default 60)")
+    p.add_argument("--button-timeout", type=float, default=10.0, help="seconds to wait for the button (default 10)")
+    p.set_defaults(func=run)
+
+
+def default_config_path() -> Path | None:
+    """The appliance's settings file when it exists (so `appliance selftest` needs no options there)."""
+    candidate = Path("/var/lib/appliance/settings.json")
+    return candidate if candidate.is_file() and os.access(candidate, os.R_OK) else None
+
+
+def run(args) -> int:
+    from appliance.cli import CommandError
+    from appliance.config import load_settings
+
+    if args.frames < 2:
+        raise CommandError("--frames must be at least 2 (a rate needs two capture times)")
+    settings = load_settings(args.config or default_config_path())
+    hw = not args.no_hardware
+    options = SelftestOptions(
+        camera=hw and not args.no_camera,
+        model=not args.no_model,
+        audio=hw and not args.no_audio,
+        leds=hw and not args.no_leds,
+        button=hw and not args.no_button,
+        frames=args.frames,
+        button_timeout=args.button_timeout,
+    )
+    results = run_selftest(settings, options, out=lambda line: print(line, flush=True))
+    failed = [r.name for r in results if r.status == "FAIL"]
+    print(f"selftest: {len(results) - len(failed)} of {len(results)} passed or skipped" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
