@@ -113,6 +113,7 @@ class CoachSettings(Section):
     retention_minutes: float = Field(2.0, ge=0.5, le=15, description="Cue-free retention block at the end", json_schema_extra={"unit": "min"})
     min_block_minutes: float = Field(1.0, ge=0.5, le=10, description="Shortest feedback-on or -off block", json_schema_extra={"unit": "min"})
     min_cue_interval_s: float = Field(15.0, ge=2, le=300, description="At most one spoken cue per this many seconds", json_schema_extra={"unit": "s"})
+    block_grace_s: float = Field(5.0, ge=0, le=60, description="No spoken cue in the first seconds of a feedback block (time to find the beat)", json_schema_extra={"unit": "s"})
     min_baseline_steps: int = Field(20, ge=4, le=1000, description="Valid warm-up steps needed for a baseline")
     spoken_summary: bool = Field(True, description="Speak a short summary at the end of the session")
 

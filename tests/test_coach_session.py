@@ -21,7 +21,7 @@ from appliance.types import Step
 
 T0 = 1000.0  # capture clock at session start (arbitrary, not zero)
 SETTINGS = CoachSettings(warmup_minutes=1, retention_minutes=1, min_block_minutes=0.5, min_cue_interval_s=15,
-                         min_baseline_steps=20)
+                         min_baseline_steps=20, block_grace_s=5)
 # 5 min: warm-up 60 s, then 3 cycles of 30 s on / 30 s off, then 60 s retention.
 SESSION = SessionPlan(number=6, run_minutes=5, feedback_share=0.5)
 
@@ -84,13 +84,16 @@ def test_phases_baseline_target_and_metronome():
 def test_bandwidth_cues_rate_limit_and_reasons():
     coach, events = run_session(runner)
     given = kinds(events, "cue_given")
-    # Out of band only from 60 to 90 s; one cue at once, the next 15 s later (rate limit), none after.
+    # Out of band only from 60 to 90 s; no cue in the first 5 s of the block (finding the beat), then
+    # one at once, the next 15 s later (rate limit), none after.
     assert [e.payload["prompt"] for e in given] == ["quick_feet", "quick_feet"]
-    assert 60 <= given[0].t - T0 < 60 + 60 / 165 + 1e-9
+    assert 65 <= given[0].t - T0 < 65 + 60 / 165 + 1e-9
     assert given[1].t - given[0].t == pytest.approx(15, abs=60 / 165)
     assert given[0].payload["value"] < 169.0 and given[0].payload["band"] == "out"
     withheld = {e.payload["reason"] for e in kinds(events, "cue_withheld")}
-    assert withheld <= {"rate_limited", "feedback_off"}
+    assert withheld == {"block_start_grace", "rate_limited", "feedback_off"}
+    grace = [e.t - T0 for e in kinds(events, "cue_withheld") if e.payload["reason"] == "block_start_grace"]
+    assert all(60 <= t < 65 for t in grace) and len(grace) >= 12
     # The one slow step that lands just after 90 s falls in the silent block: withheld, not cued.
     assert all(90 <= e.t - T0 < 90.5 for e in kinds(events, "cue_withheld") if e.payload["reason"] == "feedback_off")
     rate_limited = [e for e in kinds(events, "cue_withheld") if e.payload["reason"] == "rate_limited"]
@@ -134,10 +137,10 @@ def test_deterministic_replay():
 
 
 def test_several_targets_priority_and_flag():
-    targets = Targets(cadence=CadenceTarget(increase_pct=5), overstride=OverstrideTarget(), strike=StrikeTarget())
+    targets = Targets(cadence=CadenceTarget(increase_pct=7.5), overstride=OverstrideTarget(), strike=StrikeTarget())
     coach, events = run_session(runner, targets=targets, shank=14.0, fsa=12.0)
     ts = kinds(events, "targets_set")[0].payload
-    assert ts["cadence"]["target"] == 168.0
+    assert ts["cadence"]["target"] == 172.0
     assert ts["overstride"]["target"] == 10.0 and ts["strike"]["target"] == 8.0
     flags = kinds(events, "light_flag")
     assert flags and flags[0].payload["metrics"] == ["overstride", "strike"]

@@ -171,6 +171,8 @@ class Coach:
             prompt = band.prompt_for(value)
             if i > 0:
                 out.append(self._withhold(t, "lower_priority", step, band=band, value=value, prompt=prompt))
+            elif self.elapsed(t) - self.block.start_s < self.settings.block_grace_s:
+                out.append(self._withhold(t, "block_start_grace", step, band=band, value=value, prompt=prompt))
             elif self._last_spoken_t is not None and t - self._last_spoken_t < self.settings.min_cue_interval_s:
                 out.append(self._withhold(t, "rate_limited", step, band=band, value=value, prompt=prompt))
             else:

@@ -20,7 +20,9 @@ Kinds and their payloads:
 - ``cue_withheld``: reason, step_index, and metric/value/prompt when a cue was a candidate.
   Reasons: ``invalid_step`` (never cue a misdetected step), ``rate_limited`` (a spoken cue less
   than ``min_cue_interval_s`` ago), ``feedback_off`` (a faded block), ``retention``,
-  ``not_measured`` (the metric is NaN on this step), ``no_target`` (no baseline for a relative target)
+  ``not_measured`` (the metric is NaN on this step), ``no_target`` (no baseline for a relative target),
+  ``lower_priority`` (another metric of the same step got the cue), ``block_start_grace`` (the first
+  ``block_grace_s`` of a feedback block: time to find the beat)
 - ``paused`` / ``resumed``
 - ``session_ended``: reason (completed | ended_early)
 - ``summary``: sentences [str], text, figures {...}

@@ -31,7 +31,7 @@ class SessionPlan(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     number: int = Field(ge=1, le=100, description="1-based session number")
-    run_minutes: float = Field(ge=5, le=120, description="Total running time incl. warm-up and retention")
+    run_minutes: float = Field(ge=2, le=120, description="Total running time incl. warm-up and retention")
     feedback_share: float = Field(ge=0, le=1, description="Share of the retraining time with feedback on")
     day: int = Field(0, ge=0, le=365, description="Day of the programme (0: first session)")
 

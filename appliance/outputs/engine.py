@@ -122,9 +122,12 @@ class AudioEngine:
         self.play_samples(name, self._prompt_samples[name], at_sample)
 
     def play_samples(self, name: str, samples: np.ndarray, at_sample: int | None = None) -> None:
-        """Play arbitrary samples at the engine rate (a rendered summary), ducking the beat meanwhile."""
+        """Play speech samples at the engine rate, ducking the beat meanwhile.
+
+        Speech never overlaps: a prompt asked for while another speaks starts when it ends.
+        """
         self._check()
-        self.mixer.play(name, samples, PROMPT_GAIN, at_sample,
+        self.mixer.play(name, samples, PROMPT_GAIN, at_sample, channel="speech",
                         on_start=lambda _start, end: self.metronome.duck(end, METRONOME_DUCK))
 
     def speak(self, text: str, at_sample: int | None = None) -> None:

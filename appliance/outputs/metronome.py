@@ -43,7 +43,9 @@ class Metronome:
         self._beat = beat_sound(sound, rate)
         self._accent = beat_sound(sound, rate, accent=True)
         self._accent_every = int(accent_every)
+        self._volume = float(volume)
         self._gain = Ramp(volume)
+        self._stop_when_silent = False
         # Audio-thread state.
         self._bpm: float | None = None
         self._anchor = 0
@@ -70,6 +72,8 @@ class Metronome:
         self._requested_bpm = bpm
 
         def _start(block_start: int) -> None:
+            self._stop_when_silent = False
+            self._gain.set(self._volume, 0 if self._bpm is None else self._mixer.ramp_samples)
             if self._bpm is not None:
                 self._retempo(bpm)
                 return
@@ -102,7 +106,24 @@ class Metronome:
 
     def set_volume(self, volume: float, ramp_s: float = 0.03) -> None:
         """Beat volume 0..1, ramped from beat to beat (each beat keeps one gain, so no click)."""
-        self._mixer.post(lambda _s: self._gain.set(volume, max(1, int(ramp_s * self._mixer.sample_rate))))
+        if not 0.0 <= volume <= 1.0:
+            raise ValueError(f"metronome volume {volume} is outside 0..1")
+
+        def _set(_block_start: int) -> None:
+            self._volume = float(volume)
+            self._gain.set(volume, max(1, int(ramp_s * self._mixer.sample_rate)))
+
+        self._mixer.post(_set)
+
+    def fade_out(self, seconds: float) -> None:
+        """Let the beat die away over ``seconds`` (each beat quieter), then stop."""
+        self._requested_bpm = None
+
+        def _fade(_block_start: int) -> None:
+            self._gain.set(0.0, max(1, int(seconds * self._mixer.sample_rate)))
+            self._stop_when_silent = True
+
+        self._mixer.post(_fade)
 
     def drain_beats(self) -> list[int]:
         """Sample indices of the beats scheduled since the last call (for the light pulse)."""
@@ -135,6 +156,10 @@ class Metronome:
         end = block_start + n
         onset = self._next_onset()
         while onset < end:
+            if self._stop_when_silent and self._gain.value <= 0.0:
+                self._bpm = None
+                self._stop_when_silent = False
+                return
             accent = self._accent_every > 0 and self._count % self._accent_every == 0
             samples = self._accent if accent else self._beat
             gain = self._gain.value * (self._duck_gain if onset < self._duck_until else 1.0)

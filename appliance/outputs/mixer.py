@@ -83,6 +83,7 @@ class Mixer:
         self._voices: list[Voice] = []
         self._commands: collections.deque[Callable[[int], None]] = collections.deque()
         self._block_hooks: list[Callable[[int, int], None]] = []
+        self._channel_end: dict[str, int] = {}
         self.played: collections.deque[PlayedSound] = collections.deque(maxlen=10000)
 
     # ---- called from any thread -------------------------------------------------------------
@@ -91,17 +92,21 @@ class Mixer:
         self._commands.append(command)
 
     def play(self, name: str, samples: np.ndarray, gain: float = 1.0, at_sample: int | None = None,
-             on_start: Callable[[int, int], None] | None = None) -> None:
+             on_start: Callable[[int, int], None] | None = None, channel: str | None = None) -> None:
         """Schedule ``samples`` to start at ``at_sample`` (None: the first sample of the next block).
 
         A start that has already gone by when the command is applied plays at once (late rather
         than never); the lateness shows in ``played``. ``on_start(start, end)`` runs in the audio
-        thread once the start sample is fixed (the metronome ducks under speech with it).
+        thread once the start sample is fixed (the metronome ducks under speech with it). Sounds on
+        the same ``channel`` never overlap: one waits for the end of the previous (speech).
         """
         data = np.ascontiguousarray(samples, dtype=np.float32)
 
         def _add(block_start: int) -> None:
             start = block_start if at_sample is None else max(int(at_sample), block_start)
+            if channel is not None:
+                start = max(start, self._channel_end.get(channel, 0))
+                self._channel_end[channel] = start + len(data)
             self._voices.append(Voice(start, data, float(gain), name))
             self.played.append(PlayedSound(name, at_sample, start))
             if on_start is not None:

@@ -107,11 +107,12 @@ class OfflineDriver:
         pass
 
     def advance(self, n_samples: int) -> None:
-        """Render ``n_samples`` (rounded up to whole blocks, as a sound card would ask)."""
+        """Render exactly ``n_samples`` in buffers of ``block_size`` (the last one may be shorter)."""
         done = 0
         while done < n_samples:
-            self.writer.write(self._render(self.block_size))
-            done += self.block_size
+            n = min(self.block_size, n_samples - done)
+            self.writer.write(self._render(n))
+            done += n
 
     def close(self) -> None:
         self.writer.close()
