@@ -9,6 +9,16 @@
   };
   let loggedIn = false;
   let last = null;
+  let lastSession = null; // the session just run: pain after is recorded once it has stopped
+
+  async function savePain() {
+    if (!lastSession) return;
+    const body = { notes: $("pain-note").value };
+    if ($("pain-before").value !== "") body.pain_before = Number($("pain-before").value);
+    if ($("pain-after").value !== "") body.pain_after = Number($("pain-after").value);
+    try { await App.api("PUT", `/api/sessions/${lastSession}/pain`, body); App.toast("Saved"); }
+    catch (err) { App.toast(err.message, true); }
+  }
 
   /** Draw a band [lo, hi] and a marker at value on a 300x34 gauge spanning [min, max]. */
   function gauge(node, value, band, min, max) {
@@ -57,6 +67,8 @@
     const l = s.loop || {};
     $("loop-stats").textContent = `source ${s.source || "–"} · loop ${App.num(l.fps, 1)} fps · dropped ${l.dropped_frames || 0} · late ${l.deadline_misses || 0}`;
     if (loggedIn) {
+      $("pain-card").classList.toggle("hidden", !active && !lastSession);
+      if (active) lastSession = s.session_id;
       $("start-row").classList.toggle("hidden", active);
       $("run-row").classList.toggle("hidden", !active);
       $("pause").classList.toggle("hidden", s.phase === "paused");
@@ -109,6 +121,11 @@
       $("pause").addEventListener("click", () => control("/api/session/pause"));
       $("resume").addEventListener("click", () => control("/api/session/resume"));
       $("stop").addEventListener("click", () => control("/api/session/stop"));
+      for (const id of ["pain-before", "pain-after"]) {
+        $(id).replaceChildren(App.el("option", { value: "" }, "–"),
+          ...Array.from({ length: 11 }, (_, i) => App.el("option", { value: i }, String(i))));
+      }
+      $("pain-save").addEventListener("click", savePain);
     } else {
       document.querySelector("nav").classList.add("hidden");
     }

@@ -1,0 +1,69 @@
+/* Inline SVG time-series charts: one metric per chart over session time, feedback blocks shaded,
+   reference lines (target, class limits), invalid steps left out of the line and marked grey. */
+"use strict";
+
+const Charts = (() => {
+  const W = 360, H = 170, L = 40, R = 8, T = 22, B = 24;
+
+  function niceRange(values, refs) {
+    const all = values.filter((v) => v !== null && Number.isFinite(v)).concat(refs.map((r) => r.value));
+    if (!all.length) return [0, 1];
+    let lo = Math.min(...all), hi = Math.max(...all);
+    if (hi - lo < 1e-6) { lo -= 1; hi += 1; }
+    const pad = (hi - lo) * 0.08;
+    return [lo - pad, hi + pad];
+  }
+
+  function ticks(lo, hi, n) {
+    const step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n)));
+    const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= n) || step * 10;
+    const out = [];
+    for (let v = Math.ceil(lo / nice) * nice; v <= hi; v += nice) out.push(Number(v.toFixed(6)));
+    return out;
+  }
+
+  /**
+   * opts: {title, unit, t: [s], y: [value|null], valid: [bool], blocks: [{start_s, end_s, feedback_on, phase}],
+   *        refs: [{value, label}]}
+   */
+  function line(opts) {
+    const t = opts.t, y = opts.y;
+    const tMax = Math.max(1, t.length ? t[t.length - 1] : 1);
+    const [lo, hi] = niceRange(y, opts.refs || []);
+    const sx = (v) => L + ((W - L - R) * v) / tMax;
+    const sy = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+    const S = App.svg;
+    const root = S("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": opts.title, "data-metric": opts.metric });
+    root.append(S("title", {}, opts.title));
+    for (const b of opts.blocks || []) {
+      if (!b.feedback_on) continue;
+      root.append(S("rect", { class: "feedback-block", x: sx(b.start_s), y: T, width: Math.max(1, sx(b.end_s) - sx(b.start_s)),
+        height: H - T - B, fill: "#fff1c2" }));
+    }
+    for (const v of ticks(lo, hi, 4)) {
+      root.append(S("line", { x1: L, x2: W - R, y1: sy(v), y2: sy(v), stroke: "#e3e6eb" }));
+      root.append(S("text", { x: L - 4, y: sy(v) + 4, "text-anchor": "end", "font-size": 10, fill: "#5b6270" }, String(v)));
+    }
+    const inMinutes = tMax >= 180;
+    for (const v of ticks(0, inMinutes ? tMax / 60 : tMax, 5)) {
+      const label = inMinutes ? v + " min" : v + " s";
+      root.append(S("text", { x: sx(inMinutes ? v * 60 : v), y: H - 8, "text-anchor": "middle", "font-size": 10, fill: "#5b6270" }, label));
+    }
+    for (const r of opts.refs || []) {
+      root.append(S("line", { x1: L, x2: W - R, y1: sy(r.value), y2: sy(r.value), stroke: "#1d4ed8", "stroke-dasharray": "4 3" }));
+      root.append(S("text", { x: W - R - 2, y: sy(r.value) - 3, "text-anchor": "end", "font-size": 10, fill: "#1d4ed8" }, r.label));
+    }
+    // The line joins consecutive valid, measured steps; gaps break it.
+    let d = "", pen = false, points = 0;
+    for (let i = 0; i < t.length; i++) {
+      const ok = y[i] !== null && Number.isFinite(y[i]) && opts.valid[i];
+      if (ok) { d += (pen ? "L" : "M") + sx(t[i]).toFixed(1) + " " + sy(y[i]).toFixed(1); pen = true; points++; }
+      else { pen = false; if (y[i] !== null && Number.isFinite(y[i])) root.append(S("circle", { cx: sx(t[i]), cy: sy(y[i]), r: 1.5, fill: "#b0b6c0" })); }
+    }
+    root.append(S("path", { d, fill: "none", stroke: "#16181d", "stroke-width": 1.4, class: "series", "data-points": points }));
+    root.append(S("text", { x: L, y: 14, "font-size": 12, "font-weight": 700, fill: "#16181d" }, opts.title + (opts.unit ? ` (${opts.unit})` : "")));
+    return root;
+  }
+
+  return { line };
+})();

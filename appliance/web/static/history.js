@@ -1,0 +1,91 @@
+/* History page: a runner's sessions, and for one session its per-step charts (feedback blocks
+   shaded), pain before/after and notes beside the metrics, and CSV/JSON downloads. */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+
+  function painSelect(id, value) {
+    return App.el("select", { id }, App.el("option", { value: "" }, "–"),
+      ...Array.from({ length: 11 }, (_, i) => App.el("option", { value: i, selected: value === i }, String(i))));
+  }
+
+  function median(values) {
+    const v = values.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+    return v.length ? v[Math.floor(v.length / 2)] : null;
+  }
+
+  async function openSession(id) {
+    const series = await App.api("GET", `/api/sessions/${id}/series`);
+    const s = series.session;
+    const valid = series.valid;
+    const cadenceRefs = [];
+    if (s.target_cadence_spm) cadenceRefs.push({ value: s.target_cadence_spm, label: "target " + App.num(s.target_cadence_spm) });
+    if (s.baseline_cadence_spm) cadenceRefs.push({ value: s.baseline_cadence_spm, label: "baseline " + App.num(s.baseline_cadence_spm) });
+    const notes = App.el("textarea", { id: "notes", maxLength: 4000 }, s.notes || "");
+    const before = painSelect("pain-before", s.pain_before);
+    const after = painSelect("pain-after", s.pain_after);
+    const save = App.el("button", { type: "button", class: "primary", onclick: async () => {
+      const body = { notes: notes.value };
+      if (before.value !== "") body.pain_before = Number(before.value);
+      if (after.value !== "") body.pain_after = Number(after.value);
+      try { await App.api("PUT", `/api/sessions/${id}/pain`, body); App.toast("Saved"); await loadSessions(); }
+      catch (err) { App.toast(err.message, true); }
+    } }, "Save pain and notes");
+    const summary = [
+      ["Steps", series.t_s.length],
+      ["Median cadence", App.num(median(series.cadence_spm.filter((_, i) => valid[i]))) + " steps/min"],
+      ["Baseline → target", `${App.num(s.baseline_cadence_spm)} → ${App.num(s.target_cadence_spm)}`],
+      ["Median shank angle", App.num(median(series.shank_angle_deg.filter((_, i) => valid[i])), 1) + "°"],
+      ["Pain before / after", `${s.pain_before ?? "–"} / ${s.pain_after ?? "–"}`],
+      ["Cues", s.cue_count],
+    ];
+    $("session-detail").replaceChildren(App.el("div", { class: "card", id: "session-card" },
+      App.el("h2", {}, `Session ${s.session_number} · ${App.when(Date.parse(s.started) / 1000)} · ${s.state}`),
+      App.el("table", {}, App.el("tbody", {}, ...summary.map(([k, v]) => App.el("tr", {}, App.el("th", {}, k), App.el("td", {}, String(v)))))),
+      App.el("p", { class: "help" }, "Shaded: feedback on."),
+      Charts.line({ metric: "cadence", title: "Cadence", unit: "steps/min", t: series.t_s, y: series.cadence_spm, valid, blocks: series.blocks, refs: cadenceRefs }),
+      Charts.line({ metric: "strike", title: "Foot-strike angle", unit: "°", t: series.t_s, y: series.foot_strike_angle_deg, valid, blocks: series.blocks,
+        refs: [{ value: 8, label: "rearfoot > 8°" }, { value: -1.6, label: "forefoot < −1.6°" }] }),
+      Charts.line({ metric: "overstride", title: "Shank angle at contact", unit: "°", t: series.t_s, y: series.shank_angle_deg, valid, blocks: series.blocks,
+        refs: [{ value: 10, label: "10°" }] }),
+      App.el("div", { class: "row" },
+        App.el("label", { class: "field" }, App.el("span", {}, "Pain before (0–10)"), before),
+        App.el("label", { class: "field" }, App.el("span", {}, "Pain after (0–10)"), after)),
+      App.el("label", { class: "field" }, App.el("span", {}, "Notes"), notes),
+      App.el("div", { class: "row" }, save,
+        App.el("a", { class: "button", href: `/api/sessions/${id}/export?format=csv`, download: `session-${id}.csv` }, "CSV"),
+        App.el("a", { class: "button", href: `/api/sessions/${id}/export?format=json`, download: `session-${id}.json` }, "JSON"))));
+    $("session-detail").scrollIntoView({ block: "start" });
+  }
+
+  async function loadSessions() {
+    const runnerId = $("runner-select").value;
+    if (!runnerId) { $("session-list").replaceChildren(App.el("p", { class: "sub" }, "No runners yet.")); return; }
+    const sessions = await App.api("GET", "/api/sessions?runner_id=" + runnerId);
+    if (!sessions.length) { $("session-list").replaceChildren(App.el("p", { class: "sub" }, "No sessions yet.")); return; }
+    $("session-list").replaceChildren(App.el("table", {},
+      App.el("tr", {}, App.el("th", {}, "#"), App.el("th", {}, "Date"), App.el("th", {}, "Cadence"), App.el("th", {}, "Pain"), App.el("th", {}, "")),
+      ...sessions.map((s) => App.el("tr", {},
+        App.el("td", {}, String(s.session_number)),
+        App.el("td", {}, App.when(Date.parse(s.started) / 1000), App.el("div", { class: "sub" }, `${s.state}, ${s.step_count} steps`)),
+        App.el("td", {}, `${App.num(s.baseline_cadence_spm)} → ${App.num(s.target_cadence_spm)}`),
+        App.el("td", {}, `${s.pain_before ?? "–"} / ${s.pain_after ?? "–"}`, s.notes ? App.el("div", { class: "sub" }, s.notes) : null),
+        App.el("td", {}, App.el("button", { type: "button", class: "open-session", onclick: () => openSession(s.id) }, "Open"))))));
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    try {
+      const runners = await App.api("GET", "/api/runners?include_archived=true");
+      $("runner-select").replaceChildren(...runners.map((r) => App.el("option", { value: r.id }, r.name + (r.archived ? " (archived)" : ""))));
+      const wanted = App.param("runner");
+      if (wanted) $("runner-select").value = wanted;
+      $("runner-select").addEventListener("change", () => { $("session-detail").replaceChildren(); loadSessions(); });
+      await loadSessions();
+      const session = App.param("session");
+      if (session) await openSession(Number(session));
+    } catch (err) {
+      App.toast(err.message, true);
+    }
+  });
+})();

@@ -1,0 +1,135 @@
+/* Settings page: a form built from the server's description of every setting; the server
+   validates, and a refused value is shown beside its field with the reason. */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const SECTION_NAMES = {
+    general: "General", camera: "Camera", pose: "Pose model", audio: "Audio and voice", lights: "Lights",
+    button: "Button", coach: "Coaching", gpio: "GPIO", panel: "Panel", storage: "Storage",
+  };
+  let fields = [];
+  const changed = new Map();
+
+  function rangeText(f) {
+    const lo = f.minimum ?? f.exclusive_minimum;
+    const hi = f.maximum ?? f.exclusive_maximum;
+    if (lo === null && hi === null) return "";
+    const l = lo === null ? "" : (f.exclusive_minimum !== null ? "> " : "") + lo;
+    const h = hi === null ? "" : (f.exclusive_maximum !== null ? "< " : "") + hi;
+    return lo !== null && hi !== null ? `${l} – ${h}` : l ? `≥ ${l}` : `≤ ${h}`;
+  }
+
+  function parseValue(f, input) {
+    if (f.kind === "boolean") return input.checked;
+    const raw = input.value.trim();
+    if (raw === "" && f.nullable) return null;
+    if (f.kind === "integer" || f.kind === "number") return raw === "" ? raw : Number(raw);
+    if (f.kind === "object") { try { return JSON.parse(raw); } catch (e) { return raw; } }
+    return input.value;
+  }
+
+  function inputFor(f) {
+    const id = "f-" + f.path.replace(/\W/g, "-");
+    let input;
+    if (f.kind === "boolean") {
+      input = App.el("input", { id, type: "checkbox", checked: Boolean(f.value) });
+    } else if (f.kind === "choice") {
+      input = App.el("select", { id }, ...(f.nullable ? [App.el("option", { value: "" }, "(none)")] : []),
+        ...f.choices.map((c) => App.el("option", { value: c, selected: c === f.value }, c)));
+    } else if (f.kind === "object") {
+      input = App.el("textarea", { id, spellcheck: false }, JSON.stringify(f.value, null, 1));
+    } else {
+      const numeric = f.kind === "integer" || f.kind === "number";
+      input = App.el("input", {
+        id, type: numeric ? "number" : "text", value: f.value === null ? "" : String(f.value),
+        step: f.kind === "integer" ? "1" : "any", inputMode: numeric ? "decimal" : "text",
+      });
+      if (f.minimum !== null) input.min = f.minimum;
+      if (f.maximum !== null) input.max = f.maximum;
+    }
+    input.disabled = !f.editable;
+    input.name = f.path;
+    input.addEventListener("input", () => { changed.set(f.path, parseValue(f, input)); markDirty(); });
+    input.addEventListener("change", () => { changed.set(f.path, parseValue(f, input)); markDirty(); });
+    return input;
+  }
+
+  function markDirty() {
+    $("dirty").textContent = changed.size ? `${changed.size} unsaved change${changed.size > 1 ? "s" : ""}` : "";
+  }
+
+  function render() {
+    const form = $("settings-form");
+    form.replaceChildren();
+    const sections = new Map();
+    for (const f of fields) {
+      if (!sections.has(f.section)) {
+        const card = App.el("fieldset", { class: "card" }, App.el("legend", { class: "label" }, SECTION_NAMES[f.section] || f.section));
+        sections.set(f.section, card);
+        form.append(card);
+      }
+      const unit = f.unit ? ` (${f.unit})` : "";
+      const range = rangeText(f);
+      sections.get(f.section).append(App.el("label", { class: "field", id: "field-" + f.path },
+        App.el("span", {}, f.title + unit),
+        inputFor(f),
+        App.el("div", { class: "help" }, [f.description, range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
+          f.default !== null && f.default !== undefined && typeof f.default !== "object" ? `Default ${f.default}.` : ""].filter(Boolean).join(" ")),
+        f.note ? App.el("div", { class: f.warning ? "warnbox" : "help" }, (f.warning ? "⚠ " : "") + f.note) : null,
+        App.el("div", { class: "error", id: "error-" + f.path })));
+    }
+  }
+
+  function clearErrors() {
+    for (const node of document.querySelectorAll(".field.invalid")) node.classList.remove("invalid");
+    for (const node of document.querySelectorAll("[id^='error-']")) node.textContent = "";
+    $("settings-error").textContent = "";
+  }
+
+  async function save() {
+    clearErrors();
+    if (!changed.size) { App.toast("Nothing to save"); return; }
+    const pins = [...changed.keys()].filter((p) => fields.find((f) => f.path === p && f.warning));
+    if (pins.length && !confirm("You are changing GPIO pins (" + pins.join(", ") + "). Is the wiring changed to match?")) return;
+    try {
+      const view = await App.api("PUT", "/api/settings", { changes: Object.fromEntries(changed) });
+      fields = view.fields;
+      changed.clear();
+      render();
+      markDirty();
+      App.toast("Saved and applied");
+    } catch (err) {
+      $("settings-error").textContent = err.message;
+      for (const e of (err.body && err.body.errors) || []) {
+        const box = document.getElementById("field-" + e.field);
+        const msg = document.getElementById("error-" + e.field);
+        if (box) box.classList.add("invalid");
+        if (msg) msg.textContent = e.message;
+        if (box) box.scrollIntoView({ block: "center" });
+      }
+    }
+  }
+
+  async function changePin() {
+    $("pin-error").textContent = "";
+    try {
+      await App.api("POST", "/api/auth/pin", { current_pin: $("cur-pin").value, new_pin: $("next-pin").value });
+      $("cur-pin").value = ""; $("next-pin").value = "";
+      App.toast("PIN changed");
+    } catch (err) {
+      $("pin-error").textContent = err.message;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    $("save").addEventListener("click", save);
+    $("change-pin").addEventListener("click", changePin);
+    try {
+      fields = (await App.api("GET", "/api/settings")).fields;
+      render();
+    } catch (err) {
+      App.toast(err.message, true);
+    }
+  });
+})();

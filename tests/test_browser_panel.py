@@ -1,0 +1,251 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright at a phone viewport, against
+the real `appliance run --source sim` in a subprocess (its own data dir, a PIN set with
+`appliance set-pin`). Screenshots go to artifacts/browser/.
+
+Flow: log in, pick a runner, change the target cadence, start a simulated session, see the live
+cadence update, stop, open the history and see the chart. Also: the live page's weight and first
+render on a phone viewport.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+PIN = "browser-test-pin"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
+LIVE_PAGE_BUDGET_BYTES = 150 * 1024
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def appliance_command() -> list[str]:
+    exe = Path(sys.executable).with_name("appliance")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "appliance"]
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"appliance run exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url + "/api/auth/status", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"appliance run did not serve {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def appliance_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real appliance on the simulated runner, on a free localhost port."""
+    data_dir = tmp_path_factory.mktemp("appliance-data")
+    config = data_dir / "config.json"
+    config.write_text(json.dumps({"storage": {"data_dir": str(data_dir)}, "audio": {"sink": "null"}}))
+    env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir)}
+    subprocess.run(
+        [*appliance_command(), "set-pin", "--config", str(config), "--stdin"],
+        input=PIN + "\n", text=True, check=True, env=env, timeout=60,
+    )
+    port = free_port()
+    log = data_dir / "appliance-run.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*appliance_command(), "run", "--config", str(config), "--source", "sim", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "appliance-run.log")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    # Refused requests (401 before login, 422 for a wrong setting) are logged by the browser as
+    # "Failed to load resource"; anything else (a script error) fails the test.
+    assert not [e for e in errors if not e.startswith("Failed to load resource")], f"browser errors: {errors}"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, url: str) -> None:
+    page.goto(url + "/live")
+    page.wait_for_url("**/login?next=*")
+    page.fill("#pin", PIN)
+    page.click("#login-button")
+    page.wait_for_url("**/live")
+
+
+def read_cadences(page, seconds: float) -> list[str]:
+    values = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        values.append(page.inner_text("#cadence"))
+        page.wait_for_timeout(250)
+    return values
+
+
+def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
+    page = phone
+    page.goto(appliance_url + "/live")
+    page.wait_for_url("**/login?next=*")
+    page.fill("#pin", "wrong-pin-1")
+    page.click("#login-button")
+    page.wait_for_selector("#login-error:has-text('wrong PIN')")
+    shot(page, "01-login-refused")
+    page.fill("#pin", PIN)
+    page.click("#login-button")
+    page.wait_for_url("**/live")
+
+    # Pick a runner (created here) and change the target cadence.
+    page.goto(appliance_url + "/runners")
+    page.fill("#new-name", "Sam Runner")
+    page.click("#new-runner button[type=submit]")
+    page.wait_for_selector("#runner-detail h2:has-text('Sam Runner')")
+    page.goto(appliance_url + "/runners")
+    page.click(".list-item:has-text('Sam Runner') .open-runner")
+    page.wait_for_selector("#runner-detail h2:has-text('Sam Runner')")
+    page.fill("input[name='cadence.absolute_spm']", "178")
+    page.click("#save-runner")
+    page.wait_for_selector("#toast:has-text('Runner saved')")
+    shot(page, "02-runner-targets")
+    runner = page.evaluate("fetch('/api/runners').then(r => r.json())")[0]
+    assert runner["name"] == "Sam Runner" and runner["targets"]["cadence"]["absolute_spm"] == 178
+
+    # Start a simulated session and watch the live cadence change.
+    page.click("#runner-detail #start-session")
+    page.wait_for_url("**/live")
+    page.wait_for_selector("#conn.live")
+    page.wait_for_function("() => /^\\d+$/.test(document.getElementById('cadence').textContent)", timeout=60_000)
+    values = read_cadences(page, 4.0)
+    numeric = [v for v in values if v.isdigit()]
+    assert len(set(numeric)) >= 2, f"live cadence did not update: {values}"
+    assert all(140 <= int(v) <= 210 for v in numeric), values
+    assert page.inner_text("#runner-name") == "Sam Runner"
+    assert page.inner_text("#phase") not in ("Idle", "–")
+    shot(page, "03-live-session")
+
+    page.click("#stop")
+    page.wait_for_function("() => ['Idle', 'Summary'].includes(document.getElementById('phase').textContent)")
+    page.select_option("#pain-after", "2")
+    page.fill("#pain-note", "calf a bit tight")
+    page.click("#pain-save")
+    page.wait_for_selector("#toast:has-text('Saved')")
+
+    # History: the session with its per-step charts.
+    page.goto(appliance_url + f"/history?runner={runner['id']}")
+    page.click(".open-session >> nth=0")
+    page.wait_for_selector("svg.chart[data-metric='cadence'] path.series")
+    points = int(page.get_attribute("svg.chart[data-metric='cadence'] path.series", "data-points"))
+    assert points >= 3, "the cadence chart has no steps"
+    assert page.locator("svg.chart").count() == 3
+    assert page.input_value("#notes") == "calf a bit tight" and page.input_value("#pain-after") == "2"
+    page.locator("#session-card").scroll_into_view_if_needed()
+    shot(page, "04-history-chart")
+
+
+def test_settings_refuse_a_wrong_value_beside_the_field(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/settings")
+    page.wait_for_selector("input[name='camera.width']")
+    page.fill("input[name='camera.width']", "99999")
+    page.click("#save")
+    page.wait_for_selector("#field-camera\\.width.invalid")
+    assert "less than or equal to 1920" in page.inner_text("#error-camera\\.width")
+    shot(page, "05-settings-refused")
+    page.fill("input[name='camera.width']", "640")
+    page.fill("input[name='audio.volume']", "0.55")
+    page.click("#save")
+    page.wait_for_selector("#toast:has-text('Saved and applied')")
+    view = page.evaluate("fetch('/api/settings').then(r => r.json())")
+    assert {f["path"]: f["value"] for f in view["fields"]}["audio.volume"] == 0.55
+
+
+def test_live_page_weight_and_first_render_on_a_phone(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.context.clear_cookies()
+    log_in(page, appliance_url)  # now the pages are cached: measure a cold load in a fresh context below
+    context = page.context.browser.new_context(viewport=PHONE, is_mobile=True, storage_state=page.context.storage_state())
+    cold = context.new_page()
+    cold.goto(appliance_url + "/live")
+    cold.wait_for_selector("#conn.live")
+    weight = cold.evaluate(
+        """() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const res = performance.getEntriesByType('resource').filter(r => !r.name.includes('/api/'));
+          const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+          return {bytes: nav.encodedBodySize + res.reduce((s, r) => s + r.encodedBodySize, 0),
+                  files: res.map(r => r.name), fcp_ms: fcp ? fcp.startTime : null};
+        }"""
+    )
+    context.close()
+    print(f"live page: {weight['bytes']} bytes in {1 + len(weight['files'])} files, first contentful paint {weight['fcp_ms']} ms")
+    assert weight["bytes"] <= LIVE_PAGE_BUDGET_BYTES
+    assert weight["fcp_ms"] is not None
