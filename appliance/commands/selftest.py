@@ -81,7 +81,7 @@ def check_camera(settings, frames: int) -> CheckResult:
 
     spec = settings.camera.source
     fix_missing = (
-        "check the camera ribbon (contacts towards the board on the Pi 5), camera_auto_detect=1 in "
+        "reseat the camera ribbon at both ends (latches closed), check camera_auto_detect=1 in "
         "/boot/firmware/config.txt, then `rpicam-hello --list-cameras`; " + SERVICE_BUSY_FIX
     )
     if spec == "sim":
