@@ -61,11 +61,38 @@ def prompt_texts(overrides: dict[str, str] | None = None) -> dict[str, str]:
     return texts
 
 
-def espeak_render(text: str, voice: str, sample_rate: int) -> np.ndarray:
-    """Speech for ``text`` from espeak-ng, resampled to ``sample_rate``, peak-normalised to 0.9."""
+def _espeak() -> str:
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise PromptError("espeak-ng is not installed: apt-get install espeak-ng (./dev installs it)")
+    return exe
+
+
+def known_voices() -> set[str]:
+    """Voice names espeak-ng accepts: languages, voice names and files (variants as ``+name``)."""
+    names: set[str] = set()
+    for option in ("--voices", "--voices=variant"):
+        proc = subprocess.run([_espeak(), option], capture_output=True, text=True, timeout=30)
+        for line in proc.stdout.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 5:
+                names.update(c.lower() for c in (cols[1], cols[3], cols[4], cols[4].split("/")[-1]))
+    return names
+
+
+def check_voice(voice: str) -> None:
+    """A PromptError unless espeak-ng knows ``voice`` (it would silently fall back to its default)."""
+    base, _, variant = voice.lower().partition("+")
+    known = known_voices()
+    if base not in known or (variant and variant not in known):
+        raise PromptError(
+            f"audio.voice {voice!r} is not an espeak-ng voice; see `espeak-ng --voices` (e.g. en, en-us, en+f3)"
+        )
+
+
+def espeak_render(text: str, voice: str, sample_rate: int) -> np.ndarray:
+    """Speech for ``text`` from espeak-ng, resampled to ``sample_rate``, peak-normalised to 0.9."""
+    exe = _espeak()
     with tempfile.TemporaryDirectory(prefix="prompt-") as tmp:
         out = Path(tmp) / "speech.wav"
         proc = subprocess.run(
@@ -126,6 +153,7 @@ class PromptBank:
         names = list(self.texts) if force else self.stale()
         if not names:
             return []
+        check_voice(self.voice)
         self.directory.mkdir(parents=True, exist_ok=True)
         manifest = self._manifest()
         for name in names:
@@ -172,6 +200,7 @@ class PromptBank:
         if path.exists():
             data, _rate = read_wav(path)
             return data
+        check_voice(self.voice)
         data = espeak_render(text, self.voice, self.sample_rate)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
