@@ -173,109 +173,85 @@ def beep(sample_rate: int, frequency: float = 880.0, seconds: float = 0.25, volu
     return tone.astype(np.float32)
 
 
-def spoken_word(word: str, voice: str, sample_rate: int, volume: float = 0.8):
-    """``word`` spoken by espeak-ng, resampled to ``sample_rate``, float32 mono."""
-    import io
-    import wave
+def check_audio(settings, word: str, timeout_margin: float = 3.0) -> CheckResult:
+    """Play a beep then ``word`` through the appliance's own audio engine on the configured sink.
 
-    import numpy as np
-
-    if shutil.which("espeak-ng") is None:
-        raise FileNotFoundError("espeak-ng is not installed: sudo apt install espeak-ng")
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "--stdout", word], capture_output=True, check=True, timeout=30
-    ).stdout
-    with wave.open(io.BytesIO(wav)) as w:
-        rate, width = w.getframerate(), w.getsampwidth()
-        # espeak-ng streams its WAV to a pipe, so the header's frame count is unreliable: read all.
-        data = w.readframes(1 << 30)
-    if width != 2:
-        raise ValueError(f"espeak-ng returned {8 * width}-bit audio; expected 16-bit")
-    speech = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-    n_out = int(len(speech) * sample_rate / rate)
-    resampled = np.interp(np.arange(n_out) * rate / sample_rate, np.arange(len(speech)), speech)
-    return (resampled * volume).astype(np.float32)
-
-
-def write_wav(path: Path, samples, sample_rate: int) -> None:
-    """Mono float samples as a 16-bit WAV file."""
-    import wave
-
-    import numpy as np
-
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.tobytes())
-
-
-def check_audio(settings, word: str) -> CheckResult:
-    """Play a beep then ``word`` through the configured sink (sound device or WAV file)."""
-    import numpy as np
+    ``auto`` is opened as the sound device: the engine would fall back to silence, the selftest
+    must report the missing device instead.
+    """
+    from appliance.outputs.engine import AudioEngine, prompts_dir_for
+    from appliance.outputs.prompts import PromptBank, PromptError, espeak_render
+    from appliance.outputs.sinks import AudioError, parse_sink
 
     audio = settings.audio
-    sink = audio.sink
-    if sink == "null":
+    kind = parse_sink(audio.sink).kind
+    if kind == "null":
         return CheckResult("audio", "SKIP", "audio.sink is null (no sound configured)")
     try:
-        speech = spoken_word(word, audio.voice, audio.sample_rate, audio.volume)
-    except (OSError, subprocess.SubprocessError, ValueError) as e:
-        return CheckResult("audio", "FAIL", f"cannot render the spoken word: {e}", "sudo apt install espeak-ng")
+        speech = espeak_render(word, audio.voice, audio.sample_rate)
+    except PromptError as e:
+        return CheckResult("audio", "FAIL", f"cannot speak: {e}", "sudo apt install espeak-ng; check audio.voice in the panel")
+    import numpy as np
+
     gap = np.zeros(int(0.15 * audio.sample_rate), dtype=np.float32)
-    signal = np.concatenate([beep(audio.sample_rate, volume=audio.volume), gap, speech])
-    seconds = len(signal) / audio.sample_rate
-    if sink.startswith("wav:"):
-        path = Path(sink[len("wav:") :])
-        try:
-            write_wav(path, signal, audio.sample_rate)
-        except OSError as e:
-            return CheckResult("audio", "FAIL", f"cannot write {path}: {e}", "set audio.sink to a writable path")
-        return CheckResult("audio", "PASS", f"beep and '{word}' written to {path} ({seconds:.2f} s)")
+    tone = np.concatenate([beep(audio.sample_rate), gap])
     fix = (
         "check `aplay -l` lists the MAX98357A card and dtoverlay=max98357a is in /boot/firmware/config.txt "
         "(reboot after adding it), the amplifier wiring in hardware/wiring.md, audio.device in the panel; "
         + SERVICE_BUSY_FIX
     )
     try:
-        import sounddevice as sd
-    except (ImportError, OSError) as e:  # OSError: the PortAudio library itself is missing
-        return CheckResult("audio", "FAIL", f"cannot load PortAudio: {e}", "sudo apt install libportaudio2")
+        engine = AudioEngine(audio, None, sink="device" if kind == "auto" else audio.sink)
+    except AudioError as e:
+        return CheckResult("audio", "FAIL", f"cannot open the audio output: {e}", fix)
+    seconds = (len(tone) + len(speech)) / audio.sample_rate
     try:
-        device = sd.query_devices(audio.device, "output")["name"]
-        sd.play(signal, audio.sample_rate, device=audio.device, blocking=True)
-    except (sd.PortAudioError, ValueError) as e:
-        return CheckResult("audio", "FAIL", f"cannot play on {audio.device or 'the default output'}: {e}", fix)
-    return CheckResult("audio", "PASS", f"played a beep and '{word}' on {device} ({seconds:.2f} s): listen for both", fix)
+        engine.play_samples("beep", tone)
+        engine.play_samples(word, speech)  # speech never overlaps: starts when the beep ends
+        deadline = time.monotonic() + seconds + timeout_margin
+        while time.monotonic() < deadline:
+            played = engine.played()
+            if len(played) == 2 and engine.position >= played[1].start_sample + len(speech):
+                break
+            time.sleep(0.02)
+        else:
+            return CheckResult("audio", "FAIL", f"the audio stream stalled at sample {engine.position} ({engine.sink})", fix)
+    except AudioError as e:
+        return CheckResult("audio", "FAIL", str(e), fix)
+    finally:
+        engine.close()
+    bank = PromptBank(prompts_dir_for(audio, settings.storage.data_dir), audio.sample_rate, audio.voice, audio.prompt_texts)
+    stale = bank.stale()
+    cached = f"{len(bank.texts) - len(stale)} of {len(bank.texts)} spoken prompts cached in {bank.directory}"
+    if stale:
+        cached += " (the rest render at start; `appliance prompts` renders them now)"
+    return CheckResult("audio", "PASS", f"beep and '{word}' played on {engine.sink} ({seconds:.2f} s): listen for both; {cached}", fix)
 
 
 # --- GPIO: LEDs and button ------------------------------------------------------------------------
 
 
+class NoGpioError(Exception):
+    """This machine has no GPIO pins for the configured factory."""
+
+
 def pin_factory_for(settings):
-    """The gpiozero pin factory the settings ask for (None: gpiozero's own default on a Pi)."""
-    choice = settings.gpio.pin_factory
-    if choice == "mock":
-        from gpiozero.pins.mock import MockFactory, MockPWMPin
+    """The gpiozero pin factory of ``gpio.pin_factory``; NoGpioError when ``auto`` finds no real pins.
 
-        return MockFactory(pin_class=MockPWMPin)
-    if choice == "lgpio":
-        from gpiozero.pins.lgpio import LGPIOFactory
+    The runtime falls back to mock pins on a laptop; a selftest must not report mock pins as working.
+    """
+    from gpiozero.pins.mock import MockFactory
 
-        return LGPIOFactory()
-    if choice == "rpigpio":
-        from gpiozero.pins.rpigpio import RPiGPIOFactory
+    from appliance.outputs.gpio import GpioError, make_pin_factory
 
-        return RPiGPIOFactory()
-    import warnings
-
-    from gpiozero import Device
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the fallback chain warns once per factory it cannot load
-        return Device._default_pin_factory()
+    try:
+        factory = make_pin_factory(settings.gpio.pin_factory)
+    except GpioError as e:
+        raise NoGpioError(str(e)) from e
+    if isinstance(factory, MockFactory) and settings.gpio.pin_factory == "auto":
+        factory.close()
+        raise NoGpioError("no GPIO on this machine (gpio.pin_factory auto found neither lgpio nor RPi.GPIO)")
+    return factory
 
 
 GPIO_FIX = "on a Pi: sudo apt install python3-lgpio and add the user to the gpio group; " + SERVICE_BUSY_FIX
@@ -447,8 +423,8 @@ def run_selftest(settings, options: SelftestOptions, pin_factory=None, out: Call
     if (options.leds or options.button) and factory is None:
         try:
             factory = pin_factory_for(settings)
-        except Exception as e:  # noqa: BLE001 - gpiozero raises BadPinFactory and import errors alike
-            no_factory = f"no GPIO pin factory ({settings.gpio.pin_factory}): {e}"
+        except NoGpioError as e:
+            no_factory = str(e)
     gpio_checks = (
         ("leds", options.leds, lambda: check_leds(settings, factory)),
         ("button", options.button, lambda: check_button(settings, factory, options.button_timeout, out)),
