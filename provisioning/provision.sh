@@ -346,7 +346,7 @@ first_pin() {
   "$VENV/bin/appliance" set-pin --help >/dev/null 2>&1 \
     || die "this version has no \`appliance set-pin\`; update the repository and run again"
   local pin
-  pin=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ' | cut -c1-8)
+  pin=$("$VENV/bin/python" -c 'import secrets; print(f"{secrets.randbelow(10**8):08d}")')
   printf '%s\n' "$pin" | runuser -u "$APP_USER" -- "$VENV/bin/appliance" set-pin --stdin --config "$SETTINGS" >/dev/null
   printf '\n  ================================================\n'
   printf '   First panel PIN: %s   (shown only this once)\n' "$pin"

@@ -121,6 +121,13 @@ def test_main_unit_allows_only_camera_gpio_audio_and_spi_devices():
     assert all(entry.split()[1] == "rw" for entry in allowed)
 
 
+def test_main_unit_works_in_its_writable_state_directory():
+    """lgpio (gpiozero's Pi 5 pin factory) creates a FIFO in the working directory
+    (joan2937/lg#22); under ProtectSystem=strict only the state dir is writable."""
+    svc = service(MAIN_UNIT)
+    assert svc["WorkingDirectory"] == f"/var/lib/{svc['StateDirectory']}"
+
+
 def test_main_unit_keeps_its_settings_in_the_state_directory():
     """The panel saves settings, and under ProtectSystem=strict only the state dir is writable."""
     svc = service(MAIN_UNIT)

@@ -476,6 +476,11 @@ def run(args) -> int:
         frames=args.frames,
         button_timeout=args.button_timeout,
     )
+    if (options.leds or options.button) and not os.access(os.getcwd(), os.W_OK):
+        # lgpio creates its notification pipe in the current directory (e.g. "/" over SSH sudo).
+        import tempfile
+
+        os.chdir(tempfile.gettempdir())
     results = run_selftest(settings, options, out=lambda line: print(line, flush=True))
     failed = [r.name for r in results if r.status == "FAIL"]
     print(f"selftest: {len(results) - len(failed)} of {len(results)} passed or skipped" + (f"; failed: {', '.join(failed)}" if failed else ""))
