@@ -37,9 +37,12 @@ PIN = "browser-test-pin"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 LIVE_PAGE_BUDGET_BYTES = 150 * 1024
 
+RUN_COMMAND = Path(__file__).resolve().parents[1] / "appliance" / "commands" / "run.py"
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(not RUN_COMMAND.exists(), reason="`appliance run` is not in this tree yet"),
 ]
 
 

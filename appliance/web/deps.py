@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from typing import Annotated
+
+from fastapi import HTTPException, Path, Request
 
 from appliance.runtime.controller import ApplianceController
 from appliance.web.auth import current_session
@@ -19,3 +21,9 @@ def live_viewer(request: Request) -> None:
         return
     if current_session(request) is None:
         raise HTTPException(401, "login required (or enable settings panel.public_live_view for a runner-facing view)")
+
+
+# SQLite integers are 64-bit signed: larger ids cannot exist and must be refused as input (422).
+MAX_ID = 2**63 - 1
+RunnerId = Annotated[int, Path(ge=1, le=MAX_ID, description="Runner id")]
+SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Session id")]

@@ -29,6 +29,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
+        400: "Request body cannot be decoded",
         401: "Not logged in",
         403: "Missing or wrong CSRF token",
         404: "No such record",

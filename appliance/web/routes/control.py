@@ -7,7 +7,7 @@ from pydantic import Field
 
 from appliance.runtime.controller import LiveSnapshot
 from appliance.web.auth import require_clinician
-from appliance.web.deps import controller
+from appliance.web.deps import MAX_ID, controller
 from appliance.web.models import ERROR_RESPONSES, Strict
 
 router = APIRouter(
@@ -16,7 +16,7 @@ router = APIRouter(
 
 
 class StartRequest(Strict):
-    runner_id: int = Field(ge=1, le=2**31 - 1)
+    runner_id: int = Field(ge=1, le=MAX_ID)
 
 
 class StartResponse(Strict):

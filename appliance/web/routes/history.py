@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from appliance.store import CueEvent, Session
 from appliance.web.auth import require_clinician
-from appliance.web.deps import controller
+from appliance.web.deps import MAX_ID, SessionId, controller
 from appliance.web.models import ERROR_RESPONSES, Strict
 
 router = APIRouter(prefix="/api/sessions", tags=["history"], responses=ERROR_RESPONSES, dependencies=[Depends(require_clinician)])
@@ -51,7 +51,7 @@ class SessionSeries(BaseModel):
 @router.get("", response_model=list[Session], summary="Sessions, newest first (of one runner when given)")
 def list_sessions(
     request: Request,
-    runner_id: int | None = Query(None, ge=1, le=2**31 - 1),
+    runner_id: int | None = Query(None, ge=1, le=MAX_ID),
     limit: int = Query(200, ge=1, le=1000),
 ) -> list[Session]:
     store = controller(request).store
@@ -61,12 +61,12 @@ def list_sessions(
 
 
 @router.get("/{session_id}", response_model=Session, summary="One session with pain, notes and summary")
-def get_session(session_id: int, request: Request) -> Session:
+def get_session(session_id: SessionId, request: Request) -> Session:
     return controller(request).store.get_session(session_id)
 
 
 @router.get("/{session_id}/series", response_model=SessionSeries, summary="Per-step series and phase blocks for charts")
-def session_series(session_id: int, request: Request) -> SessionSeries:
+def session_series(session_id: SessionId, request: Request) -> SessionSeries:
     store = controller(request).store
     session = store.get_session(session_id)
     steps = store.session_steps(session_id)
@@ -95,14 +95,14 @@ def session_series(session_id: int, request: Request) -> SessionSeries:
 
 
 @router.get("/{session_id}/events", response_model=list[CueEvent], summary="Every cue decision of the session")
-def session_events(session_id: int, request: Request) -> list[CueEvent]:
+def session_events(session_id: SessionId, request: Request) -> list[CueEvent]:
     store = controller(request).store
     store.get_session(session_id)
     return store.session_events(session_id)
 
 
 @router.put("/{session_id}/pain", response_model=Session, summary="Record pain before/after (0-10) and a note")
-def set_pain(session_id: int, body: PainAndNotes, request: Request) -> Session:
+def set_pain(session_id: SessionId, body: PainAndNotes, request: Request) -> Session:
     return controller(request).store.set_pain_and_notes(
         session_id, pain_before=body.pain_before, pain_after=body.pain_after, notes=body.notes
     )
@@ -115,7 +115,7 @@ def set_pain(session_id: int, body: PainAndNotes, request: Request) -> Session:
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}}}},
 )
 def export_session(
-    session_id: int, request: Request, format: Literal["csv", "json"] = Query("csv")  # noqa: A002 - the API's word
+    session_id: SessionId, request: Request, format: Literal["csv", "json"] = Query("csv")  # noqa: A002 - the API's word
 ) -> Response:
     text = controller(request).store.export_session(session_id, format)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/json"

@@ -19,7 +19,7 @@ from appliance.web.coaching_forms import (
     session_plan_fields,
     targets_fields,
 )
-from appliance.web.deps import controller
+from appliance.web.deps import RunnerId, controller
 from appliance.web.models import ERROR_RESPONSES, SettingField, Strict
 
 router = APIRouter(
@@ -79,7 +79,7 @@ def create_runner(body: RunnerCreate, request: Request) -> Runner:
 
 
 @router.get("/{runner_id}", response_model=RunnerDetail, summary="A runner with targets, programme and sessions")
-def get_runner(runner_id: int, request: Request) -> RunnerDetail:
+def get_runner(runner_id: RunnerId, request: Request) -> RunnerDetail:
     store = controller(request).store
     runner = store.get_runner(runner_id)
     programme = effective_programme(runner.programme)
@@ -93,7 +93,7 @@ def get_runner(runner_id: int, request: Request) -> RunnerDetail:
 
 
 @router.put("/{runner_id}", response_model=Runner, summary="Change a runner's name, targets or programme")
-def update_runner(runner_id: int, body: RunnerUpdate, request: Request) -> Runner:
+def update_runner(runner_id: RunnerId, body: RunnerUpdate, request: Request) -> Runner:
     store = controller(request).store
     store.get_runner(runner_id)
     targets = check_targets(body.targets) if body.targets is not None else None
@@ -103,5 +103,5 @@ def update_runner(runner_id: int, body: RunnerUpdate, request: Request) -> Runne
 
 
 @router.post("/{runner_id}/archive", response_model=Runner, summary="Archive (or restore) a runner")
-def archive_runner(runner_id: int, body: ArchiveRequest, request: Request) -> Runner:
+def archive_runner(runner_id: RunnerId, body: ArchiveRequest, request: Request) -> Runner:
     return controller(request).store.archive_runner(runner_id, archived=body.archived)
