@@ -1,7 +1,8 @@
 """Is someone on the belt, and what are they doing: absent, standing, walking or running.
 
-Decided from what the loop already has each tick: whether the pose engine found a person, and the
-steps the gait tracker emitted. A person seen without steps for ``still_after_s`` is standing;
+Decided from what the loop already has each tick: the gait tracker's own classification
+(``GaitState.moving``, which tells walking from running by the flight phase) when given, else
+whether the pose engine found a person and the steps the gait tracker emitted. A person seen without steps for ``still_after_s`` is standing;
 with steps, the cadence and (when measured) the duty factor separate walking from running: walking
 has a double-support phase (duty factor >= 0.5) and a low step rate, running has a flight phase.
 Nobody seen for ``absent_after_s`` is absent, so one missed detection does not end anything.
@@ -35,7 +36,8 @@ class PresenceDetector:
         self._last_pose_t: float | None = None
         self._steps: deque[Step] = deque()
 
-    def update(self, t: float, pose_seen: bool, steps: list[Step] = ()) -> str:
+    def update(self, t: float, pose_seen: bool, steps: list[Step] = (), gait_moving: str | None = None) -> str:
+        """The state at capture time ``t``; ``gait_moving`` is the tracker's ``state.moving`` if known."""
         s = self.settings
         if pose_seen:
             self._last_pose_t = t
@@ -46,6 +48,10 @@ class PresenceDetector:
         if self._last_pose_t is None or t - self._last_pose_t >= s.absent_after_s:
             new = "absent"
             self._steps.clear()
+        elif gait_moving in ("standing", "walking", "running"):
+            new = gait_moving
+        elif gait_moving == "absent" and self.state != "absent":
+            new = self.state  # a short gap: hold until our own absence delay has passed
         elif not self._steps or t - self._steps[-1].t_ic >= s.still_after_s:
             new = "standing"
         else:

@@ -154,9 +154,10 @@ class SessionMachine:
         a.calibration_poses.clear()
         return [SessionEvent(t, "resumed", {"reason": a.pause_reason})]
 
-    def stop(self, t: float, reason: str = "stopped") -> list[SessionEvent]:
-        """End the session now: summary, then idle."""
-        return self._end(self._require_active("stop"), t, reason)
+    def stop(self, t: float, reason: str = "stopped", state: str | None = None) -> list[SessionEvent]:
+        """End the session now: summary, then idle. ``state`` overrides the stored state (the
+        appliance shutting down mid-session stores it as interrupted)."""
+        return self._end(self._require_active("stop"), t, reason, state)
 
     def toggle(self, runner_id: int | None, t: float) -> list[SessionEvent]:
         """The button's press: start the selected runner's session when idle, else pause/resume."""
@@ -287,7 +288,7 @@ class SessionMachine:
         self.message = None
         return events
 
-    def _end(self, a: ActiveSession, t: float, reason: str) -> list[SessionEvent]:
+    def _end(self, a: ActiveSession, t: float, reason: str, state_override: str | None = None) -> list[SessionEvent]:
         events: list[SessionEvent] = []
         summary: dict[str, Any] = {}
         coach = a.coach
@@ -299,7 +300,7 @@ class SessionMachine:
             a.paused_total += t - a.paused_since
             a.paused_since = None
         completed = a.reached_retention or (coach is not None and coach.ended == "completed")
-        state = "completed" if completed else "aborted"
+        state = state_override or ("completed" if completed else "aborted")
         summary.update(
             steps=a.steps, valid_steps=a.valid_steps, end_reason=reason, calibrated=a.calibrated,
             active_s=round(t - a.t_start - a.paused_total, 3), paused_s=round(a.paused_total, 3),

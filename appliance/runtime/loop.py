@@ -1,0 +1,306 @@
+"""The control loop: one thread at the camera's rate, one tick per frame.
+
+Each tick takes the newest frame from the capture thread and runs, in order: pose (the TFLite
+engine, or the simulated runner's ready-made pose), gait, presence, the session and its coach,
+the outputs, and the recorder. Commands from the panel and the button, and new settings, are
+applied at the start of a tick, so a tick always sees one consistent state. Every event time is
+the frame's capture time.
+
+The loop publishes a ``LiveSnapshot`` (copy-on-write: the panel reads the last one, never waits)
+and keeps ``LoopMonitor`` figures: loop period and jitter, stage times, dropped frames and
+deadline misses.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.coach.targets import metric_value
+from appliance.runtime.capture import LatestFrameCapture
+from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
+from appliance.runtime.outputs import OutputRouter
+from appliance.runtime.presence import PresenceDetector
+from appliance.runtime.session import SessionEvent, SessionMachine
+from appliance.runtime.stats import LoopMonitor
+from appliance.types import Pose, Step
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_EVERY_S = 0.05  # publish the live snapshot at most 20 times per (wall) second
+
+
+@dataclass
+class LastFrame:
+    """What the camera snapshot needs: the newest image (None for the simulated runner) and pose."""
+
+    t: float
+    image: Any
+    pose: Pose | None
+    image_size: tuple[int, int]
+
+
+class ControlLoop:
+    """The per-tick pipeline and its thread. Build it with the parts, then ``start()``."""
+
+    def __init__(
+        self,
+        capture: LatestFrameCapture,
+        frame_period_s: float,
+        pose_engine: Any,
+        make_tracker: Callable[[Any], Any],
+        session: SessionMachine,
+        outputs: OutputRouter,
+        store: Any,
+        selected_runner: Callable[[], int | None],
+        source_name: str,
+    ):
+        self.capture = capture
+        self.pose_engine = pose_engine
+        self.make_tracker = make_tracker
+        self.tracker = make_tracker(None)
+        self.session = session
+        self.outputs = outputs
+        self.store = store
+        self.selected_runner = selected_runner
+        self.source_name = source_name
+        self.presence = PresenceDetector()
+        self.monitor = LoopMonitor(frame_period_s)
+        self.last_frame: LastFrame | None = None
+        self.t: float | None = None  # capture time of the newest frame processed
+        self.finished = threading.Event()
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+        self._commands: queue.Queue[tuple[Callable[[float], Any], Future]] = queue.Queue()
+        self._snapshot = LiveSnapshot(source=source_name)
+        self._snapshot_wall = 0.0
+        self._on_target = [0, 0]  # (in band, judged) of the primary metric this session
+        self._last_cadence: float | None = None
+        self._last_valid: Step | None = None
+        self._thread = threading.Thread(target=self._run, name="control-loop", daemon=True)
+
+    # ---- thread ----
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 1.5) -> None:
+        self.stopping.set()
+        self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                frame = self.capture.take(timeout=0.1)
+                if frame is None:
+                    self._run_commands()
+                    if self.capture.error is not None:
+                        raise self.capture.error
+                    if self.capture.exhausted:
+                        log.info("frame source %s ended", self.source_name)
+                        break
+                    continue
+                self.tick(frame)
+        except BaseException as e:
+            self.error = e
+            log.exception("control loop stopped: %s", e)
+        finally:
+            self._fail_pending_commands()
+            self.finished.set()
+
+    # ---- commands (other threads) ----
+
+    def call(self, fn: Callable[[float], Any], timeout: float = 3.0) -> Any:
+        """Run ``fn(capture_time)`` on the loop thread at the next tick boundary and return its result
+        (or raise its exception). Used by the panel's and the button's commands."""
+        if self.finished.is_set():
+            raise RuntimeError("the control loop is not running")
+        fut: Future = Future()
+        self._commands.put((fn, fut))
+        return fut.result(timeout)
+
+    def post(self, fn: Callable[[float], Any]) -> None:
+        """Like ``call`` without waiting (gpiozero callbacks); errors are logged."""
+        fut: Future = Future()
+        fut.add_done_callback(lambda f: f.exception() and log.error("command failed: %s", f.exception()))
+        self._commands.put((fn, fut))
+
+    def _run_commands(self) -> None:
+        ran = False
+        while True:
+            try:
+                fn, fut = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            ran = True
+            try:
+                fut.set_result(fn(self.t if self.t is not None else 0.0))
+            except BaseException as e:
+                fut.set_exception(e)
+        if ran:
+            self._publish(force=True)
+
+    def _fail_pending_commands(self) -> None:
+        while True:
+            try:
+                _, fut = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            fut.set_exception(RuntimeError("the control loop has stopped"))
+
+    # ---- one tick ----
+
+    def tick(self, frame: Any) -> None:
+        """Process one frame (public for tests and the benchmark)."""
+        m = self.monitor
+        m.begin_tick()
+        self._run_commands()
+        t = frame.t
+        self.t = t
+        pose_stage = getattr(frame, "pose", None) is not None or not hasattr(frame, "image")
+        if pose_stage:  # the simulated runner: a ready-made pose
+            pose = frame.pose
+            size = frame.image_size
+            image = None
+        else:
+            t0 = time.perf_counter()
+            pose = self.pose_engine.process(frame)
+            m.stage("pose", (time.perf_counter() - t0) * 1000)
+            size = frame.size
+            image = frame.image
+        with m.timed("gait"):
+            steps = self.tracker.update(pose, t, frame.index)
+            moving = self.tracker.state.moving
+        presence = self.presence.update(t, pose is not None, [s for s in steps if not s.final], moving)
+        with m.timed("session"):
+            active_before, phase_before = self.session.active, self.session.phase
+            events = self.session.update(t, pose, steps, presence, self.presence.held_for(t), self.selected_runner())
+            self._record(active_before, events, steps, phase_before)
+        with m.timed("outputs"):
+            self.outputs.handle(events)
+            self.outputs.tick(t)
+        self.last_frame = LastFrame(t, image, pose, size)
+        m.end_tick(dropped_total=self.capture.dropped)
+        self._publish()
+
+    def dispatch(self, active_before, events: list[SessionEvent]) -> None:
+        """Record and execute the events of a command (start, pause, stop...) run on the loop thread."""
+        self._record(active_before, events, [], self.session.phase)
+        self.outputs.handle(events)
+
+    def _record(self, active_before, events: list[SessionEvent], steps: list[Step], phase_before: str) -> None:
+        """Record this tick's steps and events in the session they belong to; keep the live figures."""
+        a = self.session.active or active_before
+        if a is None:
+            return
+        sid = a.session_id
+        coach = a.coach
+        block = coach.block if coach is not None else None
+        feedback_on = block is not None and block.kind == "feedback_on" and a.paused_since is None
+        phase = self.session.phase if self.session.active is not None else phase_before  # steps of the last tick
+        for e in events:
+            if e.kind == "session_start":
+                self._on_target = [0, 0]
+                self._last_valid = None
+                self._last_cadence = None
+                self.tracker = self.make_tracker(None)  # a new runner: fresh belt, identity and calibration
+        for step in steps:
+            if coach is not None:
+                self.store.record_step(sid, step, phase=phase, feedback_on=feedback_on)
+                log.debug("session %d step %d recorded (t_ic %.3f, final %s)", sid, step.index, step.t_ic, step.final)
+            if step.final or not step.valid:
+                continue
+            self._last_valid = step
+            if math.isfinite(step.cadence_spm):
+                self._last_cadence = step.cadence_spm
+            if coach is not None and coach.bands:
+                band = next(iter(coach.bands.values()))  # the primary (first-priority) target
+                value = metric_value(band.metric, step)
+                if math.isfinite(value):
+                    self._on_target[1] += 1
+                    self._on_target[0] += int(band.lo <= value <= band.hi)
+        for e in events:
+            self.store.record_cue(sid, e.t, e.kind, e.payload)
+
+    def calibrate(self, poses: list[Pose]) -> bool:
+        """Calibrate the gait tracker from standing poses (the session machine's callback)."""
+        from appliance.gait import CalibrationError, calibrate
+
+        try:
+            calibration = calibrate(poses)
+        except CalibrationError as e:
+            log.warning("calibration refused: %s", e)
+            return False
+        self.tracker = self.make_tracker(calibration)
+        log.info("calibrated: flat foot %.1f deg, leg %.0f px, facing %s", calibration.flat_foot_angle_deg,
+                 calibration.leg_length_px, calibration.direction)
+        return True
+
+    # ---- snapshot ----
+
+    def snapshot(self) -> LiveSnapshot:
+        return self._snapshot
+
+    def stats(self) -> LoopStats:
+        return self.monitor.summary()
+
+    def _publish(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._snapshot_wall < SNAPSHOT_EVERY_S:
+            return
+        self._snapshot_wall = now
+        s = self.session
+        t = self.t if self.t is not None else 0.0
+        a = s.active
+        status = s.status(t)
+        coach = a.coach if a is not None else None
+        bands = coach.bands if coach is not None else {}
+        cadence_band = bands.get("cadence")
+        overstride = bands.get("overstride")
+        strike_target = coach.targets.strike.aim if coach is not None and coach.targets.strike is not None else None
+        last = self._last_valid
+        share = self._on_target[0] / self._on_target[1] if self._on_target[1] else None
+        self._snapshot = LiveSnapshot(
+            runner=RunnerRef(id=a.runner_id, name=a.runner_name) if a else None,
+            session_id=a.session_id if a else (s.last_session_id if s.phase == "summary" else None),
+            phase=s.phase,
+            phase_before_pause=a.phase_before_pause if a else None,
+            phase_time_left_s=_round(status.get("phase_time_left_s")),
+            session_time_left_s=_round(status.get("session_time_left_s")),
+            feedback_on=bool(status.get("feedback_on")),
+            metronome_bpm=self.outputs.metronome_bpm,
+            cadence_spm=_round(self._last_cadence) if a else None,
+            cadence_target_spm=_round(cadence_band.target) if cadence_band else None,
+            cadence_band=(cadence_band.lo, cadence_band.hi) if cadence_band else None,
+            strike=last.strike if last else None,
+            foot_strike_angle_deg=_round(last.foot_strike_angle_deg) if last else None,
+            strike_target=strike_target,
+            shank_angle_deg=_round(last.shank_angle_deg) if last else None,
+            overstride_band=(0.0, overstride.hi) if overstride else None,
+            on_target_share=_round(share, 3),
+            steps=a.steps if a else 0,
+            runner_presence=self.presence.state,
+            source=self.source_name,
+            message=s.message,
+            loop=self.monitor.summary(),
+        )
+
+
+def _round(x: float | None, digits: int = 2) -> float | None:
+    if x is None or not isinstance(x, int | float) or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
