@@ -263,8 +263,9 @@ class SimulatedRunner:
         pitch = TOE_OFF_PITCH_DEG + (nxt.pitch_ic_deg - TOE_OFF_PITCH_DEG) * _ease(s / 0.8)
         pivot_u0 = at_to[nxt.pivot][0]
         # Forward speed of the landing sole point: belt speed backwards at toe-off, and backwards
-        # at 40 % of belt speed at contact (swing-phase retraction).
-        u = _hermite(pivot_u0, nxt.pivot_u_ic, -prev.speed * dur, -0.4 * nxt.speed * dur, s)
+        # at 80 % of belt speed at contact (swing-phase retraction: the foot is pulled back before
+        # landing, almost matching the belt, as a runner does to limit braking).
+        u = _hermite(pivot_u0, nxt.pivot_u_ic, -prev.speed * dur, -0.8 * nxt.speed * dur, s)
         # Height of the lowest sole point: leaves the belt at 2 m/s, lands at 0.8 m/s.
         low = _hermite(0.0, 0.0, 2.0 * dur, -0.8 * dur, s)
         f = foot_points(nxt.pivot, u, 0.0, pitch)

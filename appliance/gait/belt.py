@@ -1,0 +1,141 @@
+"""The belt line, found from the stance-phase foot path.
+
+On a treadmill the stance foot slides backwards along the belt, so the lowest positions of the heel
+and of the toe over the last few seconds lie on two parallel lines: the belt seen through each
+landmark. Their common slope is the camera's roll. Each landmark keeps its own line ("stance
+level") because the heel landmark sits above the sole and the toe landmark at it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+# Samples within this band (leg lengths) of the lowest ones count as stance: a stance foot rolls a
+# few centimetres (heel rise starts late in stance), a swing foot is well above (>= 8 %).
+STANCE_BAND = 0.04
+# Fraction of a landmark's recent positions used as "lowest": in running the foot is on the belt
+# for 30-45 % of the time (duty factor), so the lowest 20 % are stance samples even with noise.
+LOW_QUANTILE = 0.8
+# A roll fit needs the stance samples spread over at least this many leg lengths along the belt (a
+# stance foot travels ~0.6-0.9 leg lengths); otherwise the belt is taken as level.
+MIN_SPAN = 0.3
+# The first fit waits for this much data: about half a stride, so that a stance phase is in it.
+MIN_DURATION_S = 0.35
+# The roll is fitted only from this much data on (two strides: both feet's whole stance paths);
+# before that the belt is taken as level, which a side camera roughly is.
+ROLL_DURATION_S = 1.5
+MAX_ROLL_DEG = 15.0  # a side camera is never mounted more crooked than this; larger fits are noise
+
+
+@dataclass(frozen=True)
+class BeltLine:
+    """y = intercept + slope * x (pixels) for the heel and the toe landmark when on the belt, and
+    the landmark noise measured on the stance samples (leg lengths, robust std)."""
+
+    slope: float
+    heel_intercept: float
+    toe_intercept: float
+    noise_leg_lengths: float
+
+    @property
+    def roll_rad(self) -> float:
+        return math.atan(self.slope)
+
+    def height_px(self, point: np.ndarray, which: str) -> float:
+        """Distance of ``point`` above this landmark's stance line, in pixels (positive up)."""
+        a = self.heel_intercept if which == "heel" else self.toe_intercept
+        return (a + self.slope * point[0] - point[1]) * math.cos(self.roll_rad)
+
+    def y_at(self, x: float) -> float:
+        """The belt (toe stance line) at image column ``x``: for drawing."""
+        return self.toe_intercept + self.slope * x
+
+
+def half_sample_mode(values: np.ndarray) -> float:
+    """Robust mode (Bickel's half-sample mode): the densest value of a sample.
+
+    The stance samples of a landmark form a dense cluster at its belt level with a one-sided tail
+    of feet rolling on or off the belt; the mode sits on the cluster where a median would be pulled
+    towards the tail.
+    """
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    while v.size > 3:
+        h = (v.size + 1) // 2
+        widths = v[h - 1:] - v[: v.size - h + 1]
+        i = int(np.argmin(widths))
+        v = v[i:i + h]
+    return float(np.median(v))
+
+
+class BeltEstimator:
+    """Collects heel and toe positions and refits the belt line every ``refit_s`` seconds."""
+
+    def __init__(self, window_s: float = 6.0, refit_s: float = 0.5, min_samples: int = 30):
+        self.window_s = window_s
+        self.refit_s = refit_s
+        self.min_samples = min_samples
+        self._samples: deque[tuple[float, float, float, float, float]] = deque()
+        self._last_fit_t = -math.inf
+        self.line: BeltLine | None = None
+
+    def add(self, t: float, heel: np.ndarray, toe: np.ndarray) -> None:
+        self._samples.append((t, heel[0], heel[1], toe[0], toe[1]))
+        while self._samples and self._samples[0][0] < t - self.window_s:
+            self._samples.popleft()
+
+    def update(self, t: float, leg_px: float) -> BeltLine | None:
+        """Refit when due; returns the current line (None until enough samples)."""
+        if t - self._last_fit_t < self.refit_s or len(self._samples) < self.min_samples:
+            return self.line
+        if t - self._samples[0][0] < MIN_DURATION_S:
+            return self.line
+        self._last_fit_t = t
+        a = np.asarray(self._samples)
+        a = a[np.isfinite(a).all(axis=1)]
+        if len(a) < self.min_samples:
+            return self.line
+        # Every fit starts level (a side camera is mounted roughly level) rather than from the last
+        # slope, so one bad early fit cannot anchor the later ones.
+        slope = 0.0
+        cols = {"heel": (a[:, 1], a[:, 2]), "toe": (a[:, 3], a[:, 4])}
+        # Start from the lowest positions of each landmark, then alternate: trimmed stance level per
+        # landmark (the dense cluster of stance samples; feet just lifting or landing, which sit
+        # above it, are trimmed away) and a common slope fitted to the kept samples.
+        sel = {}
+        for which, (x, y) in cols.items():
+            r = y - slope * x
+            sel[which] = r >= np.quantile(r, LOW_QUANTILE) - STANCE_BAND * leg_px
+        intercepts: dict[str, float] = {}
+        sigmas: dict[str, float] = {}
+        for _ in range(4):
+            for which, (x, y) in cols.items():
+                r = y - slope * x
+                if sel[which].sum() < 5:
+                    return self.line
+                level = half_sample_mode(r[sel[which]])
+                # Noise from the side below the level only: the side above also holds feet rolling
+                # onto or off the belt.
+                below = r[sel[which] & (r >= level)] - level
+                sigma = max(1.4826 * float(np.median(below)) if below.size else 0.0, 0.005 * leg_px)
+                sel[which] = sel[which] & (np.abs(r - level) <= 3.0 * sigma)
+                intercepts[which] = level
+                sigmas[which] = sigma
+            xs = np.concatenate([cols[w][0][sel[w]] for w in cols])
+            if t - self._samples[0][0] < ROLL_DURATION_S:
+                continue
+            if (np.quantile(xs, 0.9) - np.quantile(xs, 0.1)) / leg_px < MIN_SPAN:
+                continue
+            num = den = 0.0
+            for which, (x, y) in cols.items():
+                fx, fy = x[sel[which]], y[sel[which]]
+                num += float(((fx - fx.mean()) * (fy - fy.mean())).sum())
+                den += float(((fx - fx.mean()) ** 2).sum())
+            if den > 0 and abs(math.degrees(math.atan(num / den))) <= MAX_ROLL_DEG:
+                slope = num / den
+        noise = [sigmas["heel"] / leg_px, sigmas["toe"] / leg_px]
+        self.line = BeltLine(slope, intercepts["heel"], intercepts["toe"], float(np.mean(noise)))
+        return self.line

@@ -1,0 +1,120 @@
+"""Foot identity by continuity: which observed leg is which foot, whatever the model's labels say.
+
+In a side view the pose model often swaps left and right (the far leg is occluded). Two tracks keep
+their own path: each frame, the labelled legs are assigned to the tracks by the smaller distance to
+each track's constant-velocity prediction (knee, ankle, heel, toe), the model's own labelling being
+preferred unless swapping is clearly better. A track's name (left/right) is the label it received
+most often, so occasional swaps never rename it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.gait.geometry import ANKLE, HEEL, KNEE, TOE
+
+DISTAL = [KNEE, ANKLE, HEEL, TOE]
+# Swap only when it explains the frame better by this many leg lengths (mean point distance): twice
+# the landmark noise of a good model, so jitter while the feet cross never flips identities.
+SWAP_MARGIN = 0.02
+# Largest plausible foot speed relative to the camera: ~10 leg lengths/s (9 m/s, above the swing
+# foot's peak speed on a treadmill even when sprinting) plus 0.15 leg lengths of landmark error.
+MAX_SPEED_LEG_PER_S = 10.0
+GATE_SLACK = 0.15
+# A track not seen for this long restarts from the model's labels (its motion is no longer predictable).
+MAX_COAST_S = 0.25
+
+
+@dataclass
+class TrackObservation:
+    """One foot track's leg in one frame: points [5, 2] px, visibility [5], and whether it was seen."""
+
+    points: np.ndarray
+    visibility: np.ndarray
+    observed: bool
+    label: str  # the model's label of the observation assigned to this track
+    ambiguous: bool  # the assignment was within the swap margin
+
+
+class _Track:
+    def __init__(self, name: str):
+        self.name = name
+        self.pos: np.ndarray | None = None  # [4, 2] distal points
+        self.vel = np.zeros((4, 2))
+        self.t = -np.inf
+        self.label_votes = {"left": 0, "right": 0}
+
+    def predict(self, t: float) -> np.ndarray | None:
+        if self.pos is None or t - self.t > MAX_COAST_S:
+            return None
+        return self.pos + self.vel * (t - self.t)
+
+    def accept(self, t: float, distal: np.ndarray) -> None:
+        if self.pos is not None and t - self.t <= MAX_COAST_S and t > self.t:
+            v = (distal - self.pos) / (t - self.t)
+            self.vel = 0.5 * self.vel + 0.5 * v
+        else:
+            self.vel = np.zeros((4, 2))
+        self.pos = distal
+        self.t = t
+
+
+class FootIdentity:
+    """Assigns the two labelled legs of each frame to two persistent foot tracks (0 and 1)."""
+
+    def __init__(self):
+        self.tracks = [_Track("A"), _Track("B")]
+        self.swaps_detected = 0
+
+    def foot_name(self, k: int) -> str:
+        """'left'/'right' by the majority of the model's labels, 'A'/'B' before any vote."""
+        v = self.tracks[k].label_votes
+        if v["left"] == v["right"]:
+            return self.tracks[k].name
+        return "left" if v["left"] > v["right"] else "right"
+
+    def assign(self, t: float, legs: dict[str, tuple[np.ndarray, np.ndarray]], leg_px: float) -> list[TrackObservation]:
+        """``legs`` maps the model's labels to (points [5,2], visibility [5]); returns one observation per track."""
+        obs = {lab: (p, v) for lab, (p, v) in legs.items() if np.isfinite(p[DISTAL]).all()}
+        preds = [tr.predict(t) for tr in self.tracks]
+        # Which label goes to track 0: by default the label track 0 has received most often.
+        first = "left" if self.foot_name(0) != "right" else "right"
+        second = "right" if first == "left" else "left"
+        order = (first, second)
+        ambiguous = False
+        if all(p is not None for p in preds) and len(obs) == 2:
+            def cost(a: str, b: str) -> float:
+                return (float(np.mean(np.hypot(*(obs[a][0][DISTAL] - preds[0]).T)))
+                        + float(np.mean(np.hypot(*(obs[b][0][DISTAL] - preds[1]).T)))) / leg_px
+            keep, swap = cost(first, second), cost(second, first)
+            if swap < keep - SWAP_MARGIN:
+                order = (second, first)
+                self.swaps_detected += 1
+            ambiguous = abs(swap - keep) < SWAP_MARGIN
+        elif len(obs) == 1:
+            # One leg seen: give it to the track whose prediction it fits best.
+            (lab, (p, _)), = obs.items()
+            d = [np.inf if pr is None else float(np.mean(np.hypot(*(p[DISTAL] - pr).T))) for pr in preds]
+            if np.isfinite(d).any():
+                k = int(np.argmin(d))
+                order = (lab, "none") if k == 0 else ("none", lab)
+        out = []
+        for k, lab in enumerate(order):
+            tr = self.tracks[k]
+            if lab not in obs:
+                out.append(TrackObservation(np.full((5, 2), np.nan), np.zeros(5), False, lab, ambiguous))
+                continue
+            p, vis = obs[lab]
+            distal = p[DISTAL]
+            pred = preds[k]
+            gate = (GATE_SLACK + MAX_SPEED_LEG_PER_S * max(t - tr.t, 0.0)) * leg_px
+            if pred is not None and float(np.max(np.hypot(*(distal - pred).T))) > gate:
+                # An implausible jump (the model put this leg on the other foot or on the background).
+                out.append(TrackObservation(p, vis, False, lab, ambiguous))
+                continue
+            tr.accept(t, distal)
+            tr.label_votes[lab] += 1
+            out.append(TrackObservation(p, vis, True, lab, ambiguous))
+        return out

@@ -1,0 +1,509 @@
+"""The causal gait tracker: poses in, steps out, one call per frame.
+
+Per frame: the two labelled legs are assigned to two foot tracks by continuity (identity.py); the
+runner's facing direction is voted from toe-ahead-of-heel and nose-ahead-of-ears; the belt line
+(belt.py) gives every foot landmark a height above its own stance level. Each foot runs a small
+state machine on the height of its lowest landmark (heel or toe):
+
+* swing -> stance (initial contact): the lowest point comes within the contact height of the belt
+  while that foot is the front one, confirmed by the next 1-3 frames (20 ms, the look-ahead). The
+  contact instant is where the foot's descent, fitted over the last 40 ms before it, meets the
+  belt (sub-frame), so a 30 fps camera does not quantise contacts to 33 ms.
+* stance -> swing (toe-off): the toe rises above the contact height, confirmed the same way; the
+  instant is where the rise, extrapolated back, leaves the belt.
+* a foot must rise above the airborne height after toe-off before its next contact counts, and the
+  same foot cannot land twice within two of the shortest plausible steps.
+
+This is Zeni et al.'s coordinate method turned around for a treadmill: rather than the most anterior
+heel position (which in running comes before contact because the foot retracts), contact is the
+moment the foot reaches the belt, which is what the clinical definition says.
+
+A step is emitted when its contact is confirmed (metrics at IC) and again, with the same index and
+``final=True``, when its toe-off is confirmed (contact time, TO, duty factor).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from appliance.config import GaitSettings
+from appliance.gait.belt import BeltEstimator, BeltLine
+from appliance.gait.cadence import CadenceEstimator
+from appliance.gait.calibration import Calibration
+from appliance.gait.geometry import (
+    ANKLE,
+    HEEL,
+    HIP,
+    KNEE,
+    SHOULDERS,
+    TOE,
+    belt_components,
+    foot_angle_image_deg,
+    knee_flexion_deg,
+    leg_length_px,
+    leg_points,
+)
+from appliance.gait.identity import FootIdentity
+from appliance.landmarks import L
+from appliance.types import Pose, Step
+
+# Look-ahead used to confirm an event: 20 ms and at least 2 frames after it (a landing foot stays
+# down for >= 80 ms, so this tells a real contact from a noisy dip, and gives the joint angles
+# frames on both sides of the contact), never more than 3 frames.
+CONFIRM_S = 0.02
+MAX_LOOKAHEAD_FRAMES = 3
+# The descent (or rise) of the foot is fitted over this long: the last ~60 ms of a landing are a
+# near-straight line in the foot's height (the foot is pre-positioned and moves at ~0.5-1 m/s).
+EVENT_FIT_S = 0.06
+# Metrics at IC: the foot angle is averaged over the 80 ms before contact (the foot is held near
+# its landing angle in terminal swing, and rotates fast right after contact); joint angles are a
+# local parabola through the frames within 60 ms (at least 2.5 frames) around contact.
+STRIKE_WINDOW_S = 0.08
+JOINT_WINDOW_S = 0.06
+MIN_CONTACT_S = 0.08  # shortest ground contact in running (elite sprinting ~0.08 s)
+STANDING_CONTACT_S = 1.5  # a foot down this long without a step: the person is standing
+ABSENT_S = 1.0  # no pose for this long: nobody on the treadmill
+# Landmark heights are trusted to 3 x their measured noise: with Gaussian noise a stance foot then
+# crosses the contact height by chance in fewer than 0.2 % of frames.
+NOISE_MULTIPLIER = 3.0
+DIRECTION_DECAY = 0.98  # per-frame decay of the facing vote (forgets after ~50 frames)
+DIRECTION_MIN_VOTE = 3.0
+HISTORY_FRAMES = 512
+
+
+@dataclass(frozen=True)
+class GaitState:
+    """A snapshot for the runtime and the panel. ``moving`` is absent, standing, walking or running."""
+
+    t: float
+    direction: str | None
+    belt_slope: float | None
+    belt_intercept_px: float | None
+    leg_length_px: float | None
+    moving: str
+    cadence_spm: float
+    last_step: Step | None
+    calibrated: bool
+
+    @property
+    def running(self) -> bool:
+        return self.moving == "running"
+
+
+@dataclass
+class _Sample:
+    t: float
+    frame: int
+    points: np.ndarray  # [5, 2]
+    vis: np.ndarray  # [5]
+    observed: bool
+    ambiguous: bool
+    g: float  # lowest landmark's height above its stance level (leg lengths)
+    toe_h: float
+    heel_h: float
+
+
+@dataclass
+class _FootState:
+    phase: str = "unknown"  # unknown | swing | stance | lifted (after TO, not yet airborne)
+    ic_candidate: int | None = None  # history index of the first frame on the belt
+    to_candidate: int | None = None
+    last_ic_t: float = -math.inf
+    last_to_t: float = -math.inf
+    step: Step | None = None  # the step of the current/last stance
+    stance_mid_angles: list | None = None
+
+
+class GaitTracker:
+    """Causal gait analysis of a side-view treadmill runner; see the module docstring.
+
+    Example::
+
+        tracker = GaitTracker(settings.gait, calibration)
+        for pose, t, i in frames:
+            for step in tracker.update(pose, t, i):
+                ...  # step.final False: just landed; True: the same step with its toe-off
+    """
+
+    def __init__(self, settings: GaitSettings | None = None, calibration: Calibration | None = None):
+        self.settings = settings or GaitSettings()
+        self.calibration = calibration
+        self.identity = FootIdentity()
+        self.belt = BeltEstimator()
+        self.cadence = CadenceEstimator(
+            self.settings.cadence_window_s, 60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm
+        )
+        self._history: list[deque[_Sample]] = [deque(maxlen=HISTORY_FRAMES), deque(maxlen=HISTORY_FRAMES)]
+        self._appended = [0, 0]  # samples ever appended per track: candidates are absolute numbers
+        self._feet = [_FootState(), _FootState()]
+        self._legs_px: deque[float] = deque(maxlen=61)
+        self._pelvis: deque[tuple[float, float, float, float]] = deque(maxlen=HISTORY_FRAMES)  # t, up, lean, frame
+        self._direction_vote = 0.0
+        if calibration is not None:
+            self._direction_vote = 10.0 if calibration.direction == "right" else -10.0
+        self._direction: str | None = None
+        self._dt = 1 / 30
+        self._last_t: float | None = None
+        self._last_pose_t = -math.inf
+        self._step_index = 0
+        self._flat_angles: deque[float] = deque(maxlen=20)
+        self._last_step: Step | None = None
+        self._recent_flight: deque[float] = deque(maxlen=8)
+        self._t = 0.0
+
+    # --- public ------------------------------------------------------------------------------
+    @property
+    def state(self) -> GaitState:
+        line = self.belt.line
+        return GaitState(
+            self._t, self._direction, line.slope if line else None, line.toe_intercept if line else None,
+            self._leg_px(), self._moving(), self.cadence.rolling_spm, self._last_step, self.calibration is not None,
+        )
+
+    def update(self, pose: Pose | None, t: float, frame_index: int) -> list[Step]:
+        """Feed one frame (``pose`` None: nobody seen); returns steps confirmed at this frame."""
+        if self._last_t is not None:
+            if t <= self._last_t:
+                raise ValueError(f"frame times must increase: got t={t} after {self._last_t}")
+            # Frame interval: a slowly adapting median-like estimate, robust to dropped frames.
+            dt = t - self._last_t
+            if dt < 1.5 * self._dt:
+                self._dt += 0.1 * (dt - self._dt)
+        self._last_t = t
+        self._t = t
+        if pose is None or not np.isfinite(pose.landmarks[[int(L.LEFT_HIP), int(L.RIGHT_HIP)], :2]).all():
+            return []
+        self._last_pose_t = t
+        lm = pose.landmarks
+        legs = {side: leg_points(lm, side) for side in ("left", "right")}
+        self._observe_scale(legs)
+        leg_px = self._leg_px()
+        if leg_px is None:
+            return []
+        self._vote_direction(lm, legs)
+        obs = self.identity.assign(t, legs, leg_px)
+        for o in obs:
+            if o.observed and min(o.visibility[HEEL], o.visibility[TOE]) >= self.settings.min_visibility:
+                self.belt.add(t, o.points[HEEL], o.points[TOE])
+        line = self.belt.update(t, leg_px)
+        if line is None or self._direction is None:
+            return []
+        sign = 1.0 if self._direction == "right" else -1.0
+        pelvis = np.nanmean(lm[[int(L.LEFT_HIP), int(L.RIGHT_HIP)], :2].astype(np.float64), axis=0)
+        shoulders = np.nanmean(lm[SHOULDERS, :2].astype(np.float64), axis=0)
+        _, pelvis_up = belt_components(pelvis - np.array([0.0, line.toe_intercept]), sign, line.roll_rad)
+        fwd, up = belt_components(shoulders - pelvis, sign, line.roll_rad)
+        self._pelvis.append((t, pelvis_up / leg_px, math.degrees(math.atan2(fwd, up)), frame_index))
+        for k, o in enumerate(obs):
+            self._append_sample(k, t, frame_index, o, line, leg_px)
+        out: list[Step] = []
+        for k in (0, 1):
+            out.extend(self._advance(k, line, leg_px, sign, pelvis))
+        return out
+
+    # --- per-frame measurements ----------------------------------------------------------------
+    def _observe_scale(self, legs) -> None:
+        best = max(legs.values(), key=lambda pv: float(np.nan_to_num(pv[1][:3]).min()))
+        pts, vis = best
+        if np.isfinite(pts[:3]).all() and vis[:3].min() >= self.settings.min_visibility:
+            self._legs_px.append(leg_length_px(pts))
+
+    def _leg_px(self) -> float | None:
+        if self.calibration is not None and len(self._legs_px) < 5:
+            return self.calibration.leg_length_px
+        if len(self._legs_px) < 3:
+            return None
+        return float(np.median(self._legs_px))
+
+    def _vote_direction(self, lm: np.ndarray, legs) -> None:
+        vote = 0.0
+        for pts, vis in legs.values():
+            if np.isfinite(pts[[HEEL, TOE]]).all():
+                vote += min(vis[HEEL], vis[TOE]) * float(np.sign(pts[TOE, 0] - pts[HEEL, 0]))
+        ears = lm[[int(L.LEFT_EAR), int(L.RIGHT_EAR)], :2].astype(np.float64)
+        nose = lm[int(L.NOSE), :2].astype(np.float64)
+        if np.isfinite(ears).all() and np.isfinite(nose).all():
+            vote += float(lm[int(L.NOSE), 3]) * float(np.sign(nose[0] - ears[:, 0].mean()))
+        self._direction_vote = DIRECTION_DECAY * self._direction_vote + vote
+        if abs(self._direction_vote) >= DIRECTION_MIN_VOTE:
+            self._direction = "right" if self._direction_vote > 0 else "left"
+
+    def _append_sample(self, k: int, t: float, frame: int, o, line: BeltLine, leg_px: float) -> None:
+        if o.observed:
+            hh = line.height_px(o.points[HEEL], "heel") / leg_px
+            ht = line.height_px(o.points[TOE], "toe") / leg_px
+            g = min(hh, ht)
+        else:
+            g = ht = hh = float("nan")
+        self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh))
+        self._appended[k] += 1
+
+    def _contact_height(self, line: BeltLine) -> float:
+        return max(self.settings.contact_height_leg_lengths, NOISE_MULTIPLIER * line.noise_leg_lengths)
+
+    def _confirm_frames(self) -> int:
+        return int(min(MAX_LOOKAHEAD_FRAMES, max(2, round(CONFIRM_S / self._dt))))
+
+    # --- event state machine -------------------------------------------------------------------
+    def _advance(self, k: int, line: BeltLine, leg_px: float, sign: float, pelvis: np.ndarray) -> list[Step]:
+        hist = self._history[k]
+        foot = self._feet[k]
+        s = hist[-1]
+        if not s.observed:
+            return []
+        thr = self._contact_height(line)
+        air = max(self.settings.airborne_height_leg_lengths, 2 * thr)
+        n_conf = self._confirm_frames()
+        now = self._appended[k] - 1  # absolute number of the newest sample
+        out: list[Step] = []
+        if foot.phase in ("unknown", "lifted"):
+            if s.g > air:
+                foot.phase = "swing"
+                foot.ic_candidate = None
+            return out
+        if foot.phase == "swing":
+            if foot.ic_candidate is None:
+                if s.g < thr and self._may_land(k, s, sign, line):
+                    foot.ic_candidate = now
+            else:
+                if s.g >= thr:
+                    foot.ic_candidate = None  # a dip, not a landing
+                else:
+                    first = self._index(k, foot.ic_candidate)
+                    t_ic = self._event_time(k, first, rising=False)
+                    # Confirmed once n_conf frames have been seen on the belt after the contact
+                    # instant (or the foot has been within the contact height for 100 ms).
+                    if s.t >= t_ic + (n_conf - 0.5) * self._dt or s.t - hist[first].t > 0.1:
+                        step = self._initial_contact(k, first, t_ic, line, leg_px, sign)
+                        foot.ic_candidate = None
+                        if step is not None:
+                            out.append(step)
+            return out
+        # stance
+        if foot.to_candidate is None:
+            if s.toe_h >= thr and s.t - foot.last_ic_t >= MIN_CONTACT_S:
+                foot.to_candidate = now
+        else:
+            if s.toe_h < thr:
+                foot.to_candidate = None
+            elif now - foot.to_candidate >= n_conf:
+                step = self._toe_off(k, self._index(k, foot.to_candidate), line, leg_px, sign)
+                foot.to_candidate = None
+                if step is not None:
+                    out.append(step)
+        return out
+
+    def _index(self, k: int, absolute: int) -> int:
+        """Position in the history deque of the sample with absolute number ``absolute``."""
+        return absolute - (self._appended[k] - len(self._history[k]))
+
+    def _may_land(self, k: int, s: _Sample, sign: float, line: BeltLine) -> bool:
+        """Physiological gate for a contact: the landing foot is the front one, and the same foot
+        does not land twice within two of the shortest plausible steps."""
+        foot = self._feet[k]
+        min_step = 60.0 / self.settings.max_cadence_spm
+        if s.t - foot.last_ic_t < 2 * min_step:
+            return False
+        other = self._history[1 - k][-1] if self._history[1 - k] else None
+        if other is not None and other.observed and other.t == s.t:
+            ahead, _ = belt_components(s.points[TOE] - other.points[TOE], sign, line.roll_rad)
+            if ahead < 0:
+                return False
+        return True
+
+    def _event_time(self, k: int, first: int, rising: bool) -> float:
+        """Sub-frame instant the foot reaches (or leaves) the belt near history index ``first``,
+        the first frame below (or above) the contact height.
+
+        A hinge is fitted to the height of the lowest landmark (of the toe for toe-off) over the
+        frames around ``first``: zero on the belt, a straight line in the air, joined at the
+        event instant; the instant is searched on a grid of a tenth of a frame. The last ~40 ms of
+        a landing and the first ~40 ms of a toe-off are close to straight lines in height.
+        """
+        hist = self._history[k]
+        dt = self._dt
+        window = max(EVENT_FIT_S, 2.5 * dt)
+        s1 = hist[first]
+        items = [x for x in list(hist)[max(0, first - 96):] if np.isfinite(x.g)]
+        if rising:
+            key = lambda x: x.toe_h  # noqa: E731
+        else:
+            # The landmark that lands first (the lower one just before contact) alone: the minimum
+            # of two noisy heights is biased low once both are down, which would pull the fit.
+            before = [x for x in items if s1.t - window <= x.t <= s1.t]
+            heel_lower = np.mean([x.heel_h for x in before]) <= np.mean([x.toe_h for x in before]) if before else True
+            key = (lambda x: x.heel_h) if heel_lower else (lambda x: x.toe_h)
+        if rising:
+            pts = [x for x in items if s1.t - window <= x.t <= s1.t + window]
+            lo, hi = s1.t - window, s1.t
+        else:
+            pts = [x for x in items if x.t >= s1.t - window]
+            lo, hi = s1.t - 1.5 * dt, pts[-1].t if pts else s1.t
+        if len(pts) < 3:
+            return s1.t
+        tt = np.array([x.t for x in pts])
+        hh = np.array([key(x) for x in pts])
+        grid = np.arange(lo, hi + 1e-9, dt / 10)
+        # Height in the air grows linearly with the distance in time from the event: a = |t - t0|
+        # on the airborne side, 0 on the belt; best slope per candidate in closed form.
+        a = (tt[None, :] - grid[:, None]) if rising else (grid[:, None] - tt[None, :])
+        a = np.maximum(a, 0.0)
+        den = (a * a).sum(axis=1)
+        beta = np.where(den > 0, (a * hh[None, :]).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+        beta = np.maximum(beta, 0.0)
+        resid = ((hh[None, :] - beta[:, None] * a) ** 2).sum(axis=1)
+        return float(grid[int(np.argmin(resid))])
+
+    def _window(self, hist: deque[_Sample], t0: float, t1: float) -> list[_Sample]:
+        out = []
+        for x in reversed(hist):
+            if x.t < t0:
+                break
+            if x.t <= t1 and x.observed:
+                out.append(x)
+        out.reverse()
+        return out
+
+    def _at(self, samples: list[_Sample], t: float, fn) -> float:
+        """A per-frame quantity ``fn(sample)`` at the contact instant ``t``: least-squares parabola
+        through the frames around it (a straight line with 3 frames, the nearest with fewer).
+        Joint angles peak or turn near contact, which a parabola follows and a line would cut."""
+        vals = [(x.t, fn(x)) for x in samples]
+        vals = [(a, b) for a, b in vals if np.isfinite(b)]
+        if not vals:
+            return float("nan")
+        tt = (np.array([a for a, _ in vals]) - t) / self._dt
+        yy = np.array([b for _, b in vals])
+        if len(vals) < 3:
+            return float(yy[int(np.argmin(np.abs(tt)))])
+        return float(np.polyfit(tt, yy, 2 if len(vals) >= 5 else 1)[-1])
+
+    def _initial_contact(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float) -> Step | None:
+        hist = self._history[k]
+        foot = self._feet[k]
+        dt = self._dt
+        roll = line.roll_rad
+        pre = self._window(hist, t_ic - max(STRIKE_WINDOW_S, 1.5 * dt), t_ic)
+        if not pre:
+            pre = [hist[first]]
+        raw_angle = float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in pre]))
+        w = max(JOINT_WINDOW_S, 2.5 * dt)
+        around = self._window(hist, t_ic - w, t_ic + w)
+
+        def shank(x: _Sample) -> float:
+            f, u = belt_components(x.points[ANKLE] - x.points[KNEE], sign, roll)
+            return math.degrees(math.atan2(f, -u))
+
+        def heel_to_hip(x: _Sample) -> float:
+            f, _ = belt_components(x.points[HEEL] - x.points[HIP], sign, roll)
+            return f / leg_px
+
+        shank_deg = self._at(around, t_ic, shank)
+        knee_deg = self._at(around, t_ic, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
+        heel_hip = self._at(around, t_ic, heel_to_hip)
+        flat, calibrated = self._flat_reference(line, leg_px, sign)
+        fsa = raw_angle - flat
+        st = self.settings
+        strike = "rearfoot" if fsa > st.rearfoot_above_deg else ("forefoot" if fsa < st.forefoot_below_deg else "midfoot")
+        if not np.isfinite(fsa):
+            strike = "unknown"
+        # Confidence: visibility of the leg around contact, whether the foot was seen throughout,
+        # whether its identity was clear, and whether the step fits the rhythm.
+        vis = float(np.mean([x.vis[[KNEE, ANKLE, HEEL, TOE]].mean() for x in around])) if around else 0.0
+        min_vis = float(np.min([x.vis[[KNEE, ANKLE, HEEL, TOE]].min() for x in around])) if around else 0.0
+        span = [x for x in hist if t_ic - w <= x.t <= t_ic + w]
+        seen = sum(x.observed for x in span) / max(len(span), 1)
+        ambiguous = any(x.ambiguous for x in span)
+        period = self.cadence.period_s()
+        rolling, instant = self.cadence.add(t_ic, k)
+        rhythm = 1.0
+        if np.isfinite(period) and np.isfinite(instant):
+            rhythm = 1.0 if abs(60.0 / instant - period) <= 0.3 * period else 0.5
+        confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm
+        valid = confidence >= st.min_confidence and min_vis >= st.min_visibility and strike != "unknown"
+        other = self._feet[1 - k]
+        flight = float("nan")
+        if other.last_to_t > other.last_ic_t:
+            flight = t_ic - other.last_to_t
+            self._recent_flight.append(flight)
+        elif np.isfinite(other.last_ic_t) and t_ic - other.last_ic_t < 2 * (period if np.isfinite(period) else 1.0):
+            flight = 0.0  # the other foot is still on the belt: double support, no flight
+            self._recent_flight.append(-1.0)
+        osc, lean = self._pelvis_metrics(max(other.last_ic_t, foot.last_ic_t), t_ic)
+        frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
+        step = Step(
+            index=self._step_index, foot=self.identity.foot_name(k), frame_ic=frame_ic, t_ic=t_ic,
+            strike=strike, foot_strike_angle_deg=fsa, shank_angle_deg=shank_deg, knee_flexion_deg=knee_deg,
+            heel_to_hip_leg_lengths=heel_hip, cadence_spm=rolling, instant_cadence_spm=instant,
+            confidence=round(confidence, 3), valid=bool(valid), flight_time_s=flight,
+            vertical_oscillation_leg_lengths=osc, trunk_lean_deg=lean, calibrated=calibrated,
+        )
+        self._step_index += 1
+        foot.phase = "stance"
+        foot.last_ic_t = t_ic
+        foot.to_candidate = None
+        foot.step = step
+        self._last_step = step
+        return step
+
+    def _pelvis_metrics(self, prev_ic: float, t_ic: float) -> tuple[float, float]:
+        """Vertical oscillation (pelvis range, leg lengths) and median trunk lean over the step that
+        ends at ``t_ic`` (from the previous contact of either foot)."""
+        if not np.isfinite(prev_ic):
+            return float("nan"), float("nan")
+        rows = [p for p in self._pelvis if prev_ic <= p[0] <= t_ic]
+        if len(rows) < 3:
+            return float("nan"), float("nan")
+        up = np.array([r[1] for r in rows])
+        lean = np.array([r[2] for r in rows])
+        # 95th-5th percentile rather than max-min, so single noisy frames do not inflate it.
+        return float(np.percentile(up, 95) - np.percentile(up, 5)), float(np.median(lean))
+
+    def _toe_off(self, k: int, first: int, line: BeltLine, leg_px: float, sign: float) -> Step | None:
+        hist = self._history[k]
+        foot = self._feet[k]
+        t_to = self._event_time(k, first, rising=True)
+        foot.phase = "lifted"
+        foot.last_to_t = t_to
+        step = foot.step
+        if step is None or step.final or t_to <= step.t_ic:
+            return None
+        # Mid-stance foot angle: the automatic flat-foot reference when there is no calibration.
+        mid = self._window(hist, (step.t_ic + t_to) / 2 - self._dt, (step.t_ic + t_to) / 2 + self._dt)
+        if mid:
+            self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
+        contact = t_to - step.t_ic
+        period = self.cadence.period_s()
+        duty = contact / (2 * period) if np.isfinite(period) else float("nan")
+        frame_to = next((x.frame for x in hist if x.t >= t_to - 1e-9), hist[first].frame)
+        final = replace(step, frame_to=frame_to, t_to=t_to, contact_time_s=contact, duty_factor=duty, final=True)
+        foot.step = final
+        self._last_step = final
+        return final
+
+    def _flat_reference(self, line: BeltLine, leg_px: float, sign: float) -> tuple[float, bool]:
+        """Flat-foot angle (image, runner's frame) and whether it comes from a standing calibration."""
+        if self.calibration is not None:
+            return self.calibration.flat_foot_angle_deg, True
+        if len(self._flat_angles) >= 3:
+            return float(np.median(self._flat_angles)), False
+        # Before any mid-stance: the heel and toe stance lines' offset over a typical foot length
+        # (heel to toe ~ 0.28 leg lengths) and the belt's roll.
+        dy = line.heel_intercept - line.toe_intercept  # toe line below heel line gives dy < 0
+        return math.degrees(math.atan2(dy, 0.28 * leg_px)) - sign * math.degrees(line.roll_rad), False
+
+    def _moving(self) -> str:
+        if self._t - self._last_pose_t > ABSENT_S:
+            return "absent"
+        last_ic = max(f.last_ic_t for f in self._feet)
+        period = self.cadence.period_s()
+        limit = 3 * period if np.isfinite(period) else STANDING_CONTACT_S
+        if self._t - last_ic > max(limit, 60.0 / self.settings.min_cadence_spm * 1.5):
+            return "standing"
+        if self._recent_flight and float(np.median(self._recent_flight)) < 0:
+            return "walking"
+        return "running"
