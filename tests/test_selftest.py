@@ -98,6 +98,7 @@ def test_model_loads_and_runs_once(model_dir):
     result = st.check_model(settings_with(pose__model_dir=model_dir, pose__threads=2))
     assert result.status == "PASS", result.line()
     assert "pose_detection load" in result.detail and "pose_landmark_full load" in result.detail
+    assert "engine on a black 640x480 frame" in result.detail and "nobody found" in result.detail
 
 
 def test_model_missing_fails_with_the_fetch_command(tmp_path):

@@ -154,6 +154,22 @@ def check_model(settings) -> CheckResult:
             timings.append(f"{name.removesuffix('.tflite')} load {load_ms:.0f} ms, inference {run_ms:.1f} ms")
     except RuntimeMissing as e:
         return CheckResult("model", "FAIL", "no TFLite runtime", str(e))
+    # The whole engine as `appliance run` builds it: also needs OpenCV (Debian's, through the venv).
+    try:
+        from appliance.pose.engine import PoseEngine
+
+        engine = PoseEngine(settings.pose.model_dir, threads=settings.pose.threads)
+    except ImportError as e:
+        return CheckResult("model", "FAIL", f"the pose engine cannot start: {e}", "sudo apt install python3-opencv")
+    from appliance.types import Frame
+
+    width, height = settings.camera.width, settings.camera.height
+    t0 = time.perf_counter()
+    pose = engine.process(Frame(0.0, 0, np.zeros((height, width, 3), dtype=np.uint8)))
+    run_ms = (time.perf_counter() - t0) * 1000
+    if pose is not None:
+        return CheckResult("model", "FAIL", "the pose engine found a person in a black frame", "run `appliance fetch-model` again")
+    timings.append(f"engine on a black {width}x{height} frame {run_ms:.1f} ms, nobody found")
     return CheckResult("model", "PASS", f"{runtime_name()}, {settings.pose.threads} threads: " + "; ".join(timings))
 
 
