@@ -9,8 +9,6 @@ render on a phone viewport.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import socket
 import subprocess
@@ -36,13 +34,11 @@ PHONE = {"width": 390, "height": 844}
 PIN = "browser-test-pin"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 LIVE_PAGE_BUDGET_BYTES = 150 * 1024
-
-RUN_COMMAND = Path(__file__).resolve().parents[1] / "appliance" / "commands" / "run.py"
+SIM_SPEED = 6
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(not RUN_COMMAND.exists(), reason="`appliance run` is not in this tree yet"),
 ]
 
 
@@ -77,19 +73,19 @@ def wait_until_serving(url: str, proc: subprocess.Popen, log: Path, timeout: flo
 def appliance_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real appliance on the simulated runner, on a free localhost port."""
     data_dir = tmp_path_factory.mktemp("appliance-data")
-    config = data_dir / "config.json"
-    config.write_text(json.dumps({"storage": {"data_dir": str(data_dir)}, "audio": {"sink": "null"}}))
-    env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir)}
+    # A short warm-up, and the simulated runner at 6x, so that the feedback phase comes within seconds.
+    (data_dir / "settings.json").write_text('{"coach": {"warmup_minutes": 0.5}}')
     subprocess.run(
-        [*appliance_command(), "set-pin", "--config", str(config), "--stdin"],
-        input=PIN + "\n", text=True, check=True, env=env, timeout=60,
+        [*appliance_command(), "set-pin", "--data-dir", str(data_dir), "--stdin"],
+        input=PIN + "\n", text=True, check=True, timeout=60,
     )
     port = free_port()
     log = data_dir / "appliance-run.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*appliance_command(), "run", "--config", str(config), "--source", "sim", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
+            [*appliance_command(), "run", "--data-dir", str(data_dir), "--source", "sim", "--speed", str(SIM_SPEED),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -133,7 +129,7 @@ def phone(browser):
 
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def log_in(page, url: str) -> None:
@@ -191,7 +187,14 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     assert all(140 <= int(v) <= 210 for v in numeric), values
     assert page.inner_text("#runner-name") == "Sam Runner"
     assert page.inner_text("#phase") not in ("Idle", "–")
-    shot(page, "03-live-session")
+    shot(page, "03-live-warmup")
+    # After the warm-up the loop coaches toward the target set above.
+    page.wait_for_function("() => document.getElementById('phase').textContent === 'Feedback'", timeout=60_000)
+    page.wait_for_function("() => document.getElementById('cadence-target').textContent === '178'")
+    assert page.inner_text("#cadence-band") == "175–181"
+    assert page.inner_text("#feedback") == "on"
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "03-live-feedback")
 
     page.click("#stop")
     page.wait_for_function("() => ['Idle', 'Summary'].includes(document.getElementById('phase').textContent)")
@@ -221,6 +224,7 @@ def test_settings_refuse_a_wrong_value_beside_the_field(appliance_url: str, phon
     page.click("#save")
     page.wait_for_selector("#field-camera\\.width.invalid")
     assert "less than or equal to 1920" in page.inner_text("#error-camera\\.width")
+    page.locator("#field-camera\\.width").scroll_into_view_if_needed()
     shot(page, "05-settings-refused")
     page.fill("input[name='camera.width']", "640")
     page.fill("input[name='audio.volume']", "0.55")
