@@ -192,3 +192,10 @@ def test_presence_survives_a_short_detection_gap():
     d = PresenceDetector()
     feed(d, 0, 5, pose=True, step_every=60 / 170)
     assert feed(d, 5, 5.5, pose=False, step_every=None)[-1] == "running"
+
+
+def test_presence_takes_the_gait_trackers_classification_but_keeps_its_own_absence_delay():
+    d = PresenceDetector()
+    assert d.update(0.0, True, [], gait_moving="walking") == "walking"
+    assert d.update(0.5, False, [], gait_moving="absent") == "walking"  # one second before absent
+    assert d.update(1.2, False, [], gait_moving="absent") == "absent"

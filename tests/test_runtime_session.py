@@ -186,3 +186,10 @@ def test_button_press_starts_pauses_and_resumes():
     assert h.machine.phase == "paused"
     h.machine.toggle(1, 2.0)
     assert h.machine.phase == "calibrating"
+
+
+def test_calibration_off_goes_straight_to_the_warmup():
+    h = Harness(calibrate=False)
+    _, events = h.machine.start(1, 0.0)
+    assert [e.kind for e in events][:3] == ["session_start", "calibration_skipped", "session_started"]
+    assert h.machine.phase == "warmup" and h.calibrations == []

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from appliance.coach.targets import metric_value
@@ -82,6 +82,8 @@ class ControlLoop:
         self._snapshot = LiveSnapshot(source=source_name)
         self._snapshot_wall = 0.0
         self._on_target = [0, 0]  # (in band, judged) of the primary metric this session
+        self._index_offset = 0  # a tracker replaced mid-session (calibration) continues the step numbering
+        self._next_index = 0
         self._last_cadence: float | None = None
         self._last_valid: Step | None = None
         self._thread = threading.Thread(target=self._run, name="control-loop", daemon=True)
@@ -185,6 +187,8 @@ class ControlLoop:
         with m.timed("gait"):
             steps = self.tracker.update(pose, t, frame.index)
             moving = self.tracker.state.moving
+            if self._index_offset and steps:
+                steps = [replace(s, index=s.index + self._index_offset) for s in steps]
         presence = self.presence.update(t, pose is not None, [s for s in steps if not s.final], moving)
         with m.timed("session"):
             active_before, phase_before = self.session.active, self.session.phase
@@ -212,16 +216,18 @@ class ControlLoop:
         block = coach.block if coach is not None else None
         feedback_on = block is not None and block.kind == "feedback_on" and a.paused_since is None
         phase = self.session.phase if self.session.active is not None else phase_before  # steps of the last tick
-        for e in events:
-            if e.kind == "session_start":
-                self._on_target = [0, 0]
-                self._last_valid = None
-                self._last_cadence = None
-                self.tracker = self.make_tracker(None)  # a new runner: fresh belt, identity and calibration
+        if any(e.kind == "session_start" for e in events):
+            # A new runner: fresh belt, identity and calibration; this tick's steps were before the start.
+            self._on_target = [0, 0]
+            self._last_valid = None
+            self._last_cadence = None
+            self.tracker = self.make_tracker(None)
+            self._index_offset = self._next_index = 0
+            steps = []
         for step in steps:
-            if coach is not None:
-                self.store.record_step(sid, step, phase=phase, feedback_on=feedback_on)
-                log.debug("session %d step %d recorded (t_ic %.3f, final %s)", sid, step.index, step.t_ic, step.final)
+            self._next_index = max(self._next_index, step.index + 1)
+            self.store.record_step(sid, step, phase=phase, feedback_on=feedback_on)
+            log.debug("session %d step %d recorded (t_ic %.3f, final %s)", sid, step.index, step.t_ic, step.final)
             if step.final or not step.valid:
                 continue
             self._last_valid = step
@@ -246,6 +252,7 @@ class ControlLoop:
             log.warning("calibration refused: %s", e)
             return False
         self.tracker = self.make_tracker(calibration)
+        self._index_offset = self._next_index
         log.info("calibrated: flat foot %.1f deg, leg %.0f px, facing %s", calibration.flat_foot_angle_deg,
                  calibration.leg_length_px, calibration.direction)
         return True

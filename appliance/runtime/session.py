@@ -120,8 +120,13 @@ class SessionMachine:
         self.summary_until = None
         self.message = "stand still on the belt to calibrate"
         self._auto_armed = False
+        events = [SessionEvent(t, "session_start", {"runner_id": runner_id, "session_number": number})]
+        if not self.settings.calibrate:
+            log.info("session %d started for %s (session %d of the programme), uncalibrated", session_id, name, number)
+            return session_id, events + self._begin_coaching(
+                self.active, t, SessionEvent(t, "calibration_skipped", {"reason": "calibration is off"}))
         log.info("session %d started for %s (session %d of the programme)", session_id, name, number)
-        return session_id, [SessionEvent(t, "session_start", {"runner_id": runner_id, "session_number": number})]
+        return session_id, events
 
     def pause(self, t: float, reason: str = "manual") -> list[SessionEvent]:
         a = self._require_active("pause")
