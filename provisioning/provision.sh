@@ -370,7 +370,7 @@ main() {
   if [ "$reboot_needed" = 1 ]; then
     say "the boot config changed: reboot once (sudo reboot) for the camera and amplifier overlays"
   fi
-  say "done: the panel is http://$panel_name.local (run \`appliance selftest\` to check the hardware)"
+  say "done: the panel is http://$panel_name.local (check the hardware: sudo systemctl stop appliance; sudo -u appliance appliance selftest)"
 }
 
 panel_name=$DEFAULT_HOSTNAME

@@ -309,3 +309,16 @@ def test_command_with_mock_gpio_reports_every_part(tmp_path, model_dir):
     status = {line.split()[1]: line.split()[0] for line in out.splitlines() if line[:4] in {"PASS", "FAIL", "SKIP"}}
     assert status["camera"] == "SKIP" and status["model"] == "PASS" and status["audio"] == "PASS"
     assert status["leds"] == "PASS" and status["button"] == "FAIL" and status["disk"] == "PASS"
+
+
+def test_default_config_is_the_appliance_settings_when_provisioned(tmp_path, monkeypatch):
+    from appliance.cli import CommandError
+
+    monkeypatch.setattr(st, "APPLIANCE_STATE_DIR", tmp_path / "absent")
+    assert st.default_config_path() is None  # a laptop: defaults
+    monkeypatch.setattr(st, "APPLIANCE_STATE_DIR", tmp_path)
+    (tmp_path / "settings.json").write_text("{}")
+    assert st.default_config_path() == tmp_path / "settings.json"
+    monkeypatch.setattr(st.os, "access", lambda path, mode: False)  # another user than `appliance`
+    with pytest.raises(CommandError, match="sudo -u appliance appliance selftest"):
+        st.default_config_path()

@@ -1,7 +1,11 @@
 """``appliance selftest``: check every part of the appliance, one line each, with the fix.
 
-Run it on the appliance with the service stopped (it needs the camera, the GPIO pins and the sound
-card to itself): ``sudo systemctl stop appliance && appliance selftest; sudo systemctl start appliance``.
+Run it on the appliance as the service's user, with the service stopped (it needs the camera, the
+GPIO pins and the sound card to itself)::
+
+    sudo systemctl stop appliance
+    sudo -u appliance appliance selftest
+    sudo systemctl start appliance
 
 Checks, in order: camera (a frame, its brightness and the measured frame rate from capture times),
 model (files verified, both models loaded, one inference each), audio (a beep and a spoken word),
@@ -469,10 +473,32 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+APPLIANCE_STATE_DIR = Path("/var/lib/appliance")
+
+
 def default_config_path() -> Path | None:
-    """The appliance's settings file when it exists (so `appliance selftest` needs no options there)."""
-    candidate = Path("/var/lib/appliance/settings.json")
-    return candidate if candidate.is_file() and os.access(candidate, os.R_OK) else None
+    """The appliance's settings file when this is a provisioned appliance, else None (defaults).
+
+    The state dir is readable by the ``appliance`` user only: anyone else would silently test the
+    defaults (another model dir, another data dir), so that is an error naming the right command.
+    """
+    from appliance.cli import CommandError
+
+    if not APPLIANCE_STATE_DIR.is_dir():
+        return None
+    if not os.access(APPLIANCE_STATE_DIR, os.R_OK | os.X_OK):
+        raise CommandError(
+            f"{APPLIANCE_STATE_DIR} is readable by the appliance user only: run `sudo -u appliance appliance selftest`"
+        )
+    candidate = APPLIANCE_STATE_DIR / "settings.json"
+    return candidate if candidate.is_file() else None
+
+
+def service_running() -> bool:
+    """True when appliance.service is active (it holds the camera, the pins and the sound card)."""
+    if shutil.which("systemctl") is None:
+        return False
+    return subprocess.run(["systemctl", "is-active", "--quiet", "appliance.service"], timeout=10).returncode == 0
 
 
 def run(args) -> int:
@@ -492,6 +518,8 @@ def run(args) -> int:
         frames=args.frames,
         button_timeout=args.button_timeout,
     )
+    if (options.camera or options.audio or options.leds or options.button) and service_running():
+        print(f"note: appliance.service is running and holds the camera, pins and sound card; {SERVICE_BUSY_FIX}")
     if (options.leds or options.button) and not os.access(os.getcwd(), os.W_OK):
         # lgpio creates its notification pipe in the current directory (e.g. "/" over SSH sudo).
         import tempfile
