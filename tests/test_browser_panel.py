@@ -229,7 +229,7 @@ def test_settings_refuse_a_wrong_value_beside_the_field(appliance_url: str, phon
     page.fill("input[name='camera.width']", "640")
     page.fill("input[name='audio.volume']", "0.55")
     page.click("#save")
-    page.wait_for_selector("#toast:has-text('Saved and applied')")
+    page.wait_for_selector("#toast:has-text('Saved and applied')")  # volume: applied at the next tick
     view = page.evaluate("fetch('/api/settings').then(r => r.json())")
     assert {f["path"]: f["value"] for f in view["fields"]}["audio.volume"] == 0.55
 
@@ -256,3 +256,40 @@ def test_live_page_weight_and_first_render_on_a_phone(appliance_url: str, phone)
     print(f"live page: {weight['bytes']} bytes in {1 + len(weight['files'])} files, first contentful paint {weight['fcp_ms']} ms")
     assert weight["bytes"] <= LIVE_PAGE_BUDGET_BYTES
     assert weight["fcp_ms"] is not None
+
+
+def test_setup_page_shows_the_camera_with_advice_and_tests_outputs(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/setup")
+    page.wait_for_function("() => document.getElementById('snapshot').naturalWidth > 0")
+    assert page.locator("#advice li").count() >= 1
+    page.click("[data-test=speaker]")
+    page.wait_for_selector("#toast:has-text('test click played')")
+    shot(page, "06-setup")
+    page.goto(appliance_url + "/health")
+    page.wait_for_selector("#health-table td:has-text('Hz')")
+    assert "0.1.0" in page.inner_text("#health-table")
+    shot(page, "07-health")
+
+
+def test_public_live_view_needs_no_login_and_offers_no_controls(appliance_url: str, phone, browser) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/settings")
+    page.wait_for_selector("input[name='panel.public_live_view']")
+    page.check("input[name='panel.public_live_view']")
+    page.click("#save")
+    page.wait_for_selector("#toast:has-text('Saved')")
+    runner_view = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+    try:
+        runner_view.goto(appliance_url + "/live")
+        runner_view.wait_for_selector("#conn.live")
+        assert runner_view.url.endswith("/live")
+        assert not runner_view.is_visible("#controls") and not runner_view.is_visible("nav")
+        assert runner_view.evaluate("fetch('/api/settings').then(r => r.status)") == 401
+    finally:
+        runner_view.context.close()
+        page.uncheck("input[name='panel.public_live_view']")
+        page.click("#save")
+        page.wait_for_selector("#toast:has-text('Saved')")

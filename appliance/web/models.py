@@ -98,6 +98,7 @@ class SettingField(BaseModel):
     editable: bool = True
     note: str | None = Field(None, description="Why a field is read-only here, or what to check before changing it")
     warning: bool = Field(False, description="True for fields that can damage hardware or lock you out when wrong")
+    restart: bool = Field(False, description="True when a change takes effect only after the appliance restarts")
 
 
 class SettingsView(BaseModel):

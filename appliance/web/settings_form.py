@@ -59,6 +59,24 @@ def _unit_from_name(name: str) -> str | None:
     return None
 
 
+def applies_after_restart(path: str) -> bool:
+    """True for settings the running appliance takes up only when it restarts (camera, pins, ...).
+
+    Mirrors the runtime's rule (appliance.runtime.app, RESTART_SECTIONS and RESTART_AUDIO_FIELDS):
+    every other change is applied by the control loop at its next tick.
+    """
+    from appliance.runtime.app import RESTART_AUDIO_FIELDS, RESTART_SECTIONS
+
+    if path == "panel.public_live_view":  # read by the panel on every request
+        return False
+    section, _, name = path.partition(".")
+    return (
+        section in RESTART_SECTIONS
+        or (section == "audio" and name in RESTART_AUDIO_FIELDS)
+        or (section == "lights" and name not in ("brightness", "pulse_on_beat"))
+    )
+
+
 def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: Any) -> SettingField:
     options = prop.get("anyOf", [prop])
     nullable = any(o.get("type") == "null" for o in options)
@@ -94,6 +112,7 @@ def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: A
         editable=path not in READ_ONLY_NOTES and not is_path,
         note=note,
         warning=path in WARNING_FIELDS,
+        restart=applies_after_restart(path),
     )
 
 

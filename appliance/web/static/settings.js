@@ -6,7 +6,8 @@
   const $ = (id) => document.getElementById(id);
   const SECTION_NAMES = {
     general: "General", camera: "Camera", pose: "Pose model", audio: "Audio and voice", lights: "Lights",
-    button: "Button", coach: "Coaching", gpio: "GPIO", panel: "Panel", storage: "Storage",
+    button: "Button", coach: "Coaching", session: "Sessions", gait: "Gait analysis", gpio: "GPIO", panel: "Panel",
+    storage: "Storage",
   };
   let fields = [];
   const changed = new Map();
@@ -77,6 +78,7 @@
         App.el("div", { class: "help" }, [f.description, range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
           f.default !== null && f.default !== undefined && typeof f.default !== "object" ? `Default ${f.default}.` : ""].filter(Boolean).join(" ")),
         f.note ? App.el("div", { class: f.warning ? "warnbox" : "help" }, (f.warning ? "⚠ " : "") + f.note) : null,
+        f.restart && f.editable ? App.el("div", { class: "help" }, "Takes effect after a restart of the appliance.") : null,
         App.el("div", { class: "error", id: "error-" + f.path })));
     }
   }
@@ -89,16 +91,22 @@
 
   async function save() {
     clearErrors();
+    for (const [path, value] of [...changed]) {  // typed back to the value it had: not a change
+      const f = fields.find((x) => x.path === path);
+      if (f && JSON.stringify(f.value) === JSON.stringify(value)) changed.delete(path);
+    }
+    markDirty();
     if (!changed.size) { App.toast("Nothing to save"); return; }
     const pins = [...changed.keys()].filter((p) => fields.find((f) => f.path === p && f.warning));
     if (pins.length && !confirm("You are changing GPIO pins (" + pins.join(", ") + "). Is the wiring changed to match?")) return;
+    const later = [...changed.keys()].filter((p) => fields.find((f) => f.path === p && f.restart));
     try {
       const view = await App.api("PUT", "/api/settings", { changes: Object.fromEntries(changed) });
       fields = view.fields;
       changed.clear();
       render();
       markDirty();
-      App.toast("Saved and applied");
+      App.toast(later.length ? "Saved; applied after a restart: " + later.join(", ") : "Saved and applied");
     } catch (err) {
       $("settings-error").textContent = err.message;
       for (const e of (err.body && err.body.errors) || []) {
