@@ -261,3 +261,13 @@ def test_shellcheck(script):
         pytest.skip("shellcheck not installed (./dev test installs it: apt install shellcheck)")
     result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout
+
+
+def test_help_and_unknown_options():
+    shown = subprocess.run(["bash", str(PROVISION), "--help"], capture_output=True, text=True, timeout=30)
+    assert shown.returncode == 0
+    for option in ("--hostname", "--dry-run", "--root", "--model-wheel"):
+        assert option in shown.stdout
+    assert "set -euo" not in shown.stdout
+    bad = subprocess.run(["bash", str(PROVISION), "--bogus"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1 and "unknown option: --bogus" in bad.stderr
