@@ -226,7 +226,7 @@ class Runtime:
             raise ControllerError(str(e)) from e
         except TimeoutError as e:
             raise ControllerError("the control loop did not answer within 3 s; see the health page") from e
-        except RuntimeError as e:
+        except (RuntimeError, ValueError) as e:
             raise ControllerError(str(e)) from e
 
     def _session_command(self, what: str, t: float) -> None:

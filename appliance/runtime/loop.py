@@ -142,19 +142,24 @@ class ControlLoop:
         self._commands.put((fn, fut))
 
     def _run_commands(self) -> None:
-        ran = False
+        done: list[tuple[Future, Any, BaseException | None]] = []
         while True:
             try:
                 fn, fut = self._commands.get_nowait()
             except queue.Empty:
                 break
-            ran = True
             try:
-                fut.set_result(fn(self.t if self.t is not None else 0.0))
+                done.append((fut, fn(self.t if self.t is not None else 0.0), None))
             except BaseException as e:
-                fut.set_exception(e)
-        if ran:
-            self._publish(force=True)
+                done.append((fut, None, e))
+        if not done:
+            return
+        self._publish(force=True)  # the caller reads the snapshot as soon as its command returns
+        for fut, result, err in done:
+            if err is None:
+                fut.set_result(result)
+            else:
+                fut.set_exception(err)
 
     def _fail_pending_commands(self) -> None:
         while True:

@@ -1,0 +1,131 @@
+"""The runtime as the panel sees it: a real ``Runtime`` on the simulated runner, steered through the
+``ApplianceController`` protocol (sessions, settings at a tick boundary, camera snapshot, health)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from appliance.config import Settings, load_settings
+from appliance.runtime.app import RunOptions, Runtime, settings_diff
+from appliance.runtime.controller import ApplianceController, ControllerError
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture
+def runtime(tmp_path: Path):
+    settings = Settings()
+    settings.storage.data_dir = tmp_path
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path, speed=20, demo=False, panel=False))
+    rt.start()
+    yield rt
+    rt.shutdown()
+
+
+def test_runtime_implements_the_controller_protocol(runtime: Runtime):
+    assert isinstance(runtime, ApplianceController)
+    wait_for(lambda: runtime.snapshot().loop.frames > 10)
+    snap = runtime.snapshot()
+    assert snap.phase == "idle" and snap.source.startswith("sim") and snap.runner_presence in ("standing", "running")
+
+
+def test_sessions_start_pause_resume_stop_through_the_controller(runtime: Runtime):
+    ann = runtime.store.create_runner("Ann")
+    with pytest.raises(ControllerError, match="no runner with id 999"):
+        runtime.start_session(999)
+    session_id = runtime.start_session(ann.id)
+    snap = runtime.snapshot()
+    assert snap.session_id == session_id and snap.runner.name == "Ann" and snap.phase == "calibrating"
+    with pytest.raises(ControllerError, match="already running"):
+        runtime.start_session(ann.id)
+    wait_for(lambda: runtime.snapshot().phase == "warmup")
+    runtime.pause_session()
+    assert runtime.snapshot().phase == "paused"
+    with pytest.raises(ControllerError, match="already paused"):
+        runtime.pause_session()
+    runtime.resume_session()
+    assert runtime.snapshot().phase == "warmup"
+    wait_for(lambda: runtime.snapshot().steps > 20)
+    runtime.stop_session()
+    assert runtime.snapshot().phase == "summary"
+    runtime.store.flush()
+    stored = runtime.store.get_session(session_id)
+    assert stored.state == "aborted" and stored.step_count > 20
+    kinds = [e.kind for e in runtime.store.session_events(session_id)]
+    assert kinds[:2] == ["session_start", "calibration_skipped"] or kinds[:2] == ["session_start", "calibrated"]
+    assert "paused" in kinds and "resumed" in kinds and kinds[-1] == "session_end"
+    with pytest.raises(ControllerError, match="no session is running"):
+        runtime.stop_session()
+
+
+def test_settings_are_saved_recorded_and_applied_at_a_tick_boundary(runtime: Runtime, tmp_path: Path):
+    new = runtime.settings.model_copy(deep=True)
+    new.session.pause_after_absent_seconds = 5.0
+    new.audio.volume = 0.5
+    new.camera.fps = 30.0
+    runtime.apply_settings(new, "panel")
+    assert runtime.settings.session.pause_after_absent_seconds == 5.0
+    assert load_settings(tmp_path / "settings.json").audio.volume == 0.5
+    change = runtime.store.settings_changes()[0]
+    assert change.who == "panel"
+    assert change.diff == {"audio.volume": [0.8, 0.5], "camera.fps": [60.0, 30.0], "session.pause_after_absent_seconds": [2.0, 5.0]}
+    wait_for(lambda: runtime.loop.session.settings.pause_after_absent_seconds == 5.0, 5)
+    runtime.apply_settings(new.model_copy(deep=True), "panel")  # no change: nothing recorded
+    assert len(runtime.store.settings_changes()) == 1
+
+
+def test_settings_diff_names_nested_fields():
+    a, b = Settings(), Settings()
+    b.lights.brightness = 0.3
+    b.audio.prompt_texts = {"quick_feet": "faster feet"}
+    assert settings_diff(a, b) == {"audio.prompt_texts": [{}, {"quick_feet": "faster feet"}], "lights.brightness": [0.8, 0.3]}
+
+
+def test_camera_snapshot_health_and_output_tests(runtime: Runtime):
+    import cv2
+
+    wait_for(lambda: runtime.loop.last_frame is not None and runtime.loop.last_frame.pose is not None)
+    snap = runtime.camera_snapshot()
+    image = cv2.imdecode(np.frombuffer(base64.b64decode(snap.jpeg_base64), np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (snap.height, snap.width, 3) == (480, 640, 3)
+    assert snap.simulated and image.max() > 100  # the skeleton is drawn on the dark canvas
+    assert isinstance(snap.advice, list)
+    health = runtime.health()
+    assert health.loop_hz > 0 and health.loop_healthy and health.disk_free_bytes > 0 and health.uptime_s > 0
+    json.loads(health.model_dump_json())
+    for kind in ("speaker", "voice", "lights"):
+        runtime.test_output(kind)
+    with pytest.raises(ControllerError, match="unknown output"):
+        runtime.test_output("smoke")
+
+
+def test_shutdown_mid_session_stores_it_interrupted_quickly(tmp_path: Path):
+    settings = Settings()
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path, speed=20, demo=True, panel=False))
+    rt.start()
+    try:
+        wait_for(lambda: rt.snapshot().phase == "warmup")
+    finally:
+        t0 = time.monotonic()
+        rt.shutdown()
+        took = time.monotonic() - t0
+    assert took < 2.0
+    from appliance.store import Store
+
+    with Store(tmp_path) as store:
+        (session,) = store.list_sessions()
+        assert session.state == "interrupted" and session.summary["end_reason"] == "appliance stopped"
+        assert store.recovered_sessions == []
