@@ -9,6 +9,7 @@ most often, so occasional swaps never rename it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,11 @@ MAX_SPEED_LEG_PER_S = 10.0
 GATE_SLACK = 0.15
 # A track not seen for this long restarts from the model's labels (its motion is no longer predictable).
 MAX_COAST_S = 0.25
+# Velocity is smoothed with this time constant (per-frame differences are mostly noise at 120+ fps)
+# and extrapolated for at most this long while a track is not seen; beyond, the track holds still.
+VELOCITY_TAU_S = 0.03
+MAX_EXTRAPOLATION_S = 0.05
+LABEL_MEMORY_S = 3.0
 
 
 @dataclass
@@ -44,17 +50,20 @@ class _Track:
         self.pos: np.ndarray | None = None  # [4, 2] distal points
         self.vel = np.zeros((4, 2))
         self.t = -np.inf
-        self.label_votes = {"left": 0, "right": 0}
+        self.vote_t = -math.inf
+        self.label_votes = {"left": 0.0, "right": 0.0}
 
     def predict(self, t: float) -> np.ndarray | None:
         if self.pos is None or t - self.t > MAX_COAST_S:
             return None
-        return self.pos + self.vel * (t - self.t)
+        return self.pos + self.vel * min(t - self.t, MAX_EXTRAPOLATION_S)
 
     def accept(self, t: float, distal: np.ndarray) -> None:
         if self.pos is not None and t - self.t <= MAX_COAST_S and t > self.t:
-            v = (distal - self.pos) / (t - self.t)
-            self.vel = 0.5 * self.vel + 0.5 * v
+            dt = t - self.t
+            v = (distal - self.pos) / dt
+            alpha = dt / (dt + VELOCITY_TAU_S)
+            self.vel = (1 - alpha) * self.vel + alpha * v
         else:
             self.vel = np.zeros((4, 2))
         self.pos = distal
@@ -115,6 +124,13 @@ class FootIdentity:
                 out.append(TrackObservation(p, vis, False, lab, ambiguous))
                 continue
             tr.accept(t, distal)
-            tr.label_votes[lab] += 1
+            # Votes fade over ~LABEL_MEMORY_S, so a track that picked up the other foot after a long
+            # occlusion is renamed by the model's labels within seconds, while swaps lasting a few
+            # frames never outvote the seconds before them.
+            fade = math.exp(-max(t - tr.vote_t, 0.0) / LABEL_MEMORY_S) if math.isfinite(tr.vote_t) else 1.0
+            for key in tr.label_votes:
+                tr.label_votes[key] *= fade
+            tr.label_votes[lab] += 1.0
+            tr.vote_t = t
             out.append(TrackObservation(p, vis, True, lab, ambiguous))
         return out

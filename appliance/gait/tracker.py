@@ -64,6 +64,16 @@ EVENT_FIT_S = 0.06
 # local parabola through the frames within 60 ms (at least 2.5 frames) around contact.
 STRIKE_WINDOW_S = 0.08
 JOINT_WINDOW_S = 0.06
+# A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
+# belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
+ONSET_FIT_S = 0.1
+BELT_SPEED_BASE_S = 0.02
+BELT_SPEED_WINDOW_S = 5.0
+MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
+CANDIDATE_TIMEOUT_S = 0.3
+# Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
+# slow walking; half of that separates a new contact from the foot already on the belt.
+MIN_FOOTPRINT_SPACING = 0.3
 MIN_CONTACT_S = 0.08  # shortest ground contact in running (elite sprinting ~0.08 s)
 STANDING_CONTACT_S = 1.5  # a foot down this long without a step: the person is standing
 ABSENT_S = 1.0  # no pose for this long: nobody on the treadmill
@@ -105,6 +115,7 @@ class _Sample:
     g: float  # lowest landmark's height above its stance level (leg lengths)
     toe_h: float
     heel_h: float
+    fwd: float  # foot centre (mid heel-toe) along the belt, forward positive, px
 
 
 @dataclass
@@ -153,6 +164,9 @@ class GaitTracker:
         self._flat_angles: deque[float] = deque(maxlen=20)
         self._last_step: Step | None = None
         self._recent_flight: deque[float] = deque(maxlen=8)
+        self._belt_v: deque[tuple[float, float]] = deque()
+        self._last_footprint = float("nan")  # belt coordinate (px) of the last contact
+        self._pending_footprint = float("nan")
         self._t = 0.0
 
     # --- public ------------------------------------------------------------------------------
@@ -199,7 +213,7 @@ class GaitTracker:
         fwd, up = belt_components(shoulders - pelvis, sign, line.roll_rad)
         self._pelvis.append((t, pelvis_up / leg_px, math.degrees(math.atan2(fwd, up)), frame_index))
         for k, o in enumerate(obs):
-            self._append_sample(k, t, frame_index, o, line, leg_px)
+            self._append_sample(k, t, frame_index, o, line, leg_px, sign)
         out: list[Step] = []
         for k in (0, 1):
             out.extend(self._advance(k, line, leg_px, sign, pelvis))
@@ -232,14 +246,15 @@ class GaitTracker:
         if abs(self._direction_vote) >= DIRECTION_MIN_VOTE:
             self._direction = "right" if self._direction_vote > 0 else "left"
 
-    def _append_sample(self, k: int, t: float, frame: int, o, line: BeltLine, leg_px: float) -> None:
+    def _append_sample(self, k: int, t: float, frame: int, o, line: BeltLine, leg_px: float, sign: float) -> None:
         if o.observed:
             hh = line.height_px(o.points[HEEL], "heel") / leg_px
             ht = line.height_px(o.points[TOE], "toe") / leg_px
             g = min(hh, ht)
+            fwd, _ = belt_components(0.5 * (o.points[HEEL] + o.points[TOE]), sign, line.roll_rad)
         else:
-            g = ht = hh = float("nan")
-        self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh))
+            g = ht = hh = fwd = float("nan")
+        self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd))
         self._appended[k] += 1
 
     def _contact_height(self, line: BeltLine) -> float:
@@ -260,6 +275,8 @@ class GaitTracker:
         n_conf = self._confirm_frames()
         now = self._appended[k] - 1  # absolute number of the newest sample
         out: list[Step] = []
+        if foot.phase != "swing" and s.g < thr:
+            self._sample_belt_speed(k, s, thr)
         if foot.phase in ("unknown", "lifted"):
             if s.g > air:
                 foot.phase = "swing"
@@ -275,11 +292,25 @@ class GaitTracker:
                 else:
                     first = self._index(k, foot.ic_candidate)
                     t_ic = self._event_time(k, first, rising=False)
+                    belt_v = self._belt_speed()
+                    carried = True
+                    if math.isfinite(belt_v):
+                        onset = self._belt_onset(k, first, belt_v)
+                        if onset is not None:
+                            t_ic = max(t_ic, onset)
+                        carried = self._moving_with_belt(k, belt_v)
                     # Confirmed once n_conf frames have been seen on the belt after the contact
-                    # instant (or the foot has been within the contact height for 100 ms).
-                    if s.t >= t_ic + (n_conf - 0.5) * self._dt or s.t - hist[first].t > 0.1:
-                        step = self._initial_contact(k, first, t_ic, line, leg_px, sign)
+                    # instant with the foot carried backwards by the belt (or after 300 ms within
+                    # the contact height, longer than any landing approach).
+                    waited = s.t - hist[first].t
+                    if (s.t >= t_ic + (n_conf - 0.5) * self._dt and carried) or waited > CANDIDATE_TIMEOUT_S:
                         foot.ic_candidate = None
+                        if not self._new_footprint(k, first, t_ic, belt_v, leg_px):
+                            # The belt already carries a foot here: this track has picked up the
+                            # stance foot (an identity mix-up), not a new landing.
+                            foot.phase = "unknown"
+                            return out
+                        step = self._initial_contact(k, first, t_ic, line, leg_px, sign)
                         if step is not None:
                             out.append(step)
             return out
@@ -296,6 +327,87 @@ class GaitTracker:
                 if step is not None:
                     out.append(step)
         return out
+
+    def _sample_belt_speed(self, k: int, s: _Sample, thr: float) -> None:
+        """Record the backward speed of a foot on the belt (px/s), over >= 20 ms."""
+        hist = self._history[k]
+        for prev in reversed(hist):
+            if s.t - prev.t >= max(BELT_SPEED_BASE_S, 0.9 * self._dt):
+                if prev.observed and prev.g < thr and s.t - prev.t < 3 * max(BELT_SPEED_BASE_S, self._dt):
+                    self._belt_v.append((s.t, -(s.fwd - prev.fwd) / (s.t - prev.t)))
+                break
+        while self._belt_v and self._belt_v[0][0] < s.t - BELT_SPEED_WINDOW_S:
+            self._belt_v.popleft()
+
+    def _belt_speed(self) -> float:
+        """Belt speed in px/s (NaN until measured): median backward speed of feet on the belt."""
+        if len(self._belt_v) < 20:
+            return float("nan")
+        v = float(np.median([x[1] for x in self._belt_v]))
+        leg = self._leg_px() or 1.0
+        return v if v > MIN_BELT_SPEED_LEG_PER_S * leg else float("nan")
+
+    def _moving_with_belt(self, k: int, belt_v: float) -> bool:
+        """Whether the foot moved backwards at >= half the belt speed over the last ~30 ms."""
+        hist = self._history[k]
+        s = hist[-1]
+        for prev in reversed(hist):
+            if s.t - prev.t >= max(0.03, 1.9 * self._dt) and prev.observed:
+                return -(s.fwd - prev.fwd) / (s.t - prev.t) >= 0.5 * belt_v
+        return False
+
+    def _belt_onset(self, k: int, first: int, belt_v: float) -> float | None:
+        """When the foot started moving with the belt, near history index ``first``, or None when
+        it was already moving nearly as fast before (then the landing shows only in its height).
+
+        A hinge is fitted to the foot's position along the belt: any straight line before the
+        onset, the belt's own speed after it.
+        """
+        hist = self._history[k]
+        s1 = hist[first]
+        pre_w = max(ONSET_FIT_S, 5 * self._dt)
+        pts = [x for x in list(hist)[max(0, first - 128):] if x.observed and np.isfinite(x.fwd) and x.t >= s1.t - pre_w]
+        if len(pts) < 4:
+            return None
+        tt = np.array([x.t for x in pts])
+        ff = np.array([x.fwd for x in pts])
+        grid = np.arange(s1.t - pre_w / 2, tt[-1] + 1e-9, self._dt / 4)
+        best, best_r, best_b = None, math.inf, 0.0
+        for t0 in grid:
+            pre = tt < t0
+            if pre.sum() < 2 or (~pre).sum() < 1:
+                continue
+            x = tt - t0
+            y = np.where(pre, ff, ff + belt_v * x)
+            xp = np.where(pre, x, 0.0)
+            a_mat = np.array([[len(tt), xp.sum()], [xp.sum(), (xp * xp).sum()]])
+            rhs = np.array([y.sum(), (xp * y).sum()])
+            try:
+                a, b = np.linalg.solve(a_mat, rhs)
+            except np.linalg.LinAlgError:
+                continue
+            r = float(((y - a - b * xp) ** 2).sum())
+            if r < best_r:
+                best, best_r, best_b = float(t0), r, float(b)
+        if best is None or best_b < -0.5 * belt_v:
+            return None
+        return best
+
+    def _new_footprint(self, k: int, first: int, t_ic: float, belt_v: float, leg_px: float) -> bool:
+        """Whether a contact at ``t_ic`` lands ahead of the previous footprint on the belt.
+
+        In belt coordinates (position along the belt plus belt speed x time) a stance foot stands
+        still and successive footprints are a step length apart, each ahead of the last. A "contact"
+        at the previous footprint is the stance foot seen by the wrong track.
+        """
+        hist = self._history[k]
+        q = hist[first].fwd + belt_v * hist[first].t if math.isfinite(belt_v) else float("nan")
+        prev_q = self._last_footprint
+        if math.isfinite(q):
+            self._pending_footprint = q
+        if not (math.isfinite(q) and math.isfinite(prev_q)):
+            return True
+        return q - prev_q >= MIN_FOOTPRINT_SPACING * leg_px
 
     def _index(self, k: int, absolute: int) -> int:
         """Position in the history deque of the sample with absolute number ``absolute``."""
@@ -443,6 +555,7 @@ class GaitTracker:
             vertical_oscillation_leg_lengths=osc, trunk_lean_deg=lean, calibrated=calibrated,
         )
         self._step_index += 1
+        self._last_footprint = self._pending_footprint
         foot.phase = "stance"
         foot.last_ic_t = t_ic
         foot.to_candidate = None

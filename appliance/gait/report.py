@@ -1,0 +1,117 @@
+"""The gait part of ``appliance analyze``'s report.json, computed by the live tracker itself.
+
+The arrays of a recorded clip are replayed frame by frame through the same causal GaitTracker that
+``appliance run`` uses, so a clip analysed offline gives exactly the steps the appliance would have
+found live.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+
+import numpy as np
+
+from appliance.config import GaitSettings
+from appliance.gait.calibration import Calibration
+from appliance.gait.tracker import GaitTracker
+from appliance.types import Pose, Step
+
+STEP_METRICS = (
+    "foot_strike_angle_deg", "shank_angle_deg", "knee_flexion_deg", "heel_to_hip_leg_lengths",
+    "contact_time_s", "flight_time_s", "duty_factor", "vertical_oscillation_leg_lengths", "trunk_lean_deg",
+    "instant_cadence_spm",
+)
+
+
+def _clean(v):
+    if isinstance(v, float | np.floating):
+        v = float(v)
+        return None if not math.isfinite(v) else round(v, 4)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def step_dict(step: Step) -> dict:
+    """A step as JSON-ready values (NaN becomes None)."""
+    return {k: _clean(v) for k, v in asdict(step).items()}
+
+
+def _summary(steps: list[Step]) -> dict:
+    """Per foot: step counts, strike classes, and the median and spread of every metric over the
+    valid steps."""
+    out = {}
+    for foot in sorted({s.foot for s in steps}):
+        mine = [s for s in steps if s.foot == foot]
+        valid = [s for s in mine if s.valid]
+        entry: dict = {
+            "steps": len(mine),
+            "valid_steps": len(valid),
+            "strike_counts": {c: sum(s.strike == c for s in valid) for c in ("rearfoot", "midfoot", "forefoot")},
+        }
+        if valid:
+            entry["strike"] = max(entry["strike_counts"], key=entry["strike_counts"].get)
+        for m in STEP_METRICS:
+            vals = np.array([getattr(s, m) for s in valid], dtype=np.float64)
+            vals = vals[np.isfinite(vals)]
+            if vals.size:
+                q25, q50, q75 = np.percentile(vals, [25, 50, 75])
+                entry[m] = {"median": _clean(q50), "iqr": [_clean(q25), _clean(q75)], "n": int(vals.size)}
+        out[foot] = entry
+    return out
+
+
+def gait_report(
+    t: np.ndarray,
+    landmarks: np.ndarray,
+    image_size: tuple[int, int],
+    time_scale: float = 1.0,
+    settings: GaitSettings | None = None,
+    calibration: Calibration | None = None,
+) -> dict:
+    """Direction, cadence, every step and a per-foot summary of a recorded clip.
+
+    ``t`` [N] clip seconds; ``landmarks`` [N, 33, 4] (x px, y px, z, visibility) or [N, 33, 5], NaN
+    rows where there was no pose; ``time_scale`` real seconds per clip second (0.125 for 240 fps
+    played at 30 fps). Step times (``t_ic``, ``t_to``, contact times) are real seconds; ``frame_ic``
+    and ``frame_to`` are clip frame indices.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    lm = np.asarray(landmarks)
+    if lm.ndim != 3 or lm.shape[1] != 33 or lm.shape[2] not in (4, 5):
+        raise ValueError(f"landmarks must be [N, 33, 4] or [N, 33, 5], got shape {lm.shape}")
+    if t.shape != (lm.shape[0],):
+        raise ValueError(f"t must be [N] with N = {lm.shape[0]} frames, got shape {t.shape}")
+    if not time_scale > 0:
+        raise ValueError(f"time_scale must be positive (real seconds per clip second), got {time_scale}")
+    if lm.shape[2] == 4:
+        lm = np.concatenate([lm, np.ones(lm.shape[:2] + (1,), lm.dtype)], axis=2)
+    tracker = GaitTracker(settings, calibration)
+    latest: dict[int, Step] = {}
+    size = (int(image_size[0]), int(image_size[1]))
+    for i in range(len(t)):
+        row = lm[i]
+        pose = None
+        if np.isfinite(row[:, :2]).any():
+            pose = Pose(float(t[i] * time_scale), i, row.astype(np.float32), 1.0, size)
+        for step in tracker.update(pose, float(t[i] * time_scale), i):
+            latest[step.index] = step
+    steps = [latest[k] for k in sorted(latest)]
+    valid_ics = [s for s in steps if s.valid]
+    return {
+        "direction": tracker.state.direction,
+        "cadence_spm": _clean(_overall_cadence(steps)),
+        "calibrated": calibration is not None,
+        "gait_time_scale": time_scale,
+        "steps": [step_dict(s) for s in steps],
+        "summary": _summary(steps),
+        "valid_steps": len(valid_ics),
+    }
+
+
+def _overall_cadence(steps: list[Step]) -> float:
+    """Median of the rolling cadence over the valid steps (NaN when there are none)."""
+    vals = np.array([s.cadence_spm for s in steps if s.valid], dtype=np.float64)
+    vals = vals[np.isfinite(vals)]
+    return float(np.median(vals)) if vals.size else float("nan")
