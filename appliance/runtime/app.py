@@ -63,6 +63,7 @@ class RunOptions:
     replay: str = "realtime"  # video files: realtime (like a camera) or fast (every frame, as fast as possible)
     time_scale: float = 1.0  # video files: real seconds per clip second (slow motion)
     panel: bool = True
+    stats_window: int = 300  # ticks kept for the loop figures (the benchmark keeps a whole replay)
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
@@ -324,7 +325,8 @@ class Runtime:
         outputs = OutputRouter(self._audio, self._lights, offline_audio=self.simulated,
                                follow_beat=self._follow_beat if self.simulated else None)
         self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), machine, outputs,
-                                self._store, lambda: self._settings.session.runner_id, source.name)
+                                self._store, lambda: self._settings.session.runner_id, source.name,
+                                stats_window=opts.stats_window)
         self._open_button()
         if self.demo:
             self._prepare_demo()

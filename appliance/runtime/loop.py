@@ -61,6 +61,7 @@ class ControlLoop:
         store: Any,
         selected_runner: Callable[[], int | None],
         source_name: str,
+        stats_window: int = 300,
     ):
         self.capture = capture
         self.pose_engine = pose_engine
@@ -72,7 +73,7 @@ class ControlLoop:
         self.selected_runner = selected_runner
         self.source_name = source_name
         self.presence = PresenceDetector()
-        self.monitor = LoopMonitor(frame_period_s)
+        self.monitor = LoopMonitor(frame_period_s, window=stats_window)
         self.last_frame: LastFrame | None = None
         self.t: float | None = None  # capture time of the newest frame processed
         self.finished = threading.Event()
