@@ -293,3 +293,14 @@ def test_public_live_view_needs_no_login_and_offers_no_controls(appliance_url: s
         page.uncheck("input[name='panel.public_live_view']")
         page.click("#save")
         page.wait_for_selector("#toast:has-text('Saved')")
+
+
+def test_offline_api_reference_lists_every_operation(appliance_url: str, phone) -> None:
+    page = phone
+    page.goto(appliance_url + "/docs")
+    page.wait_for_selector("#docs details")
+    spec = page.evaluate("fetch('/openapi.json').then(r => r.json())")
+    operations = sum(len(methods) for methods in spec["paths"].values())
+    assert page.locator("#docs details:has(summary code)").count() >= operations
+    page.click("#docs details:has-text('/api/settings') >> nth=0")
+    shot(page, "08-docs")

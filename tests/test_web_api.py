@@ -257,6 +257,13 @@ def test_large_bodies_are_refused_with_413(client: TestClient) -> None:
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
 
 
+def test_large_chunked_bodies_are_refused_while_streaming(client: TestClient) -> None:
+    csrf = login(client)
+    chunks = (b'{"changes": {"audio.voice": "' + b"x" * 30_000, b"x" * 30_000, b"x" * 30_000 + b'"}}')
+    r = client.put("/api/settings", content=iter(chunks), headers={**csrf, "Content-Type": "application/json"})
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+
+
 def test_malformed_input_is_422_naming_the_field(client: TestClient) -> None:
     csrf = login(client)
     r = client.post("/api/session/start", json={"runner_id": "abc"}, headers=csrf)
@@ -385,6 +392,9 @@ def test_runners_create_list_edit_archive(client: TestClient) -> None:
     assert detail["runner"]["name"] == "Alex M." and detail["sessions"] == []
     assert detail["next_session"] == {"number": 1, "run_minutes": 15.0, "feedback_share": 1.0, "day": 0}
     assert detail["targets"]["cadence"]["increase_pct"] == 7.5 and len(detail["programme"]["sessions"]) == 8
+    assert detail["selected"] is False
+    assert client.put("/api/settings", json={"changes": {"session.runner_id": a}}, headers=csrf).status_code == 200
+    assert client.get(f"/api/runners/{a}").json()["selected"] is True
     r = client.post(f"/api/runners/{b}/archive", json={"archived": True}, headers=csrf)
     assert r.status_code == 200 and r.json()["archived"] is True
     assert [r["name"] for r in client.get("/api/runners").json()] == ["Alex M."]

@@ -51,6 +51,10 @@ class RunnerDetail(BaseModel):
     programme: Programme = Field(description="The runner's programme (the default faded programme when none is set)")
     next_session: SessionPlan = Field(description="The programme session a start would begin")
     sessions: list[Session] = Field(description="The runner's sessions, newest first")
+    selected: bool = Field(
+        description="True when this is the selected runner (settings session.runner_id): the button and auto-start"
+        " start their sessions"
+    )
 
 
 class RunnerForms(BaseModel):
@@ -89,6 +93,7 @@ def get_runner(runner_id: RunnerId, request: Request) -> RunnerDetail:
         programme=programme,
         next_session=programme.session(runner.sessions_completed + 1),
         sessions=store.list_sessions(runner_id),
+        selected=controller(request).settings.session.runner_id == runner_id,
     )
 
 

@@ -114,12 +114,20 @@
       await loadList();
       await openRunner(id);
     } }, r.archived ? "Restore" : "Archive");
+    const select = App.el("button", { type: "button", id: "select-runner", disabled: r.archived || current.selected, onclick: async () => {
+      try {
+        await App.api("PUT", "/api/settings", { changes: { "session.runner_id": id } });
+        App.toast(`${r.name} is now the selected runner`);
+        await openRunner(id);
+      } catch (err) { App.toast(err.message, true); }
+    } }, current.selected ? "Selected for the button" : "Select for the button");
     const ns = current.next_session;
     $("runner-detail").replaceChildren(App.el("div", { class: "card" },
       App.el("h2", {}, r.name),
       App.el("p", { class: "sub" }, `${r.sessions_completed} of ${current.programme.sessions.length} programme sessions completed. ` +
         `Next: session ${ns.number}, ${ns.run_minutes} min, feedback ${Math.round(ns.feedback_share * 100)} %.`),
-      App.el("div", { class: "row" }, start, App.el("a", { class: "button", href: "/history?runner=" + id }, "History")),
+      App.el("div", { class: "row" }, start, App.el("a", { class: "button", href: "/history?runner=" + id }, "History"), select),
+      App.el("p", { class: "help" }, "The selected runner's session starts with the button on the appliance, or by itself when auto-start is on."),
       App.el("label", { class: "field" }, App.el("span", {}, "Name"), name),
       App.el("h2", {}, "Targets"), targets,
       App.el("h2", {}, "Programme"), programme,
