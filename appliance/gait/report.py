@@ -88,6 +88,7 @@ def gait_report(
     if lm.shape[2] == 4:
         lm = np.concatenate([lm, np.ones(lm.shape[:2] + (1,), lm.dtype)], axis=2)
     tracker = GaitTracker(settings, calibration)
+    st = tracker.settings
     latest: dict[int, Step] = {}
     size = (int(image_size[0]), int(image_size[1]))
     for i in range(len(t)):
@@ -104,6 +105,7 @@ def gait_report(
         "cadence_spm": _clean(_overall_cadence(steps)),
         "calibrated": calibration is not None,
         "gait_time_scale": time_scale,
+        "strike_thresholds_deg": {"forefoot_below": st.forefoot_below_deg, "rearfoot_above": st.rearfoot_above_deg},
         "steps": [step_dict(s) for s in steps],
         "summary": _summary(steps),
         "valid_steps": len(valid_ics),

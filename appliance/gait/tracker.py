@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, replace
+from itertools import islice
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from appliance.gait.geometry import (
     ANKLE,
     HEEL,
     HIP,
+    HIPS,
     KNEE,
     SHOULDERS,
     TOE,
@@ -165,6 +167,8 @@ class GaitTracker:
         self._last_step: Step | None = None
         self._recent_flight: deque[float] = deque(maxlen=8)
         self._belt_v: deque[tuple[float, float]] = deque()
+        self._belt_speed_cache = (-math.inf, float("nan"))
+        self._leg_cache: float | None = None
         self._last_footprint = float("nan")  # belt coordinate (px) of the last contact
         self._pending_footprint = float("nan")
         self._t = 0.0
@@ -207,8 +211,9 @@ class GaitTracker:
         if line is None or self._direction is None:
             return []
         sign = 1.0 if self._direction == "right" else -1.0
-        pelvis = np.nanmean(lm[[int(L.LEFT_HIP), int(L.RIGHT_HIP)], :2].astype(np.float64), axis=0)
-        shoulders = np.nanmean(lm[SHOULDERS, :2].astype(np.float64), axis=0)
+        pelvis = lm[HIPS, :2].astype(np.float64).mean(axis=0)  # hips were checked finite above
+        shoulders = lm[SHOULDERS, :2].astype(np.float64)
+        shoulders = shoulders.mean(axis=0) if np.isfinite(shoulders).all() else pelvis + np.array([0.0, -leg_px])
         _, pelvis_up = belt_components(pelvis - np.array([0.0, line.toe_intercept]), sign, line.roll_rad)
         fwd, up = belt_components(shoulders - pelvis, sign, line.roll_rad)
         self._pelvis.append((t, pelvis_up / leg_px, math.degrees(math.atan2(fwd, up)), frame_index))
@@ -221,17 +226,17 @@ class GaitTracker:
 
     # --- per-frame measurements ----------------------------------------------------------------
     def _observe_scale(self, legs) -> None:
-        best = max(legs.values(), key=lambda pv: float(np.nan_to_num(pv[1][:3]).min()))
+        best = max(legs.values(), key=lambda pv: float(pv[1][:3].min()) if np.isfinite(pv[1][:3]).all() else -1.0)
         pts, vis = best
         if np.isfinite(pts[:3]).all() and vis[:3].min() >= self.settings.min_visibility:
             self._legs_px.append(leg_length_px(pts))
+            if len(self._legs_px) >= 3 and (self._leg_cache is None or len(self._legs_px) % 8 == 0):
+                self._leg_cache = float(np.median(self._legs_px))
 
     def _leg_px(self) -> float | None:
         if self.calibration is not None and len(self._legs_px) < 5:
             return self.calibration.leg_length_px
-        if len(self._legs_px) < 3:
-            return None
-        return float(np.median(self._legs_px))
+        return self._leg_cache
 
     def _vote_direction(self, lm: np.ndarray, legs) -> None:
         vote = 0.0
@@ -340,12 +345,15 @@ class GaitTracker:
             self._belt_v.popleft()
 
     def _belt_speed(self) -> float:
-        """Belt speed in px/s (NaN until measured): median backward speed of feet on the belt."""
+        """Belt speed in px/s (NaN until measured): median backward speed of feet on the belt,
+        recomputed at most every 0.25 s (a treadmill's speed changes over seconds)."""
         if len(self._belt_v) < 20:
             return float("nan")
-        v = float(np.median([x[1] for x in self._belt_v]))
-        leg = self._leg_px() or 1.0
-        return v if v > MIN_BELT_SPEED_LEG_PER_S * leg else float("nan")
+        if self._t - self._belt_speed_cache[0] >= 0.25:
+            v = float(np.median([x[1] for x in self._belt_v]))
+            leg = self._leg_px() or 1.0
+            self._belt_speed_cache = (self._t, v if v > MIN_BELT_SPEED_LEG_PER_S * leg else float("nan"))
+        return self._belt_speed_cache[1]
 
     def _moving_with_belt(self, k: int, belt_v: float) -> bool:
         """Whether the foot moved backwards at >= half the belt speed over the last ~30 ms."""
@@ -366,32 +374,35 @@ class GaitTracker:
         hist = self._history[k]
         s1 = hist[first]
         pre_w = max(ONSET_FIT_S, 5 * self._dt)
-        pts = [x for x in list(hist)[max(0, first - 128):] if x.observed and np.isfinite(x.fwd) and x.t >= s1.t - pre_w]
+        pts = [x for x in islice(hist, max(0, first - 128), None)
+               if x.observed and x.t >= s1.t - pre_w and math.isfinite(x.fwd)]
         if len(pts) < 4:
             return None
         tt = np.array([x.t for x in pts])
         ff = np.array([x.fwd for x in pts])
         grid = np.arange(s1.t - pre_w / 2, tt[-1] + 1e-9, self._dt / 4)
-        best, best_r, best_b = None, math.inf, 0.0
-        for t0 in grid:
-            pre = tt < t0
-            if pre.sum() < 2 or (~pre).sum() < 1:
-                continue
-            x = tt - t0
-            y = np.where(pre, ff, ff + belt_v * x)
-            xp = np.where(pre, x, 0.0)
-            a_mat = np.array([[len(tt), xp.sum()], [xp.sum(), (xp * xp).sum()]])
-            rhs = np.array([y.sum(), (xp * y).sum()])
-            try:
-                a, b = np.linalg.solve(a_mat, rhs)
-            except np.linalg.LinAlgError:
-                continue
-            r = float(((y - a - b * xp) ** 2).sum())
-            if r < best_r:
-                best, best_r, best_b = float(t0), r, float(b)
-        if best is None or best_b < -0.5 * belt_v:
+        # For every candidate onset at once: before it f = a + b (t - t0), after it
+        # f = a - belt_v (t - t0); least squares in a and b from the 2x2 normal equations.
+        x = tt[None, :] - grid[:, None]
+        pre = x < 0
+        y = np.where(pre, ff[None, :], ff[None, :] + belt_v * x)
+        xp = np.where(pre, x, 0.0)
+        n = float(len(tt))
+        sx, sxx = xp.sum(axis=1), (xp * xp).sum(axis=1)
+        sy, sxy = y.sum(axis=1), (xp * y).sum(axis=1)
+        det = n * sxx - sx * sx
+        usable = (pre.sum(axis=1) >= 2) & ((~pre).sum(axis=1) >= 1) & (det > 1e-12)
+        if not usable.any():
             return None
-        return best
+        det = np.where(usable, det, 1.0)
+        a = (sxx * sy - sx * sxy) / det
+        b = (n * sxy - sx * sy) / det
+        resid = ((y - a[:, None] - b[:, None] * xp) ** 2).sum(axis=1)
+        resid = np.where(usable, resid, np.inf)
+        i = int(np.argmin(resid))
+        if b[i] < -0.5 * belt_v:
+            return None
+        return float(grid[i])
 
     def _new_footprint(self, k: int, first: int, t_ic: float, belt_v: float, leg_px: float) -> bool:
         """Whether a contact at ``t_ic`` lands ahead of the previous footprint on the belt.
@@ -440,7 +451,7 @@ class GaitTracker:
         dt = self._dt
         window = max(EVENT_FIT_S, 2.5 * dt)
         s1 = hist[first]
-        items = [x for x in list(hist)[max(0, first - 96):] if np.isfinite(x.g)]
+        items = [x for x in islice(hist, max(0, first - 96), None) if math.isfinite(x.g)]
         if rising:
             key = lambda x: x.toe_h  # noqa: E731
         else:
