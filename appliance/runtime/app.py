@@ -83,25 +83,6 @@ def settings_diff(old: Settings, new: Settings) -> dict[str, list[Any]]:
     return {k: [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
-class _ScaledVideo:
-    """A video source whose capture times are multiplied by ``scale`` (slow-motion clips)."""
-
-    def __init__(self, source: Any, scale: float):
-        self._source = source
-        self.scale = scale
-        self.name = source.name
-        self.nominal_fps = source.nominal_fps / scale
-
-    def __iter__(self):
-        from appliance.types import Frame
-
-        for f in self._source:
-            yield Frame(f.t * self.scale, f.index, f.image)
-
-    def close(self) -> None:
-        self._source.close()
-
-
 class Runtime:
     """The running appliance (implements ``appliance.runtime.controller.ApplianceController``)."""
 
@@ -326,7 +307,7 @@ class Runtime:
                                follow_beat=self._follow_beat if self.simulated else None)
         self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), machine, outputs,
                                 self._store, lambda: self._settings.session.runner_id, source.name,
-                                stats_window=opts.stats_window)
+                                stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0)
         self._open_button()
         if self.demo:
             self._prepare_demo()
@@ -367,8 +348,6 @@ class Runtime:
             self._sim_source = SimulatedSource(params, fps=30.0, speed=speed)
             # A simulated camera waits for the loop (nothing real is lost), so a sped-up run is exact.
             return self._sim_source, None, True, 1.0 / 30.0
-        if opts.time_scale != 1.0:
-            source = _ScaledVideo(source, opts.time_scale)
         self.demo = bool(opts.demo)
         from appliance.pose.engine import PoseEngine
         from appliance.pose.model_files import ModelError

@@ -62,7 +62,11 @@ class ControlLoop:
         selected_runner: Callable[[], int | None],
         source_name: str,
         stats_window: int = 300,
+        time_scale: float = 1.0,
     ):
+        """``time_scale``: real seconds per source second (a slow-motion clip). The pose engine sees
+        the source's own times (its filter is tuned to them, as in ``appliance analyze``); everything
+        after it sees real time."""
         self.capture = capture
         self.pose_engine = pose_engine
         self.make_tracker = make_tracker
@@ -72,6 +76,7 @@ class ControlLoop:
         self.store = store
         self.selected_runner = selected_runner
         self.source_name = source_name
+        self.time_scale = time_scale
         self.presence = PresenceDetector()
         self.monitor = LoopMonitor(frame_period_s, window=stats_window)
         self.last_frame: LastFrame | None = None
@@ -177,7 +182,7 @@ class ControlLoop:
         m = self.monitor
         m.begin_tick()
         self._run_commands()
-        t = frame.t
+        t = frame.t * self.time_scale
         self.t = t
         pose_stage = getattr(frame, "pose", None) is not None or not hasattr(frame, "image")
         if pose_stage:  # the simulated runner: a ready-made pose
@@ -188,6 +193,8 @@ class ControlLoop:
             t0 = time.perf_counter()
             pose = self.pose_engine.process(frame)
             m.stage("pose", (time.perf_counter() - t0) * 1000)
+            if pose is not None and self.time_scale != 1.0:
+                pose = replace(pose, t=t)
             size = frame.size
             image = frame.image
         with m.timed("gait"):
