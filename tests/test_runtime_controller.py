@@ -129,3 +129,106 @@ def test_shutdown_mid_session_stores_it_interrupted_quickly(tmp_path: Path):
         (session,) = store.list_sessions()
         assert session.state == "interrupted" and session.summary["end_reason"] == "appliance stopped"
         assert store.recovered_sessions == []
+
+
+def test_watchdog_pings_stop_while_the_loop_hangs(tmp_path: Path):
+    import socket
+    import threading
+
+    from appliance.runtime.notify import SystemdNotifier
+
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(0.05)
+    settings = Settings()
+    settings.session.watchdog_stall_seconds = 0.5
+    notifier = SystemdNotifier(socket_path=str(path), watchdog_usec="400000", watchdog_pid="")
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path, speed=1, demo=False, panel=False), notifier)
+    rt.start()
+    stop = threading.Event()
+    runner = threading.Thread(target=rt.run, args=(None, stop))
+    received: list[tuple[float, str]] = []
+
+    def collect(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                received.append((time.monotonic(), sock.recv(4096).decode()))
+            except TimeoutError:
+                pass
+
+    try:
+        runner.start()
+        collect(1.5)
+        healthy = [m for _, m in received if m == "WATCHDOG=1"]
+        assert len(healthy) >= 4  # every 0.2 s while the loop ticks
+        hang_start = time.monotonic()
+        rt.loop.post(lambda t: time.sleep(2.5))  # the loop hangs for 2.5 s
+        collect(2.0)
+        pings_during_hang = [when for when, m in received if m == "WATCHDOG=1" and when > hang_start + 0.8]
+        assert pings_during_hang == []  # systemd would restart a loop hung past WatchdogSec
+        assert not rt.health().loop_healthy
+        received.clear()
+        collect(1.5)
+        assert any(m == "WATCHDOG=1" for _, m in received)  # pings again once the loop ticks
+    finally:
+        stop.set()
+        runner.join(5)
+        rt.shutdown()
+        sock.close()
+
+
+def test_button_press_starts_and_pauses_and_hold_ends_the_session(tmp_path: Path):
+    settings = Settings()
+    settings.button.hold_seconds = 0.5
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path, speed=5, demo=False, panel=False))
+    rt.start()
+    try:
+        ann = rt.store.create_runner("Ann")
+        new = rt.settings.model_copy(deep=True)
+        new.session.runner_id = ann.id
+        rt.apply_settings(new, "panel")
+        pin = rt._pin_factory.pin(settings.button.pin)
+
+        def press(hold_s: float = 0.05) -> None:
+            pin.drive_low()  # the button pulls the input to ground
+            time.sleep(hold_s)
+            pin.drive_high()
+            time.sleep(0.3)
+
+        press()
+        wait_for(lambda: rt.snapshot().phase == "calibrating", 5)
+        press()
+        wait_for(lambda: rt.snapshot().phase == "paused", 5)
+        press()
+        wait_for(lambda: rt.snapshot().phase == "calibrating", 5)
+        press(hold_s=0.8)
+        wait_for(lambda: rt.snapshot().phase == "summary", 5)
+        rt.store.flush()
+        (session,) = rt.store.list_sessions(ann.id)
+        assert session.state == "aborted" and session.summary["end_reason"] == "stopped"
+    finally:
+        rt.shutdown()
+
+
+def test_runner_stepping_off_pauses_and_returning_resumes(tmp_path: Path):
+    # the demo runner stands 4.5 s, runs, steps off the belt from 20 s to 26 s and comes back
+    rt = Runtime(Settings(), RunOptions(source="sim", data_dir=tmp_path, speed=20, demo=True, panel=False,
+                                        sim_absences=((20.0, 26.0),)))
+    rt.start()
+    try:
+        wait_for(lambda: rt.snapshot().phase == "paused", 10)
+        assert rt.snapshot().runner_presence == "absent"
+        wait_for(lambda: rt.snapshot().phase == "warmup", 10)
+        sid = rt.snapshot().session_id
+    finally:
+        rt.shutdown()
+    from appliance.store import Store
+
+    with Store(tmp_path) as store:
+        events = store.session_events(sid)
+        paused = next(e for e in events if e.kind == "paused")
+        resumed = next(e for e in events if e.kind == "resumed")
+        assert 21.5 <= paused.t <= 22.5  # two seconds of nobody on the belt
+        assert 26.0 <= resumed.t <= 27.5  # back on the belt and running

@@ -64,6 +64,7 @@ class RunOptions:
     time_scale: float = 1.0  # video files: real seconds per clip second (slow motion)
     panel: bool = True
     stats_window: int = 300  # ticks kept for the loop figures (the benchmark keeps a whole replay)
+    sim_absences: tuple[tuple[float, float], ...] = ()  # simulated runner: (start, end) s off the belt
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
@@ -177,8 +178,8 @@ class Runtime:
         last = loop.last_frame if loop is not None else None
         if last is None:
             raise ControllerError("no camera frame yet: the camera is starting or delivers no images")
-        state = loop.tracker.state
-        belt = (state.belt_slope, state.belt_intercept_px) if state.belt_slope is not None else None
+        state = last.gait
+        belt = (state.belt_slope, state.belt_intercept_px) if state is not None and state.belt_slope is not None else None
         return render_snapshot(last.image, last.pose, last.image_size, belt, last.t, simulated=last.image is None)
 
     def health(self) -> Health:
@@ -345,7 +346,7 @@ class Runtime:
 
             params = RunnerParams(cadence_spm=164.0, stand_s=s.session.calibration_seconds + 1.5,
                                   image_size=(s.camera.width, s.camera.height))
-            self._sim_source = SimulatedSource(params, fps=30.0, speed=speed)
+            self._sim_source = SimulatedSource(params, fps=30.0, speed=speed, absences=opts.sim_absences)
             # A simulated camera waits for the loop (nothing real is lost), so a sped-up run is exact.
             return self._sim_source, None, True, 1.0 / 30.0
         self.demo = bool(opts.demo)

@@ -37,6 +37,7 @@ class LatestFrameCapture:
         self.finished = False
         self.error: BaseException | None = None
         self.last_capture_wall: float | None = None
+        self.taken_age_s: float = 0.0  # how long the last taken frame waited in the slot
         self._slot: Any = None
         self._cond = threading.Condition()
         self._stop = False
@@ -77,6 +78,7 @@ class LatestFrameCapture:
                 self._cond.wait_for(lambda: self._slot is not None or self.finished, timeout)
             item, self._slot = self._slot, None
             if item is not None:
+                self.taken_age_s = time.monotonic() - (self.last_capture_wall or time.monotonic())
                 self._cond.notify_all()
             return item
 

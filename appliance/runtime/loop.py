@@ -45,6 +45,7 @@ class LastFrame:
     image: Any
     pose: Pose | None
     image_size: tuple[int, int]
+    gait: Any = None  # the tracker's GaitState after this frame (belt line for the drawing)
 
 
 class ControlLoop:
@@ -184,6 +185,7 @@ class ControlLoop:
         self._run_commands()
         t = frame.t * self.time_scale
         self.t = t
+        m.stage("frame_age", self.capture.taken_age_s * 1000)  # newest frame's wait in the slot
         pose_stage = getattr(frame, "pose", None) is not None or not hasattr(frame, "image")
         if pose_stage:  # the simulated runner: a ready-made pose
             pose = frame.pose
@@ -193,13 +195,17 @@ class ControlLoop:
             t0 = time.perf_counter()
             pose = self.pose_engine.process(frame)
             m.stage("pose", (time.perf_counter() - t0) * 1000)
+            for name, ms in self.pose_engine.times.ms.items():
+                if ms > 0:  # the detector runs only when tracking is lost
+                    m.stage(f"pose.{name}", ms)
             if pose is not None and self.time_scale != 1.0:
                 pose = replace(pose, t=t)
             size = frame.size
             image = frame.image
         with m.timed("gait"):
             steps = self.tracker.update(pose, t, frame.index)
-            moving = self.tracker.state.moving
+            gait_state = self.tracker.state
+            moving = gait_state.moving
             if self._index_offset and steps:
                 steps = [replace(s, index=s.index + self._index_offset) for s in steps]
         presence = self.presence.update(t, pose is not None, [s for s in steps if not s.final], moving)
@@ -210,7 +216,7 @@ class ControlLoop:
         with m.timed("outputs"):
             self.outputs.handle(events)
             self.outputs.tick(t)
-        self.last_frame = LastFrame(t, image, pose, size)
+        self.last_frame = LastFrame(t, image, pose, size, gait_state)
         m.end_tick(dropped_total=self.capture.dropped)
         self._publish()
 
