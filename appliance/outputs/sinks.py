@@ -18,6 +18,7 @@ the block being rendered sounds.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import wave
@@ -33,6 +34,7 @@ from appliance.outputs.wavio import to_pcm16
 log = logging.getLogger(__name__)
 
 Render = Callable[[int], np.ndarray]
+AUDIO_RT_PRIORITY = 10  # SCHED_FIFO priority of the paced audio thread (PortAudio/ALSA use similar)
 
 
 class AudioError(Exception):
@@ -118,6 +120,18 @@ class OfflineDriver:
         self.writer.close()
 
 
+def _raise_thread_priority() -> None:
+    """Ask for real-time scheduling for the calling audio thread, as PortAudio does for its callback.
+
+    Without it a busy machine can wake the thread tens of milliseconds late. Not permitted
+    (no CAP_SYS_NICE / rtprio limit): the thread runs at normal priority, and the log says so.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(AUDIO_RT_PRIORITY))
+    except (OSError, AttributeError) as e:
+        log.info("audio thread stays at normal priority (real-time scheduling refused: %s)", e)
+
+
 class PacedDriver:
     """A thread that renders one block per block period of real time (monotonic clock)."""
 
@@ -139,6 +153,7 @@ class PacedDriver:
         self._thread.start()
 
     def _run(self) -> None:
+        _raise_thread_priority()
         period = self.block_size / self.sample_rate
         t0 = time.monotonic()
         blocks = 0
