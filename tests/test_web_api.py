@@ -216,6 +216,7 @@ def test_security_headers_on_pages_api_and_errors(client: TestClient) -> None:
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
+    assert client.get("/api/auth/status").headers["cache-control"] == "no-store"
 
 
 def test_pages_and_assets_are_served_from_memory_and_paths_never_reach_the_disk(client: TestClient) -> None:

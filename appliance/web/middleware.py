@@ -26,7 +26,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response (API, pages and errors alike)."""
+    """Adds the security headers to every HTTP response (API, pages and errors alike), and
+    ``Cache-Control: no-store`` to API responses."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,10 +37,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        is_api = scope.get("path", "").startswith("/api/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if is_api and b"cache-control" not in present:
+                    # Patient data: never kept in a shared phone's cache.
+                    extra.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

@@ -21,6 +21,11 @@
     return lo !== null && hi !== null ? `${l} – ${h}` : l ? `≥ ${l}` : `≤ ${h}`;
   }
 
+  function sentence(text) {
+    if (!text) return "";
+    return /[.!?)]$/.test(text) ? text : text + ".";
+  }
+
   function parseValue(f, input) {
     if (f.kind === "boolean") return input.checked;
     const raw = input.value.trim();
@@ -75,7 +80,7 @@
       sections.get(f.section).append(App.el("label", { class: "field", id: "field-" + f.path },
         App.el("span", {}, f.title + unit),
         inputFor(f),
-        App.el("div", { class: "help" }, [f.description, range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
+        App.el("div", { class: "help" }, [sentence(f.description), range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
           f.default !== null && f.default !== undefined && typeof f.default !== "object" ? `Default ${f.default}.` : ""].filter(Boolean).join(" ")),
         f.note ? App.el("div", { class: f.warning ? "warnbox" : "help" }, (f.warning ? "⚠ " : "") + f.note) : null,
         f.restart && f.editable ? App.el("div", { class: "help" }, "Takes effect after a restart of the appliance.") : null,
