@@ -113,3 +113,21 @@ def test_volume_ramp_has_no_step(tmp_path):
     max_step = 0.8 * 2 * np.pi * 440 / RATE
     assert np.max(np.abs(np.diff(data[: RATE - 10]))) <= max_step * 1.05 + 2 / 32768
     assert np.max(np.abs(data[RATE // 2 + 3000 : RATE - 10])) == pytest.approx(0.1, abs=0.005)
+
+
+def test_fade_out_makes_each_beat_quieter_then_stops(tmp_path):
+    def plan(engine: AudioEngine) -> None:
+        engine.metronome.start(180)
+        engine.advance(seconds=1)
+        engine.metronome.fade_out(2.0)
+        engine.advance(seconds=4)
+
+    data = render(tmp_path, "click", plan)
+    found = detect_onsets(data, threshold=0.005, min_gap=int(0.1 * RATE))
+    peaks = [float(data[s]) for s in found]
+    assert list(found) == expected_onsets([(0, 180.0, int(3.1 * RATE))])[: len(found)]
+    before = [p for s, p in zip(found, peaks, strict=True) if s < RATE]
+    fading = [p for s, p in zip(found, peaks, strict=True) if s >= RATE]
+    assert all(p == pytest.approx(0.8, abs=1e-3) for p in before)
+    assert len(fading) >= 4 and all(a > b for a, b in zip(fading, fading[1:], strict=False)), fading
+    assert found[-1] < 3 * RATE, "the beat stops once the fade reaches silence"

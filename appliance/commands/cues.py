@@ -4,8 +4,8 @@ A synthetic runner (deterministic) warms up at 160 steps/min and overstrides; th
 2.5-minute session (30 s warm-up, 45 s feedback on, 45 s feedback off, 30 s retention); its
 events drive the real audio engine (metronome, cached spoken cues, summary) and the light patterns
 on mock PWM pins. The WAV holds what the runner would hear; the light-cue log (every colour change
-of the strip) is printed and written next to it as JSON lines. The beat fades out whenever
-feedback is withdrawn, and the whole mix fades out at the end.
+of the strip) is printed and written next to it as JSON lines. When feedback is withdrawn (75 s)
+the beat fades out over two seconds instead of stopping dead; the file ends after the spoken summary.
 """
 
 from __future__ import annotations
@@ -119,10 +119,8 @@ def run(args) -> int:
             play(coach.tick(t))
             player.tick(t)
         summary = coach.summary()
-        # Let the summary speak, then fade the whole mix out over 2 s.
-        engine.advance(seconds=6.0)
-        engine.set_volume(0.0, ramp_s=2.0)
-        engine.advance(seconds=2.5)
+        engine.advance(samples=engine.block_size)  # the summary joins the stream
+        engine.advance_to(max(p.end_sample for p in engine.played()) + engine.sample_rate // 2)
     finally:
         engine.close()
         lights.close()

@@ -6,8 +6,10 @@ Audio (one persistent stream; every sound placed at an exact sample)::
     engine = AudioEngine.open(settings.audio, data_dir=settings.storage.data_dir)  # AudioError if unusable
     engine.metronome.start(172)          # first beat on the next buffer; .set_bpm(b) from the next beat
     engine.metronome.stop()              # a sounding beat rings out
+    engine.metronome.fade_out(2.0)       # each beat quieter for 2 s, then stop (feedback withdrawn)
     engine.play_prompt("quick_feet")     # cached espeak-ng prompt, first sample on the next buffer
     engine.play_prompt("quick_feet", at_sample=engine.sample_at(t_capture + 0.05))
+    # speech never overlaps: a prompt asked for while another speaks follows it; the beat ducks
     engine.set_volume(0.0, ramp_s=3)     # ramped, never stepped
     engine.speak("cadence 172, on target 84 percent")   # session end only: synthesises first
     engine.metronome.drain_beats()       # sample indices of beats since the last call (light pulse)
@@ -18,6 +20,10 @@ Audio (one persistent stream; every sound placed at an exact sample)::
 Sinks (``audio.sink``): ``device`` (PortAudio), ``wav:PATH`` (real-time paced; the dev machine),
 ``null``, ``auto`` (device, else null). ``engine.clock`` is the anchor ``t <-> sample``; live sinks
 re-anchor every buffer at the time its first sample sounds (monotonic clock).
+
+Coach events -> outputs: ``CuePlayer(engine, lights).handle(events)`` and ``.tick(t)`` (used by the
+cue demo and bench; it reads events by ``kind``/``t``/``payload`` only, so outputs/ does not import
+the coach).
 
 Prompts: ``PromptBank(dir, rate, voice, texts).render()`` (``appliance prompts``, at install time);
 names in ``DEFAULT_PROMPTS``.
@@ -32,6 +38,7 @@ Lights and button (gpiozero; pin factory from ``make_pin_factory(settings.gpio.p
 
 from appliance.outputs.button import SessionButton
 from appliance.outputs.clock import SampleClock
+from appliance.outputs.cue_player import CuePlayer
 from appliance.outputs.engine import AudioEngine
 from appliance.outputs.gpio import GpioError, make_pin_factory
 from appliance.outputs.lights import LightChange, Lights
@@ -42,6 +49,7 @@ __all__ = [
     "DEFAULT_PROMPTS",
     "AudioEngine",
     "AudioError",
+    "CuePlayer",
     "GpioError",
     "LightChange",
     "Lights",

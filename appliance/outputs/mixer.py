@@ -44,6 +44,11 @@ class PlayedSound:
     name: str
     requested_sample: int | None
     start_sample: int
+    length: int = 0
+
+    @property
+    def end_sample(self) -> int:
+        return self.start_sample + self.length
 
 
 class Ramp:
@@ -108,7 +113,7 @@ class Mixer:
                 start = max(start, self._channel_end.get(channel, 0))
                 self._channel_end[channel] = start + len(data)
             self._voices.append(Voice(start, data, float(gain), name))
-            self.played.append(PlayedSound(name, at_sample, start))
+            self.played.append(PlayedSound(name, at_sample, start, len(data)))
             if on_start is not None:
                 on_start(start, start + len(data))
 
@@ -127,7 +132,7 @@ class Mixer:
     def add_voice(self, voice: Voice) -> None:
         """Add a voice directly; only from the audio thread (block hooks)."""
         self._voices.append(voice)
-        self.played.append(PlayedSound(voice.name, voice.start, voice.start))
+        self.played.append(PlayedSound(voice.name, voice.start, voice.start, len(voice.samples)))
 
     def render(self, n: int) -> np.ndarray:
         """The next ``n`` samples of the stream (float32, clipped to [-1, 1]); advances ``position``."""
