@@ -209,7 +209,8 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     page.wait_for_selector("svg.chart[data-metric='cadence'] path.series")
     points = int(page.get_attribute("svg.chart[data-metric='cadence'] path.series", "data-points"))
     assert points >= 3, "the cadence chart has no steps"
-    assert page.locator("svg.chart").count() == 3
+    assert page.locator("#session-card svg.chart").count() == 3
+    assert page.locator("#session-list svg.chart[data-metric='progress']").count() == 2
     assert page.input_value("#notes") == "calf a bit tight" and page.input_value("#pain-after") == "2"
     page.locator("#session-card").scroll_into_view_if_needed()
     shot(page, "04-history-chart")

@@ -65,5 +65,38 @@ const Charts = (() => {
     return root;
   }
 
-  return { line };
+  /**
+   * Progress across sessions: one marker line per series over session numbers.
+   * opts: {title, unit, x: [session number], series: [{name, color, values: [number|null]}]}
+   */
+  function progress(opts) {
+    const S = App.svg;
+    const all = opts.series.flatMap((s) => s.values);
+    const [lo, hi] = niceRange(all, []);
+    const n = Math.max(2, opts.x.length);
+    const sx = (i) => L + 10 + ((W - L - R - 20) * i) / (n - 1);
+    const sy = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+    const root = S("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": opts.title, "data-metric": "progress" });
+    root.append(S("title", {}, opts.title));
+    for (const v of ticks(lo, hi, 4)) {
+      root.append(S("line", { x1: L, x2: W - R, y1: sy(v), y2: sy(v), stroke: "#e3e6eb" }));
+      root.append(S("text", { x: L - 4, y: sy(v) + 4, "text-anchor": "end", "font-size": 10, fill: "#5b6270" }, String(v)));
+    }
+    opts.x.forEach((label, i) => root.append(S("text", { x: sx(i), y: H - 8, "text-anchor": "middle", "font-size": 10, fill: "#5b6270" }, "#" + label)));
+    let legendX = L;
+    for (const s of opts.series) {
+      let d = "", pen = false;
+      s.values.forEach((v, i) => {
+        if (v === null || !Number.isFinite(v)) { pen = false; return; }
+        d += (pen ? "L" : "M") + sx(i).toFixed(1) + " " + sy(v).toFixed(1); pen = true;
+        root.append(S("circle", { cx: sx(i), cy: sy(v), r: 3, fill: s.color }));
+      });
+      root.append(S("path", { d, fill: "none", stroke: s.color, "stroke-width": 1.5, "stroke-dasharray": s.dashed ? "4 3" : null }));
+      root.append(S("text", { x: legendX, y: 14, "font-size": 10, fill: s.color, "font-weight": 700 }, s.name));
+      legendX += 8 + 6 * s.name.length;
+    }
+    return root;
+  }
+
+  return { line, progress };
 })();

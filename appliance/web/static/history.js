@@ -40,9 +40,20 @@
       ["Pain before / after", `${s.pain_before ?? "–"} / ${s.pain_after ?? "–"}`],
       ["Cues", s.cue_count],
     ];
+    const sum = s.summary || {};
+    const PHASES = [["warmup", "Warm-up"], ["feedback_on", "Feedback on"], ["feedback_off", "Feedback off"], ["retention", "Retention"]];
+    const phaseRows = PHASES.filter(([k]) => sum.phases && sum.phases[k]).map(([k, label]) => {
+      const p = sum.phases[k];
+      const pct = Object.entries(p.on_target_pct || {}).map(([m, v]) => `${m} ${App.num(v)} %`).join(", ");
+      return App.el("tr", {}, App.el("td", {}, label), App.el("td", {}, String(p.valid_steps)), App.el("td", {}, App.num(p.cadence_spm)),
+        App.el("td", {}, pct || "–"));
+    });
     $("session-detail").replaceChildren(App.el("div", { class: "card", id: "session-card" },
       App.el("h2", {}, `Session ${s.session_number} · ${App.when(Date.parse(s.started) / 1000)} · ${s.state}`),
       App.el("table", {}, App.el("tbody", {}, ...summary.map(([k, v]) => App.el("tr", {}, App.el("th", {}, k), App.el("td", {}, String(v)))))),
+      sum.sentences ? App.el("p", { class: "sub", id: "summary-sentences" }, sum.sentences.join(" ")) : null,
+      phaseRows.length ? App.el("table", { id: "phase-table" }, App.el("tr", {}, App.el("th", {}, "Block"), App.el("th", {}, "Steps"),
+        App.el("th", {}, "Cadence"), App.el("th", {}, "On target")), ...phaseRows) : null,
       App.el("p", { class: "help" }, "Shaded: feedback on."),
       Charts.line({ metric: "cadence", title: "Cadence", unit: "steps/min", t: series.t_s, y: series.cadence_spm, valid, blocks: series.blocks, refs: cadenceRefs }),
       Charts.line({ metric: "strike", title: "Foot-strike angle", unit: "°", t: series.t_s, y: series.foot_strike_angle_deg, valid, blocks: series.blocks,
@@ -64,12 +75,32 @@
     if (!runnerId) { $("session-list").replaceChildren(App.el("p", { class: "sub" }, "No runners yet.")); return; }
     const sessions = await App.api("GET", "/api/sessions?runner_id=" + runnerId);
     if (!sessions.length) { $("session-list").replaceChildren(App.el("p", { class: "sub" }, "No sessions yet.")); return; }
-    $("session-list").replaceChildren(App.el("table", {},
-      App.el("tr", {}, App.el("th", {}, "#"), App.el("th", {}, "Date"), App.el("th", {}, "Cadence"), App.el("th", {}, "Pain"), App.el("th", {}, "")),
+    const ordered = [...sessions].reverse();
+    const phaseCadence = (x, k) => (x.summary && x.summary.phases && x.summary.phases[k] ? x.summary.phases[k].cadence_spm : null);
+    const progress = Charts.progress({
+      title: "Cadence across sessions",
+      x: ordered.map((x) => x.session_number),
+      series: [
+        { name: "target", color: "#1d4ed8", dashed: true, values: ordered.map((x) => x.target_cadence_spm) },
+        { name: "baseline", color: "#5b6270", values: ordered.map((x) => x.baseline_cadence_spm) },
+        { name: "retention", color: "#137a3a", values: ordered.map((x) => phaseCadence(x, "retention")) },
+      ],
+    });
+    const pain = Charts.progress({
+      title: "Pain across sessions",
+      x: ordered.map((x) => x.session_number),
+      series: [
+        { name: "pain before", color: "#a35b00", values: ordered.map((x) => x.pain_before) },
+        { name: "pain after", color: "#b3261e", values: ordered.map((x) => x.pain_after) },
+      ],
+    });
+    $("session-list").replaceChildren(App.el("div", { class: "label" }, "Progress"), progress, pain, App.el("table", {},
+      App.el("tr", {}, App.el("th", {}, "#"), App.el("th", {}, "Date"), App.el("th", {}, "Cadence base → target (kept)"), App.el("th", {}, "Pain"), App.el("th", {}, "")),
       ...sessions.map((s) => App.el("tr", {},
         App.el("td", {}, String(s.session_number)),
         App.el("td", {}, App.when(Date.parse(s.started) / 1000), App.el("div", { class: "sub" }, `${s.state}, ${s.step_count} steps`)),
-        App.el("td", {}, `${App.num(s.baseline_cadence_spm)} → ${App.num(s.target_cadence_spm)}`),
+        App.el("td", {}, `${App.num(s.baseline_cadence_spm)} → ${App.num(s.target_cadence_spm)}`,
+          phaseCadence(s, "retention") !== null ? App.el("div", { class: "sub" }, `kept ${App.num(phaseCadence(s, "retention"))}`) : null),
         App.el("td", {}, `${s.pain_before ?? "–"} / ${s.pain_after ?? "–"}`, s.notes ? App.el("div", { class: "sub" }, s.notes) : null),
         App.el("td", {}, App.el("button", { type: "button", class: "open-session", onclick: () => openSession(s.id) }, "Open"))))));
   }
