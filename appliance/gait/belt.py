@@ -124,7 +124,9 @@ class BeltEstimator:
                 # onto or off the belt.
                 below = r[sel[which] & (r >= level)] - level
                 sigma = max(1.4826 * float(np.median(below)) if below.size else 0.0, 0.005 * leg_px)
-                sel[which] = sel[which] & (np.abs(r - level) <= 3.0 * sigma)
+                # Re-selected from all samples each round, so a first guess made with the belt
+                # taken as level can still take in the whole stance path of a tilted belt.
+                sel[which] = np.abs(r - level) <= 3.0 * sigma
                 intercepts[which] = level
                 sigmas[which] = sigma
             xs = np.concatenate([cols[w][0][sel[w]] for w in cols])

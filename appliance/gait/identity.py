@@ -31,6 +31,7 @@ MAX_COAST_S = 0.25
 VELOCITY_TAU_S = 0.03
 MAX_EXTRAPOLATION_S = 0.05
 LABEL_MEMORY_S = 3.0
+GAP_UNCERTAINTY_LEG_PER_S = 4.0
 
 
 @dataclass
@@ -98,10 +99,14 @@ class FootIdentity:
                 return (float(np.mean(np.hypot(*(obs[a][0][DISTAL] - preds[0]).T)))
                         + float(np.mean(np.hypot(*(obs[b][0][DISTAL] - preds[1]).T)))) / leg_px
             keep, swap = cost(first, second), cost(second, first)
-            if swap < keep - SWAP_MARGIN:
+            # A prediction made across a gap is uncertain by up to the feet's relative speed times
+            # the gap; the model's labels are trusted more in proportion.
+            gap = max(0.0, t - min(tr.t for tr in self.tracks) - MAX_EXTRAPOLATION_S)
+            margin = SWAP_MARGIN + GAP_UNCERTAINTY_LEG_PER_S * gap
+            if swap < keep - margin:
                 order = (second, first)
                 self.swaps_detected += 1
-            ambiguous = abs(swap - keep) < SWAP_MARGIN
+            ambiguous = abs(swap - keep) < margin
         elif len(obs) == 1:
             # One leg seen: give it to the track whose prediction it fits best.
             (lab, (p, _)), = obs.items()

@@ -61,10 +61,10 @@ MAX_LOOKAHEAD_FRAMES = 3
 # The descent (or rise) of the foot is fitted over this long: the last ~60 ms of a landing are a
 # near-straight line in the foot's height (the foot is pre-positioned and moves at ~0.5-1 m/s).
 EVENT_FIT_S = 0.06
-# Metrics at IC: the foot angle is averaged over the 80 ms before contact (the foot is held near
+# Metrics at IC: the foot angle is averaged over the 100 ms before contact (the foot is held near
 # its landing angle in terminal swing, and rotates fast right after contact); joint angles are a
 # local parabola through the frames within 60 ms (at least 2.5 frames) around contact.
-STRIKE_WINDOW_S = 0.08
+STRIKE_WINDOW_S = 0.1
 JOINT_WINDOW_S = 0.06
 # A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
 # belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
@@ -73,6 +73,7 @@ BELT_SPEED_BASE_S = 0.02
 BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
+CONTACT_LEVEL_PRIOR = 2.0
 # Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
 # slow walking; half of that separates a new contact from the foot already on the belt.
 MIN_FOOTPRINT_SPACING = 0.3
@@ -169,8 +170,8 @@ class GaitTracker:
         self._belt_v: deque[tuple[float, float]] = deque()
         self._belt_speed_cache = (-math.inf, float("nan"))
         self._leg_cache: float | None = None
-        self._last_footprint = float("nan")  # belt coordinate (px) of the last contact
-        self._pending_footprint = float("nan")
+        self._last_footprint = (math.nan, math.nan)  # (t, position along the belt px) of the last contact
+        self._pending_footprint = (math.nan, math.nan)
         self._t = 0.0
 
     # --- public ------------------------------------------------------------------------------
@@ -411,14 +412,14 @@ class GaitTracker:
         still and successive footprints are a step length apart, each ahead of the last. A "contact"
         at the previous footprint is the stance foot seen by the wrong track.
         """
-        hist = self._history[k]
-        q = hist[first].fwd + belt_v * hist[first].t if math.isfinite(belt_v) else float("nan")
-        prev_q = self._last_footprint
-        if math.isfinite(q):
-            self._pending_footprint = q
-        if not (math.isfinite(q) and math.isfinite(prev_q)):
+        here = self._history[k][first]
+        self._pending_footprint = (here.t, here.fwd)
+        prev_t, prev_fwd = self._last_footprint
+        if not (math.isfinite(belt_v) and math.isfinite(prev_fwd) and math.isfinite(here.fwd)):
             return True
-        return q - prev_q >= MIN_FOOTPRINT_SPACING * leg_px
+        # Where the previous footprint has been carried by now, and how far ahead of it this one is.
+        carried = prev_fwd - belt_v * (here.t - prev_t)
+        return here.fwd - carried >= MIN_FOOTPRINT_SPACING * leg_px
 
     def _index(self, k: int, absolute: int) -> int:
         """Position in the history deque of the sample with absolute number ``absolute``."""
@@ -472,13 +473,24 @@ class GaitTracker:
         hh = np.array([key(x) for x in pts])
         grid = np.arange(lo, hi + 1e-9, dt / 10)
         # Height in the air grows linearly with the distance in time from the event: a = |t - t0|
-        # on the airborne side, 0 on the belt; best slope per candidate in closed form.
+        # on the airborne side; on the belt the height is a level c, which should be 0 but may be
+        # off by a fraction of the landmark noise (the stance level is itself an estimate). c is
+        # held near 0 by a prior worth CONTACT_LEVEL_PRIOR frames; c and the slope come from the
+        # 2x2 normal equations for every candidate instant at once.
         a = (tt[None, :] - grid[:, None]) if rising else (grid[:, None] - tt[None, :])
         a = np.maximum(a, 0.0)
-        den = (a * a).sum(axis=1)
-        beta = np.where(den > 0, (a * hh[None, :]).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
-        beta = np.maximum(beta, 0.0)
-        resid = ((hh[None, :] - beta[:, None] * a) ** 2).sum(axis=1)
+        n = float(len(tt)) + CONTACT_LEVEL_PRIOR
+        sa, saa = a.sum(axis=1), (a * a).sum(axis=1)
+        sh, sah = float(hh.sum()), (a * hh[None, :]).sum(axis=1)
+        det = n * saa - sa * sa
+        ok = det > 1e-12
+        det = np.where(ok, det, 1.0)
+        c = np.where(ok, (saa * sh - sa * sah) / det, sh / n)
+        beta = np.where(ok, (n * sah - sa * sh) / det, 0.0)
+        resid = ((hh[None, :] - c[:, None] - beta[:, None] * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
+        resid = np.where(beta > 0, resid, np.inf)
+        if not np.isfinite(resid).any():
+            return s1.t
         return float(grid[int(np.argmin(resid))])
 
     def _window(self, hist: deque[_Sample], t0: float, t1: float) -> list[_Sample]:
@@ -538,8 +550,9 @@ class GaitTracker:
         # whether its identity was clear, and whether the step fits the rhythm.
         vis = float(np.mean([x.vis[[KNEE, ANKLE, HEEL, TOE]].mean() for x in around])) if around else 0.0
         min_vis = float(np.min([x.vis[[KNEE, ANKLE, HEEL, TOE]].min() for x in around])) if around else 0.0
-        span = [x for x in hist if t_ic - w <= x.t <= t_ic + w]
-        seen = sum(x.observed for x in span) / max(len(span), 1)
+        span = [x for x in hist if t_ic - w <= x.t <= min(t_ic + w, hist[-1].t)]
+        expected = (min(t_ic + w, hist[-1].t) - (t_ic - w)) / dt + 1
+        seen = min(1.0, sum(x.observed for x in span) / max(expected, 1.0))  # frames without a pose count as unseen
         ambiguous = any(x.ambiguous for x in span)
         period = self.cadence.period_s()
         rolling, instant = self.cadence.add(t_ic, k)
@@ -596,8 +609,11 @@ class GaitTracker:
         step = foot.step
         if step is None or step.final or t_to <= step.t_ic:
             return None
-        # Mid-stance foot angle: the automatic flat-foot reference when there is no calibration.
-        mid = self._window(hist, (step.t_ic + t_to) / 2 - self._dt, (step.t_ic + t_to) / 2 + self._dt)
+        # Foot angle while flat (25-45 % of contact: after the heel or forefoot has come down,
+        # before the heel rises): the automatic flat-foot reference when there is no calibration.
+        contact = t_to - step.t_ic
+        lo, hi = step.t_ic + 0.25 * contact, step.t_ic + 0.45 * contact
+        mid = self._window(hist, lo, hi) or self._window(hist, lo - self._dt, hi + self._dt)
         if mid:
             self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
         contact = t_to - step.t_ic
