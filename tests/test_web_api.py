@@ -297,6 +297,19 @@ def test_settings_view_has_every_field_with_unit_range_and_help(client: TestClie
     assert fields["audio.metronome_sound"]["choices"] == ["click", "woodblock"]
     assert fields["storage.data_dir"]["editable"] is False
     assert fields["panel.port"]["editable"] is False
+    # the runtime's rule: camera and pins at the next start, volume and the public view at once
+    assert fields["camera.width"]["restart"] and fields["lights.red_pin"]["restart"]
+    assert not fields["audio.volume"]["restart"] and not fields["panel.public_live_view"]["restart"]
+    assert fields["audio.prompt_texts"]["kind"] == "object" and fields["audio.prompt_texts"]["value"] == {}
+
+
+def test_object_settings_take_json_objects(client: TestClient, fake: FakeController) -> None:
+    csrf = login(client)
+    r = client.put("/api/settings", json={"changes": {"audio.prompt_texts": {"quick_feet": "faster"}}}, headers=csrf)
+    assert r.status_code == 200, r.text
+    assert fake.settings.audio.prompt_texts == {"quick_feet": "faster"}
+    r = client.put("/api/settings", json={"changes": {"audio.prompt_texts": "quick"}}, headers=csrf)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "audio.prompt_texts"
 
 
 def test_settings_change_is_validated_persisted_and_applied(client: TestClient, fake: FakeController) -> None:
