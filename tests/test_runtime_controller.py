@@ -232,3 +232,26 @@ def test_runner_stepping_off_pauses_and_returning_resumes(tmp_path: Path):
         resumed = next(e for e in events if e.kind == "resumed")
         assert 21.5 <= paused.t <= 22.5  # two seconds of nobody on the belt
         assert 26.0 <= resumed.t <= 27.5  # back on the belt and running
+
+
+def test_a_start_that_fails_names_the_problem_and_releases_what_it_opened(tmp_path: Path):
+    from appliance.runtime.app import StartupError
+
+    settings = Settings()
+    settings.button.pin = settings.lights.red_pin  # one GPIO for two devices
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path, speed=5, demo=False, panel=False))
+    with pytest.raises(StartupError, match=f"button on GPIO {settings.lights.red_pin}"):
+        rt.start()
+    rt.shutdown()
+    from appliance.store import Store
+
+    Store(tmp_path).close()  # the database lock was released
+
+
+def test_a_missing_video_is_a_clear_error(tmp_path: Path):
+    from appliance.runtime.app import StartupError
+
+    rt = Runtime(Settings(), RunOptions(source=f"video:{tmp_path / 'nope.mp4'}", data_dir=tmp_path, panel=False))
+    with pytest.raises(StartupError, match="nope.mp4 does not exist"):
+        rt.start()
+    rt.shutdown()

@@ -104,6 +104,7 @@ class Runtime:
         self.loop: ControlLoop | None = None
         self.capture: LatestFrameCapture | None = None
         self._sim_source = None
+        self._source = None
         self._audio = None
         self._lights = None
         self._button = None
@@ -301,6 +302,7 @@ class Runtime:
         for sid in self._store.recovered_sessions:
             log.warning("session %d was interrupted by a crash or power loss; its recorded steps are kept", sid)
         source, pose_engine, lockstep, frame_period = self._open_source()
+        self._source = source
         self._open_outputs()
         machine = SessionMachine(s.session, self._open_session, self._make_coach, self._calibrate, self._close_session)
         self.capture = LatestFrameCapture(source, lockstep=lockstep)
@@ -541,6 +543,8 @@ class Runtime:
             loop.outputs.silence(loop.t or 0.0)
         if self.capture is not None:
             self.capture.stop(timeout=0.5)
+        elif self._source is not None:  # start() failed before the capture thread existed
+            self._source.close()
         for name, part in (("button", self._button), ("lights", self._lights), ("audio", self._audio)):
             if part is not None:
                 try:

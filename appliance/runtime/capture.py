@@ -94,7 +94,8 @@ class LatestFrameCapture:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout)
         if self._thread.is_alive():
             log.warning("frame source %s did not stop within %.1f s", getattr(self.source, "name", "?"), timeout)
             return

@@ -102,7 +102,8 @@ class ControlLoop:
 
     def stop(self, timeout: float = 1.5) -> None:
         self.stopping.set()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout)
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
