@@ -119,6 +119,7 @@ class _Sample:
     toe_h: float
     heel_h: float
     fwd: float  # foot centre (mid heel-toe) along the belt, forward positive, px
+    ankle_h: float  # ankle height above the heel's stance level (leg lengths)
 
 
 @dataclass
@@ -258,9 +259,10 @@ class GaitTracker:
             ht = line.height_px(o.points[TOE], "toe") / leg_px
             g = min(hh, ht)
             fwd, _ = belt_components(0.5 * (o.points[HEEL] + o.points[TOE]), sign, line.roll_rad)
+            ha = line.height_px(o.points[ANKLE], "heel") / leg_px
         else:
-            g = ht = hh = fwd = float("nan")
-        self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd))
+            g = ht = hh = fwd = ha = float("nan")
+        self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd, ha))
         self._appended[k] += 1
 
     def _contact_height(self, line: BeltLine) -> float:
@@ -472,6 +474,15 @@ class GaitTracker:
         tt = np.array([x.t for x in pts])
         hh = np.array([key(x) for x in pts])
         grid = np.arange(lo, hi + 1e-9, dt / 10)
+        if not rising:
+            beta = self._descent_speed(pts, s1.t)
+            if beta is not None:
+                # Slope known from the whole foot: only the instant and the contact level remain.
+                a = np.maximum(grid[:, None] - tt[None, :], 0.0)
+                n = float(len(tt)) + CONTACT_LEVEL_PRIOR
+                c = (hh[None, :] - beta * a).sum(axis=1) / n
+                resid = ((hh[None, :] - c[:, None] - beta * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
+                return float(grid[int(np.argmin(resid))])
         # Height in the air grows linearly with the distance in time from the event: a = |t - t0|
         # on the airborne side; on the belt the height is a level c, which should be 0 but may be
         # off by a fraction of the landmark noise (the stance level is itself an estimate). c is
@@ -492,6 +503,26 @@ class GaitTracker:
         if not np.isfinite(resid).any():
             return s1.t
         return float(grid[int(np.argmin(resid))])
+
+    def _descent_speed(self, pts: list[_Sample], t_first: float) -> float | None:
+        """Descent speed (leg lengths/s) of the landing foot just before ``t_first``, from heel, toe
+        and ankle together: before contact the foot is held at its landing angle, so all three
+        come down at the same speed, and pooling them averages their noise."""
+        pre = [x for x in pts if x.t < t_first - 0.25 * self._dt]
+        if len(pre) < 2:
+            return None
+        tt = np.array([x.t for x in pre])
+        num = den = 0.0
+        for series in ([x.heel_h for x in pre], [x.toe_h for x in pre], [x.ankle_h for x in pre]):
+            h = np.asarray(series)
+            if not np.isfinite(h).all():
+                continue
+            dtt = tt - tt.mean()
+            num += float((dtt * (h - h.mean())).sum())
+            den += float((dtt * dtt).sum())
+        if den <= 0 or num >= 0:
+            return None
+        return -num / den
 
     def _window(self, hist: deque[_Sample], t0: float, t1: float) -> list[_Sample]:
         out = []
@@ -515,7 +546,7 @@ class GaitTracker:
         yy = np.array([b for _, b in vals])
         if len(vals) < 3:
             return float(yy[int(np.argmin(np.abs(tt)))])
-        return float(np.polyfit(tt, yy, 2 if len(vals) >= 5 else 1)[-1])
+        return float(np.polyfit(tt, yy, 2 if len(vals) >= 4 else 1)[-1])
 
     def _initial_contact(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float) -> Step | None:
         hist = self._history[k]
