@@ -57,6 +57,7 @@ def one_run(clip: Path, threads: int | None, replay: str) -> dict:
                 "period_median_ms": float(np.median(periods)),
                 "period_p95_ms": float(np.percentile(periods, 95)),
                 "jitter_ms": float(np.std(periods)),
+                "jitter_no_drop_ms": float(np.std(monitor.periods_without_drop_ms())),
                 "frame_period_ms": monitor.frame_period_s * 1000,
                 "busy_median_ms": float(np.median(monitor.busy_ms())),
                 "stages": {k: (float(np.median(v)), float(np.percentile(v, 95))) for k, v in stages.items()},
@@ -87,14 +88,15 @@ def main() -> int:
         stages = ", ".join(f"{k} {m:.2f}/{p:.2f}" for k, (m, p) in r["stages"].items())
         print(f"run {i + 1}: {r['ticks']} ticks of {r['frames_in']} frames in {r['wall_s']:.1f} s; "
               f"period median {r['period_median_ms']:.2f} ms (frame period {r['frame_period_ms']:.2f}), "
-              f"p95 {r['period_p95_ms']:.2f}, jitter (std) {r['jitter_ms']:.2f} ms; dropped {r['dropped']}, "
+              f"p95 {r['period_p95_ms']:.2f}, jitter (std) {r['jitter_ms']:.2f} ms "
+              f"({r['jitter_no_drop_ms']:.2f} ms between undropped frames); dropped {r['dropped']}, "
               f"deadline misses {r['misses']}; busy median {r['busy_median_ms']:.2f} ms; stage ms median/p95: {stages}")
 
     def med(key):
         return statistics.median(r[key] for r in runs)
 
     print(f"median over {len(runs)} runs: loop period {med('period_median_ms'):.2f} ms, p95 {med('period_p95_ms'):.2f} ms, "
-          f"jitter {med('jitter_ms'):.2f} ms, dropped {med('dropped'):.0f} of {med('frames_in'):.0f} frames "
+          f"jitter {med('jitter_ms'):.2f} ms ({med('jitter_no_drop_ms'):.2f} ms between undropped frames), dropped {med('dropped'):.0f} of {med('frames_in'):.0f} frames "
           f"({100 * med('dropped') / max(med('frames_in'), 1):.1f} %), deadline misses {med('misses'):.0f}")
     for stage in runs[0]["stages"]:
         m = statistics.median(r["stages"][stage][0] for r in runs if stage in r["stages"])

@@ -199,3 +199,18 @@ def test_presence_takes_the_gait_trackers_classification_but_keeps_its_own_absen
     assert d.update(0.0, True, [], gait_moving="walking") == "walking"
     assert d.update(0.5, False, [], gait_moving="absent") == "walking"  # one second before absent
     assert d.update(1.2, False, [], gait_moving="absent") == "absent"
+
+
+def test_loop_monitor_separates_drop_gaps_from_loop_jitter():
+    now = [0.0]
+    m = LoopMonitor(frame_period_s=0.05, clock=lambda: now[0])
+    dropped = 0
+    for i in range(6):
+        m.begin_tick()
+        now[0] += 0.01
+        m.end_tick(dropped_total=dropped)
+        gap = 0.1 if i == 2 else 0.05  # one frame dropped after tick 2: a double period
+        dropped += i == 2
+        now[0] += gap - 0.01
+    assert list(m.periods_ms().round(3)) == [50.0, 50.0, 100.0, 50.0, 50.0]
+    assert list(m.periods_without_drop_ms().round(3)) == [50.0, 50.0, 50.0, 50.0]

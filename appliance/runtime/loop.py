@@ -216,7 +216,7 @@ class ControlLoop:
             self._record(active_before, events, steps, phase_before)
         with m.timed("outputs"):
             self.outputs.handle(events)
-            self.outputs.tick(t)
+            self.outputs.tick(t, in_session=self.session.active is not None or self.session.phase == "summary")
         self.last_frame = LastFrame(t, image, pose, size, gait_state)
         m.end_tick(dropped_total=self.capture.dropped)
         self._publish()

@@ -98,14 +98,20 @@ class OutputRouter:
 
         threading.Thread(target=speak, name="summary-speech", daemon=True).start()
 
-    def tick(self, t: float) -> None:
-        """Once per tick: render offline audio up to ``t``, pulse the lights on the beats."""
+    def tick(self, t: float, in_session: bool = True) -> None:
+        """Once per tick: render offline audio up to ``t``, pulse the lights on the beats.
+
+        Offline audio is rendered only ``in_session`` (a session or its summary): the WAV file holds
+        what the sessions sounded like, back to back, and does not grow while the appliance idles."""
         audio = self.audio
         if audio is not None and self.offline_audio:
-            if not self._anchored:
-                audio.clock.set_anchor(t, audio.position)
-                self._anchored = True
-            audio.advance_to(audio.sample_at(t))
+            if not in_session:
+                self._anchored = False
+            else:
+                if not self._anchored:
+                    audio.clock.set_anchor(t, audio.position)
+                    self._anchored = True
+                audio.advance_to(audio.sample_at(t))
         if self.lights is not None:
             if audio is not None:
                 for sample in audio.metronome.drain_beats():

@@ -28,6 +28,7 @@ class LoopMonitor:
         self.last_tick_wall: float | None = None
         self._periods: deque[float] = deque(maxlen=window)
         self._busy: deque[float] = deque(maxlen=window)
+        self._drops: deque[int] = deque(maxlen=window)  # frames dropped just before each tick
         self._stages: dict[str, deque[float]] = {}
         self._window = window
         self._tick_start: float | None = None
@@ -59,7 +60,10 @@ class LoopMonitor:
         if busy > self.frame_period_s:
             self.deadline_misses += 1
         if dropped_total is not None:
+            self._drops.append(max(0, dropped_total - self.dropped_frames))
             self.dropped_frames = dropped_total
+        else:
+            self._drops.append(0)
         self.last_tick_wall = time.monotonic()
         return busy
 
@@ -81,6 +85,13 @@ class LoopMonitor:
 
     def stage_samples_ms(self) -> dict[str, np.ndarray]:
         return {k: np.asarray(v, dtype=float) for k, v in self._stages.items()}
+
+    def periods_without_drop_ms(self) -> np.ndarray:
+        """Loop periods that ended at a tick whose frame followed the previous one directly (no frame
+        dropped in between): the loop's own timing jitter, apart from the drops."""
+        periods = np.asarray(self._periods, dtype=float) * 1000
+        drops = np.asarray(self._drops, dtype=int)[-len(periods):] if len(periods) else np.zeros(0, int)
+        return periods[drops == 0] if len(drops) == len(periods) else periods
 
     def busy_ms(self) -> np.ndarray:
         return np.asarray(self._busy, dtype=float) * 1000
