@@ -31,7 +31,10 @@ MAX_COAST_S = 0.25
 VELOCITY_TAU_S = 0.03
 MAX_EXTRAPOLATION_S = 0.05
 LABEL_MEMORY_S = 3.0
-GAP_UNCERTAINTY_LEG_PER_S = 4.0
+# Two feet moving apart at up to ~6 m/s: a prediction across a gap is off by that much per second.
+GAP_UNCERTAINTY_LEG_PER_S = 12.0
+# Beyond this, a foot can have swung past the other unseen (a swing lasts ~0.3-0.4 s).
+MAX_PREDICTABLE_S = 0.1
 
 
 @dataclass
@@ -101,8 +104,10 @@ class FootIdentity:
             keep, swap = cost(first, second), cost(second, first)
             # A prediction made across a gap is uncertain by up to the feet's relative speed times
             # the gap; the model's labels are trusted more in proportion.
-            gap = max(0.0, t - min(tr.t for tr in self.tracks) - MAX_EXTRAPOLATION_S)
-            margin = SWAP_MARGIN + GAP_UNCERTAINTY_LEG_PER_S * gap
+            unseen = t - min(tr.t for tr in self.tracks)
+            margin = SWAP_MARGIN + GAP_UNCERTAINTY_LEG_PER_S * max(0.0, unseen - MAX_EXTRAPOLATION_S)
+            if unseen > MAX_PREDICTABLE_S:
+                margin = math.inf  # the feet may have crossed unseen: the labels decide
             if swap < keep - margin:
                 order = (second, first)
                 self.swaps_detected += 1
