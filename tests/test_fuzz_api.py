@@ -22,30 +22,41 @@ from appliance.web.app import create_app
 from appliance.web.pin import PinStore
 from appliance.web.sessions import CSRF_HEADER, SESSION_COOKIE
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = {"fake": 12, "runtime": 5}  # calls into the real loop wait for a tick
 
 
-@pytest.fixture(scope="module")
-def panel(tmp_path_factory: pytest.TempPathFactory):
-    data_dir = tmp_path_factory.mktemp("fuzz")
-    controller = FakeController(data_dir)
+@pytest.fixture(scope="module", params=["fake", "runtime"])
+def panel(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The panel on the in-test fake controller, and on the real runtime (simulated runner)."""
+    data_dir = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    if request.param == "fake":
+        controller = FakeController(data_dir)
+        close = controller.close
+    else:
+        from appliance.config import Settings
+        from appliance.runtime.app import RunOptions, Runtime
+
+        controller = Runtime(Settings(), RunOptions(source="sim", data_dir=data_dir, panel=False, speed=4.0, demo=False))
+        controller.start()
+        close = controller.shutdown
     PinStore(data_dir).set_pin("fuzzing-pin-1")
     app = create_app(controller, data_dir)
     # Something to find: a runner with one recorded session.
     runner = controller.store.create_runner("Fuzzy")
     controller.start_session(runner.id)
     controller.stop_session()
+    app.state.fuzz_kind = request.param
     yield app
-    controller.close()
+    close()
 
 
-def run_operation(app, operation, mode: GenerationMode) -> list[str]:
+def run_operation(app, operation, mode: GenerationMode, examples: int) -> list[str]:
     """Fuzz one operation; returns the failures found (empty when none)."""
     failures: list[str] = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
@@ -83,6 +94,7 @@ def test_fuzzing_finds_no_server_error_and_no_schema_violation(panel, mode: Gene
     operations = 0
     for result in schema.get_all_operations():
         operations += 1
-        failures += run_operation(panel, result.ok(), mode)
+        failures += run_operation(panel, result.ok(), mode, EXAMPLES_PER_OPERATION[panel.state.fuzz_kind])
     assert operations >= 20
     assert not failures, "\n".join(failures[:20])
+    assert panel.state.controller.health().loop_healthy, "the control loop stopped during fuzzing"
