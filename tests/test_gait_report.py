@@ -1,0 +1,129 @@
+"""The offline report of ``appliance analyze`` and its plots, and the tracker's live state."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from appliance.gait import GaitTracker
+from appliance.gait.plots import plot_gait
+from appliance.gait.report import gait_report
+from appliance.sim import RunnerParams, SimulatedRunner
+
+REQUIRED_STEP_KEYS = {
+    "frame_ic", "t_ic", "foot", "frame_to", "strike", "foot_strike_angle_deg", "shank_angle_deg",
+    "knee_flexion_deg", "heel_to_hip_leg_lengths", "contact_time_s", "confidence",
+}
+
+
+def _clip(fps=30.0, seconds=20.0, **params):
+    sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=2, **params))
+    poses, truth = sim.poses(seconds, fps)
+    lm = np.stack([p.landmarks[:, :4] if p is not None else np.full((33, 4), np.nan, np.float32) for p in poses])
+    t = np.arange(len(poses)) / fps
+    return t, lm, truth, sim
+
+
+@pytest.fixture(scope="module")
+def report():
+    t, lm, truth, sim = _clip(strike_angle_deg=(14.0, -6.0), dropout_fraction=0.02)
+    return gait_report(t, lm, sim.params.image_size), truth
+
+
+def test_report_keys(report):
+    rep, truth = report
+    assert rep["direction"] == "right"
+    assert rep["cadence_spm"] == pytest.approx(170.0, abs=0.5)
+    assert len(rep["steps"]) >= 0.9 * len(truth)
+    for step in rep["steps"]:
+        assert REQUIRED_STEP_KEYS <= step.keys()
+        assert step["strike"] in ("rearfoot", "midfoot", "forefoot", "unknown")
+    assert set(rep["summary"]) == {"left", "right"}
+    assert rep["summary"]["left"]["strike"] == "rearfoot"
+    assert rep["summary"]["right"]["strike"] == "forefoot"
+    json.dumps(rep)  # JSON-ready: no NaN, no numpy scalars
+    assert "NaN" not in json.dumps(rep)
+
+
+def test_report_same_steps_as_live_tracker():
+    t, lm, _, sim = _clip(seconds=8.0)
+    rep = gait_report(t, lm, sim.params.image_size)
+    poses, _ = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=2)).poses(8.0, 30.0)
+    tracker = GaitTracker()
+    live = {}
+    for i, p in enumerate(poses):
+        for s in tracker.update(p, t[i], i):
+            live[s.index] = s
+    assert [s["frame_ic"] for s in rep["steps"]] == [live[k].frame_ic for k in sorted(live)]
+
+
+def test_slow_motion_time_scale():
+    # The same run recorded at 240 fps and played back at 30 fps: 8x longer in clip time.
+    t, lm, _, sim = _clip(fps=240.0, seconds=10.0)
+    rep = gait_report(t * 8.0, lm, sim.params.image_size, time_scale=0.125)
+    assert rep["cadence_spm"] == pytest.approx(170.0, abs=0.5)
+    steps = rep["steps"]
+    assert steps[1]["t_ic"] - steps[0]["t_ic"] == pytest.approx(60 / 170, abs=0.05)
+
+
+def test_report_rejects_bad_input():
+    with pytest.raises(ValueError, match="landmarks"):
+        gait_report(np.zeros(3), np.zeros((3, 17, 4)), (640, 480))
+    with pytest.raises(ValueError, match="t must be"):
+        gait_report(np.zeros(2), np.zeros((3, 33, 4)), (640, 480))
+    with pytest.raises(ValueError, match="time_scale"):
+        gait_report(np.zeros(3), np.zeros((3, 33, 4)), (640, 480), time_scale=0)
+
+
+def test_plots(report, tmp_path):
+    rep, _ = report
+    paths = plot_gait(rep, tmp_path)
+    names = {p.name for p in paths}
+    assert {"gait_foot_strike_angle_deg.png", "gait_shank_angle_deg.png", "gait_cadence_spm.png",
+            "gait_contact_time_s.png", "gait_heel_to_hip_leg_lengths.png"} <= names
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert p.stat().st_size > 5000
+
+
+def test_state_follows_the_runner():
+    sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, stand_s=4.0, seed=3))
+    poses, _ = sim.poses(12.0, 30.0)
+    tracker = GaitTracker()
+    seen = {}
+    for i, p in enumerate(poses):
+        tracker.update(p, i / 30.0, i)
+        seen[round(i / 30.0, 2)] = tracker.state
+    assert seen[3.5].moving == "standing" and not seen[3.5].running
+    assert seen[11.0].moving == "running" and seen[11.0].running
+    assert seen[11.0].cadence_spm == pytest.approx(170.0, abs=1.0)
+    assert seen[11.0].last_step is not None
+    for i in range(40):
+        tracker.update(None, 12.0 + i / 30.0, 360 + i)
+    assert tracker.state.moving == "absent"
+
+
+def test_times_must_increase():
+    tracker = GaitTracker()
+    tracker.update(None, 1.0, 0)
+    with pytest.raises(ValueError, match="increase"):
+        tracker.update(None, 1.0, 1)
+
+
+def test_each_step_emitted_at_contact_then_after_toe_off():
+    poses, _ = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=5)).poses(10.0, 30.0)
+    tracker = GaitTracker()
+    first, final = {}, {}
+    for i, p in enumerate(poses):
+        for s in tracker.update(p, i / 30.0, i):
+            (final if s.final else first)[s.index] = (i, s)
+    assert set(final) <= set(first)
+    assert len(final) >= len(first) - 2
+    for k, (i, s) in first.items():
+        assert np.isnan(s.contact_time_s) and s.frame_to is None
+        assert i - s.frame_ic <= 3  # look-ahead of at most 3 frames after the contact frame
+        if k in final:
+            fi, fs = final[k]
+            assert fi > i and fs.frame_ic == s.frame_ic and fs.contact_time_s > 0
