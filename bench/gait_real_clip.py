@@ -1,0 +1,102 @@
+"""Gait events on the labelled real slow-motion clip, in video frames.
+
+Runs the gait report (the live tracker, replayed) over a landmarks.npz of the clip (arrays ``t``
+[N] clip seconds and ``landmarks`` [N, 33, 4]: x px, y px, z, visibility; NaN rows = no pose) and
+compares with the hand labels: every labelled initial contact found within +-5 frames or not,
+extra contacts, the step period against the measured 102 +- 2 frames, and strike agreement.
+
+The clip's capture rate is unknown, so real time is only assumed for the tracker's physiological
+limits (``--time-scale``, default 0.125: a 240 fps phone slow motion played at 30 fps, which makes
+the 102-frame step 0.43 s, i.e. 141 steps/min, a plausible jog); every figure here is in frames.
+
+    .venv/bin/python bench/gait_real_clip.py --landmarks /tmp/slowmo_ours/landmarks.npz
+    .venv/bin/python bench/gait_real_clip.py --landmarks /tmp/slowmo_mediapipe_landmarks.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from appliance.gait.report import gait_report
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_LABELS = REPO.parent / "shared" / "data" / "treadmill_side_slowmo.labels.json"
+MATCH_FRAMES = 5  # the issue's tolerance: about a twentieth of a step on this clip
+MEASURED_STEP_FRAMES = (102.0, 2.0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--landmarks", type=Path, required=True, help="landmarks.npz (t, landmarks)")
+    ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    ap.add_argument("--time-scale", type=float, default=0.125, help="real seconds per clip second (assumed)")
+    ap.add_argument("--size", type=int, nargs=2, default=(480, 360), metavar=("W", "H"))
+    ap.add_argument("--json", type=Path, default=None, help="also write the gait report here")
+    args = ap.parse_args()
+    for path in (args.landmarks, args.labels):
+        if not path.is_file():
+            print(f"not found: {path}", file=sys.stderr)
+            return 2
+    data = np.load(args.landmarks)
+    if "t" not in data or "landmarks" not in data:
+        print(f"{args.landmarks} must hold arrays 't' and 'landmarks'", file=sys.stderr)
+        return 2
+    labels = json.loads(args.labels.read_text())
+    label_ics = [e for e in labels["events"] if e["type"] == "IC"]
+    rep = gait_report(data["t"], data["landmarks"], tuple(args.size), time_scale=args.time_scale)
+    if args.json:
+        args.json.write_text(json.dumps(rep, indent=1) + "\n")
+    steps = rep["steps"]
+    found = np.array([s["frame_ic"] for s in steps])
+    print(f"landmarks: {args.landmarks}  frames: {len(data['t'])}  time scale (assumed): {args.time_scale}")
+    print(f"direction: {rep['direction']} (labelled: faces right)   steps found: {len(steps)}   labelled ICs: {len(label_ics)}")
+    used: set[int] = set()
+    hits, errors, strike_ok, strike_n = 0, [], 0, 0
+    print("\n label  found  error  foot   strike     FSA deg  valid")
+    for e in label_ics:
+        f = e["frame"]
+        cand = [i for i in range(len(found)) if abs(found[i] - f) <= MATCH_FRAMES and i not in used]
+        if not cand:
+            print(f" {f:5d}      -      -  (not found within +-{MATCH_FRAMES} frames)")
+            continue
+        i = min(cand, key=lambda j: abs(found[j] - f))
+        used.add(i)
+        s = steps[i]
+        hits += 1
+        errors.append(found[i] - f)
+        strike_n += 1
+        strike_ok += s["strike"] == e["strike"]
+        fsa = s["foot_strike_angle_deg"]
+        print(f" {f:5d}  {found[i]:5d}  {found[i] - f:+5d}  {s['foot']:5s}  {s['strike']:9s}  "
+              f"{fsa if fsa is None else round(fsa, 1)!s:>7}  {s['valid']}")
+    lo, hi = label_ics[0]["frame"] - MATCH_FRAMES, label_ics[-1]["frame"] + MATCH_FRAMES
+    extra = [steps[i]["frame_ic"] for i in range(len(steps)) if i not in used and lo - 97 <= steps[i]["frame_ic"] <= hi + 97]
+    print(f"\nlabelled ICs found within +-{MATCH_FRAMES} frames: {hits}/{len(label_ics)}")
+    if errors:
+        err = np.array(errors)
+        print(f"timing error (frames): median {np.median(err):+.1f}, median |error| {np.median(np.abs(err)):.1f}, max |error| {np.max(np.abs(err))}")
+    print(f"extra ICs (not matching a label): {len(extra)} {extra}")
+    if len(found) >= 2:
+        d = np.diff(np.sort(found))
+        period = float(np.median(d))
+        m, tol = MEASURED_STEP_FRAMES
+        print(f"step period: median {period:.1f} frames over {len(d)} intervals (measured {m:.0f} +- {tol:.0f}): "
+              f"{'agrees' if abs(period - m) <= tol else 'DISAGREES'}")
+        valid = sorted(s["frame_ic"] for s in steps if s["valid"])
+        if len(valid) >= 2:
+            dv = np.diff(valid)
+            k = np.maximum(1, np.round(dv / m))
+            print(f"step period from valid steps (missed steps allowed for): {dv.sum() / k.sum():.1f} frames")
+    print(f"strike agreement with labels (matched ICs): {strike_ok}/{strike_n}")
+    classes = [s["strike"] for s in steps if s["valid"]]
+    print(f"strike classes of all valid steps: { {c: classes.count(c) for c in sorted(set(classes))} }")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
