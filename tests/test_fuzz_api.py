@@ -1,5 +1,6 @@
 """Schemathesis fuzzing of the panel's OpenAPI schema: generated requests to every operation, logged
-in with a CSRF token, must never get a server error, and responses must match the schema.
+in with a CSRF token, must never get a server error, and responses must match the schema. Run against
+the in-test fake controller and against the real runtime (simulated runner), whose loop must survive.
 
 Bounded to a few examples per operation so the whole file runs in well under a minute.
 """
