@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-FRAMES = 330  # three initial contacts (frames 97 + 102 k)
+FRAMES = 520  # five initial contacts (frames 97 + 102 k)
 TIME_SCALE = "0.1"  # slow motion: about 176 real steps per minute
 APPLIANCE = [sys.executable, "-m", "appliance"]
 
