@@ -255,3 +255,12 @@ def test_a_missing_video_is_a_clear_error(tmp_path: Path):
     with pytest.raises(StartupError, match="nope.mp4 does not exist"):
         rt.start()
     rt.shutdown()
+
+
+def test_which_settings_need_a_restart():
+    from appliance.runtime.app import needs_restart
+
+    assert needs_restart("camera.fps") and needs_restart("audio.sink") and needs_restart("lights.red_pin")
+    assert not needs_restart("audio.volume") and not needs_restart("lights.brightness")
+    assert not needs_restart("session.auto_start") and not needs_restart("coach.warmup_minutes")
+    assert needs_restart("audio.prompt_texts.quick_feet")

@@ -43,6 +43,18 @@ DEMO_COACH = CoachSettings(warmup_minutes=0.5, retention_minutes=0.5, min_block_
 RESTART_SECTIONS = ("camera", "pose", "panel", "gpio", "button", "storage")
 RESTART_AUDIO_FIELDS = ("sink", "device", "sample_rate", "block_size", "voice", "prompts_dir", "prompt_texts",
                         "metronome_sound", "accent_every_stride")
+LIVE_LIGHT_FIELDS = ("brightness", "pulse_on_beat")  # other lights.* (driver, pins, LED count) need a restart
+
+
+def needs_restart(name: str) -> bool:
+    """True when the setting ``name`` (dotted, e.g. ``audio.sink``) takes effect only after a restart.
+
+    Everything else applies at the next tick (session.*, audio.volume, lights.brightness...) or at
+    the next session (coach.*, and gait.* fully: the tracker is rebuilt when a session starts)."""
+    section, _, field = name.partition(".")
+    field = field.split(".")[0]
+    return (section in RESTART_SECTIONS or (section == "audio" and field in RESTART_AUDIO_FIELDS)
+            or (section == "lights" and field not in LIVE_LIGHT_FIELDS))
 
 
 class StartupError(Exception):
@@ -234,9 +246,7 @@ class Runtime:
             self._lights.set_brightness(new.lights.brightness, t)
         if self._lights is not None:
             self._lights.pulse_on_beat = new.lights.pulse_on_beat
-        later = [k for k in diff if k.split(".")[0] in RESTART_SECTIONS
-                 or (k.startswith("audio.") and k.split(".")[1] in RESTART_AUDIO_FIELDS)
-                 or k.startswith("lights.") and k.split(".")[1] not in ("brightness", "pulse_on_beat")]
+        later = [k for k in diff if needs_restart(k)]
         if later:
             log.warning("these settings take effect after a restart of the appliance: %s", ", ".join(later))
 
