@@ -1,3 +1,21 @@
 """The appliance's main job: the fixed-rate control loop, runner presence, the session state machine,
-systemd notify/watchdog, and the controller the panel steers (see ``controller.py`` for the contract).
+systemd notify/watchdog, and the controller the panel steers.
+
+Public API::
+
+    from appliance.runtime.app import Runtime, RunOptions, needs_restart
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=d, speed=10, demo=True, panel=False))
+    rt.start()                      # store, source (+ pose engine), outputs, button, loop, panel
+    rt.start_session(runner_id)     # ... the ApplianceController protocol (controller.py)
+    rt.run(duration_s, stop_event)  # main thread: watchdog pings while healthy, STATUS lines
+    rt.shutdown()                   # < 2 s; a running session is stored as interrupted
+
+Modules: ``controller.py`` (the contract with the panel: ``ApplianceController``, ``LiveSnapshot``,
+``CameraSnapshot``, ``Health``, ``ControllerError``), ``capture.py`` (newest-frame capture thread),
+``loop.py`` (one tick per frame: pose, gait, presence, session, outputs, recorder), ``session.py``
+(idle -> calibrating -> warm-up -> blocks -> retention -> summary -> idle, pause/resume),
+``presence.py`` (absent/standing/walking/running), ``outputs.py`` (coach events to sound and
+light), ``stats.py`` (loop period, jitter, stage times, drops, deadline misses), ``notify.py``
+(sd_notify over NOTIFY_SOCKET), ``camera_view.py`` (set-up snapshot and framing advice),
+``app.py`` (wiring, the controller, start and shutdown).
 """
