@@ -187,8 +187,8 @@ class ControlLoop:
         t = frame.t * self.time_scale
         self.t = t
         m.stage("frame_age", self.capture.taken_age_s * 1000)  # newest frame's wait in the slot
-        pose_stage = getattr(frame, "pose", None) is not None or not hasattr(frame, "image")
-        if pose_stage:  # the simulated runner: a ready-made pose
+        ready_made = not hasattr(frame, "image")  # a PoseFrame of the simulated runner
+        if ready_made:
             pose = frame.pose
             size = frame.image_size
             image = None
