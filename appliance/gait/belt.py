@@ -1,9 +1,10 @@
 """The belt line, found from the stance-phase foot path.
 
 On a treadmill the stance foot slides backwards along the belt, so the lowest positions of the heel
-and of the toe over the last few seconds lie on two parallel lines: the belt seen through each
-landmark. Their common slope is the camera's roll. Each landmark keeps its own line ("stance
-level") because the heel landmark sits above the sole and the toe landmark at it.
+and of the toe over the last few seconds lie on parallel lines: the belt seen through each
+landmark of each foot. Their common slope is the camera's roll. Each landmark keeps its own line
+("stance level") because the heel landmark sits above the sole and the toe landmark at it, and
+each foot its own because the far foot's contact is seen higher in the image than the near one's.
 """
 
 from __future__ import annotations
@@ -34,25 +35,33 @@ MAX_FIT_SAMPLES = 600  # a side camera is never mounted more crooked than this; 
 
 @dataclass(frozen=True)
 class BeltLine:
-    """y = intercept + slope * x (pixels) for the heel and the toe landmark when on the belt, and
-    the landmark noise measured on the stance samples (leg lengths, robust std)."""
+    """y = intercept + slope * x (pixels) for each foot track's heel and toe landmark when on the
+    belt, and the landmark noise measured on the stance samples (leg lengths, robust std).
+
+    Each foot has its own levels: a camera above the belt sees the far foot's contact higher in
+    the image than the near foot's (perspective), by up to a tenth of a leg length.
+    """
 
     slope: float
-    heel_intercept: float
-    toe_intercept: float
+    intercepts: dict  # (track 0/1, "heel"/"toe") -> intercept px
     noise_leg_lengths: float
 
     @property
     def roll_rad(self) -> float:
         return math.atan(self.slope)
 
-    def height_px(self, point: np.ndarray, which: str) -> float:
-        """Distance of ``point`` above this landmark's stance line, in pixels (positive up)."""
-        a = self.heel_intercept if which == "heel" else self.toe_intercept
+    @property
+    def toe_intercept(self) -> float:
+        """The lower (nearer) of the two feet's toe lines: the belt edge for drawing and the panel."""
+        return max(self.intercepts[(0, "toe")], self.intercepts[(1, "toe")])
+
+    def height_px(self, point: np.ndarray, which: str, track: int) -> float:
+        """Distance of ``point`` above this foot's landmark stance line, in pixels (positive up)."""
+        a = self.intercepts[(track, which)]
         return (a + self.slope * point[0] - point[1]) * math.cos(self.roll_rad)
 
     def y_at(self, x: float) -> float:
-        """The belt (toe stance line) at image column ``x``: for drawing."""
+        """The belt (near toe line) at image column ``x``: for drawing."""
         return self.toe_intercept + self.slope * x
 
 
@@ -73,23 +82,24 @@ def half_sample_mode(values: np.ndarray) -> float:
 
 
 class BeltEstimator:
-    """Collects heel and toe positions and refits the belt line every ``refit_s`` seconds."""
+    """Collects each foot track's heel and toe positions and refits the belt lines every
+    ``refit_s`` seconds: one common slope, a level per foot and landmark."""
 
     def __init__(self, window_s: float = 6.0, refit_s: float = 0.5, min_samples: int = 30):
         self.window_s = window_s
         self.refit_s = refit_s
         self.min_samples = min_samples
-        self._samples: deque[tuple[float, float, float, float, float]] = deque()
+        self._samples: deque[tuple[float, float, float, float, float, int]] = deque()
         self._last_fit_t = -math.inf
         self.line: BeltLine | None = None
 
-    def add(self, t: float, heel: np.ndarray, toe: np.ndarray) -> None:
-        self._samples.append((t, heel[0], heel[1], toe[0], toe[1]))
+    def add(self, t: float, heel: np.ndarray, toe: np.ndarray, track: int) -> None:
+        self._samples.append((t, heel[0], heel[1], toe[0], toe[1], track))
         while self._samples and self._samples[0][0] < t - self.window_s:
             self._samples.popleft()
 
     def update(self, t: float, leg_px: float) -> BeltLine | None:
-        """Refit when due; returns the current line (None until enough samples)."""
+        """Refit when due; returns the current lines (None until enough samples)."""
         if t - self._last_fit_t < self.refit_s or len(self._samples) < self.min_samples:
             return self.line
         if t - self._samples[0][0] < MIN_DURATION_S:
@@ -101,46 +111,52 @@ class BeltEstimator:
         a = a[np.isfinite(a).all(axis=1)]
         if len(a) < self.min_samples:
             return self.line
+        groups = {}
+        for k in (0, 1):
+            mine = a[a[:, 5] == k]
+            if len(mine) < self.min_samples // 3:
+                mine = a  # a foot seen too little yet: share the other's samples
+            groups[(k, "heel")] = (mine[:, 1], mine[:, 2])
+            groups[(k, "toe")] = (mine[:, 3], mine[:, 4])
         # Every fit starts level (a side camera is mounted roughly level) rather than from the last
         # slope, so one bad early fit cannot anchor the later ones.
         slope = 0.0
-        cols = {"heel": (a[:, 1], a[:, 2]), "toe": (a[:, 3], a[:, 4])}
-        # Start from the lowest positions of each landmark, then alternate: trimmed stance level per
-        # landmark (the dense cluster of stance samples; feet just lifting or landing, which sit
+        # Start from the lowest positions of each landmark, then alternate: stance level per foot
+        # and landmark (the dense cluster of stance samples; feet just lifting or landing, which sit
         # above it, are trimmed away) and a common slope fitted to the kept samples.
         sel = {}
-        for which, (x, y) in cols.items():
+        for key, (x, y) in groups.items():
             r = y - slope * x
-            sel[which] = r >= np.quantile(r, LOW_QUANTILE) - STANCE_BAND * leg_px
-        intercepts: dict[str, float] = {}
-        sigmas: dict[str, float] = {}
+            sel[key] = r >= np.quantile(r, LOW_QUANTILE) - STANCE_BAND * leg_px
+        intercepts: dict = {}
+        sigmas: dict = {}
         for _ in range(4):
-            for which, (x, y) in cols.items():
+            for key, (x, y) in groups.items():
                 r = y - slope * x
-                if sel[which].sum() < 5:
+                if sel[key].sum() < 5:
                     return self.line
-                level = half_sample_mode(r[sel[which]])
+                level = half_sample_mode(r[sel[key]])
                 # Noise from the side below the level only: the side above also holds feet rolling
                 # onto or off the belt.
-                below = r[sel[which] & (r >= level)] - level
+                below = r[sel[key] & (r >= level)] - level
                 sigma = max(1.4826 * float(np.median(below)) if below.size else 0.0, 0.005 * leg_px)
                 # Re-selected from all samples each round, so a first guess made with the belt
                 # taken as level can still take in the whole stance path of a tilted belt.
-                sel[which] = np.abs(r - level) <= 3.0 * sigma
-                intercepts[which] = level
-                sigmas[which] = sigma
-            xs = np.concatenate([cols[w][0][sel[w]] for w in cols])
+                sel[key] = np.abs(r - level) <= 3.0 * sigma
+                intercepts[key] = level
+                sigmas[key] = sigma
             if t - self._samples[0][0] < ROLL_DURATION_S:
                 continue
+            xs = np.concatenate([groups[g][0][sel[g]] for g in groups])
             if (np.quantile(xs, 0.9) - np.quantile(xs, 0.1)) / leg_px < MIN_SPAN:
                 continue
             num = den = 0.0
-            for which, (x, y) in cols.items():
-                fx, fy = x[sel[which]], y[sel[which]]
+            for key, (x, y) in groups.items():
+                fx, fy = x[sel[key]], y[sel[key]]
                 num += float(((fx - fx.mean()) * (fy - fy.mean())).sum())
                 den += float(((fx - fx.mean()) ** 2).sum())
             if den > 0 and abs(math.degrees(math.atan(num / den))) <= MAX_ROLL_DEG:
                 slope = num / den
-        noise = [sigmas["heel"] / leg_px, sigmas["toe"] / leg_px]
-        self.line = BeltLine(slope, intercepts["heel"], intercepts["toe"], float(np.mean(noise)))
+        noise = float(np.median([v / leg_px for v in sigmas.values()]))
+        self.line = BeltLine(slope, intercepts, noise)
         return self.line

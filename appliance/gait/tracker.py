@@ -69,11 +69,12 @@ JOINT_WINDOW_S = 0.06
 # A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
 # belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
 ONSET_FIT_S = 0.1
+ONSET_MAX_PRE_SPEED = 0.25  # fraction of belt speed
 BELT_SPEED_BASE_S = 0.02
 BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
-CONTACT_LEVEL_PRIOR = 2.0
+CONTACT_LEVEL_PRIOR = 0.5
 # Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
 # slow walking; half of that separates a new contact from the foot already on the belt.
 MIN_FOOTPRINT_SPACING = 0.3
@@ -206,9 +207,9 @@ class GaitTracker:
             return []
         self._vote_direction(lm, legs)
         obs = self.identity.assign(t, legs, leg_px)
-        for o in obs:
+        for k, o in enumerate(obs):
             if o.observed and min(o.visibility[HEEL], o.visibility[TOE]) >= self.settings.min_visibility:
-                self.belt.add(t, o.points[HEEL], o.points[TOE])
+                self.belt.add(t, o.points[HEEL], o.points[TOE], k)
         line = self.belt.update(t, leg_px)
         if line is None or self._direction is None:
             return []
@@ -255,11 +256,11 @@ class GaitTracker:
 
     def _append_sample(self, k: int, t: float, frame: int, o, line: BeltLine, leg_px: float, sign: float) -> None:
         if o.observed:
-            hh = line.height_px(o.points[HEEL], "heel") / leg_px
-            ht = line.height_px(o.points[TOE], "toe") / leg_px
+            hh = line.height_px(o.points[HEEL], "heel", k) / leg_px
+            ht = line.height_px(o.points[TOE], "toe", k) / leg_px
             g = min(hh, ht)
             fwd, _ = belt_components(0.5 * (o.points[HEEL] + o.points[TOE]), sign, line.roll_rad)
-            ha = line.height_px(o.points[ANKLE], "heel") / leg_px
+            ha = line.height_px(o.points[ANKLE], "heel", k) / leg_px
         else:
             g = ht = hh = fwd = ha = float("nan")
         self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd, ha))
@@ -300,6 +301,11 @@ class GaitTracker:
                 else:
                     first = self._index(k, foot.ic_candidate)
                     t_ic = self._event_time(k, first, rising=False)
+                    # The height alone cannot put the contact after the first frame in which the
+                    # foot is on the belt to within the landmark noise.
+                    down = self._first_on_belt(k, first, line.noise_leg_lengths, n_conf)
+                    if down is not None:
+                        t_ic = min(t_ic, down + 0.5 * self._dt)
                     belt_v = self._belt_speed()
                     carried = True
                     if math.isfinite(belt_v):
@@ -335,6 +341,15 @@ class GaitTracker:
                 if step is not None:
                     out.append(step)
         return out
+
+    def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
+        """Time of the first frame from ``first`` that starts ``run`` frames all within ``level``
+        of the belt (None if there is none yet)."""
+        xs = list(islice(self._history[k], first, None))
+        for i in range(len(xs) - run + 1):
+            if all(x.g <= level for x in xs[i:i + run]):
+                return xs[i].t
+        return None
 
     def _sample_belt_speed(self, k: int, s: _Sample, thr: float) -> None:
         """Record the backward speed of a foot on the belt (px/s), over >= 20 ms."""
@@ -403,7 +418,10 @@ class GaitTracker:
         resid = ((y - a[:, None] - b[:, None] * xp) ** 2).sum(axis=1)
         resid = np.where(usable, resid, np.inf)
         i = int(np.argmin(resid))
-        if b[i] < -0.5 * belt_v:
+        # Only a foot that was clearly not moving with the belt before (gliding in, or still
+        # swinging forward) shows its contact in this way; a foot already pulled back at nearly
+        # belt speed (swing retraction) lands visibly only in its height.
+        if b[i] < -ONSET_MAX_PRE_SPEED * belt_v:
             return None
         return float(grid[i])
 
@@ -571,7 +589,7 @@ class GaitTracker:
         shank_deg = self._at(around, t_ic, shank)
         knee_deg = self._at(around, t_ic, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
         heel_hip = self._at(around, t_ic, heel_to_hip)
-        flat, calibrated = self._flat_reference(line, leg_px, sign)
+        flat, calibrated = self._flat_reference(line, leg_px, sign, k)
         fsa = raw_angle - flat
         st = self.settings
         strike = "rearfoot" if fsa > st.rearfoot_above_deg else ("forefoot" if fsa < st.forefoot_below_deg else "midfoot")
@@ -656,7 +674,7 @@ class GaitTracker:
         self._last_step = final
         return final
 
-    def _flat_reference(self, line: BeltLine, leg_px: float, sign: float) -> tuple[float, bool]:
+    def _flat_reference(self, line: BeltLine, leg_px: float, sign: float, k: int) -> tuple[float, bool]:
         """Flat-foot angle (image, runner's frame) and whether it comes from a standing calibration."""
         if self.calibration is not None:
             return self.calibration.flat_foot_angle_deg, True
@@ -664,7 +682,7 @@ class GaitTracker:
             return float(np.median(self._flat_angles)), False
         # Before any mid-stance: the heel and toe stance lines' offset over a typical foot length
         # (heel to toe ~ 0.28 leg lengths) and the belt's roll.
-        dy = line.heel_intercept - line.toe_intercept  # toe line below heel line gives dy < 0
+        dy = line.intercepts[(k, "heel")] - line.intercepts[(k, "toe")]  # toe line below heel line: dy < 0
         return math.degrees(math.atan2(dy, 0.28 * leg_px)) - sign * math.degrees(line.roll_rad), False
 
     def _moving(self) -> str:
