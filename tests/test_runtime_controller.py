@@ -264,3 +264,25 @@ def test_which_settings_need_a_restart():
     assert not needs_restart("audio.volume") and not needs_restart("lights.brightness")
     assert not needs_restart("session.auto_start") and not needs_restart("coach.warmup_minutes")
     assert needs_restart("audio.prompt_texts.quick_feet")
+
+
+def test_without_a_camera_auto_is_the_embedded_default(tmp_path: Path):
+    from appliance.runtime.app import DEMO_RUNNER, DEMO_SPEED
+    from appliance.sources.base import pi_camera_available, webcam_available
+
+    if webcam_available(0) or pi_camera_available():
+        pytest.skip("this machine has a camera: --source auto would use it")
+    rt = Runtime(Settings(), RunOptions(source="auto", data_dir=tmp_path, panel=False))
+    rt.start()
+    try:
+        assert rt.embedded and rt.demo and rt.simulated and rt._sim_source.speed == DEMO_SPEED
+        line = rt.describe()
+        assert line.startswith("appliance ") and "no camera found, running the embedded default" in line
+        assert "mock GPIO" in line and str(tmp_path / "audio") in line and "\n" not in line
+        wait_for(lambda: rt.snapshot().runner is not None, 5)
+        assert rt.snapshot().runner.name == DEMO_RUNNER
+        from gpiozero.pins.mock import MockFactory
+
+        assert isinstance(rt._pin_factory, MockFactory)
+    finally:
+        rt.shutdown()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -351,6 +352,9 @@ class Runtime:
         if source is None:
             self.simulated = True
             self.embedded = spec == "auto"
+            if self.embedded and self.notifier.enabled:
+                log.warning("no camera found: this service runs the simulated runner; connect the camera and "
+                            "restart, or set camera.source (appliance selftest checks the camera)")
             self.demo = opts.demo if opts.demo is not None else self.embedded
             speed = opts.speed if opts.speed is not None else (DEMO_SPEED if self.demo else 1.0)
             from appliance.sim import RunnerParams
@@ -580,9 +584,18 @@ def _cpu_temperature() -> float | None:
 
 def _pi_throttled() -> bool | None:
     """Raspberry Pi firmware's throttling flags (under-voltage, thermal) now or since boot; None off a Pi."""
-    path = Path("/sys/devices/platform/soc/soc:firmware/get_throttled")
+    for path in (Path("/sys/devices/platform/soc/soc:firmware/get_throttled"),
+                 Path("/sys/devices/platform/axi/axi:firmware/get_throttled")):
+        try:
+            return int(path.read_text().strip(), 16) != 0
+        except (OSError, ValueError):
+            continue
+    vcgencmd = shutil.which("vcgencmd")
+    if vcgencmd is None:
+        return None
     try:
-        return int(path.read_text().strip(), 16) != 0
-    except (OSError, ValueError):
+        out = subprocess.run([vcgencmd, "get_throttled"], capture_output=True, text=True, timeout=1).stdout
+        return int(out.strip().partition("=")[2], 16) != 0  # "throttled=0x50000"
+    except (OSError, ValueError, subprocess.SubprocessError):
         return None
 
