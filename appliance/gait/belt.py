@@ -30,7 +30,7 @@ MIN_DURATION_S = 0.35
 # before that the belt is taken as level, which a side camera roughly is.
 ROLL_DURATION_S = 1.5
 MAX_ROLL_DEG = 15.0
-MAX_FIT_SAMPLES = 600  # a side camera is never mounted more crooked than this; larger fits are noise
+MAX_FIT_SAMPLES = 400  # a side camera is never mounted more crooked than this; larger fits are noise
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class BeltEstimator:
             sel[key] = r >= np.quantile(r, LOW_QUANTILE) - STANCE_BAND * leg_px
         intercepts: dict = {}
         sigmas: dict = {}
-        for _ in range(4):
+        for _ in range(3):
             for key, (x, y) in groups.items():
                 r = y - slope * x
                 if sel[key].sum() < 5:

@@ -392,7 +392,7 @@ class GaitTracker:
         hist = self._history[k]
         s1 = hist[first]
         pre_w = max(ONSET_FIT_S, 5 * self._dt)
-        pts = [x for x in islice(hist, max(0, first - 128), None)
+        pts = [x for x in islice(hist, max(0, first - int(pre_w / self._dt) - 2), None)
                if x.observed and x.t >= s1.t - pre_w and math.isfinite(x.fwd)]
         if len(pts) < 4:
             return None
@@ -472,7 +472,8 @@ class GaitTracker:
         dt = self._dt
         window = max(EVENT_FIT_S, 2.5 * dt)
         s1 = hist[first]
-        items = [x for x in islice(hist, max(0, first - 96), None) if math.isfinite(x.g)]
+        back = int(window / dt) + 2
+        items = [x for x in islice(hist, max(0, first - back), None) if math.isfinite(x.g)]
         if rising:
             key = lambda x: x.toe_h  # noqa: E731
         else:
