@@ -42,10 +42,10 @@ def test_cadence_30fps(rearfoot_30fps):
 def test_shank_angle_30fps(rearfoot_30fps):
     err = rearfoot_30fps.errors("shank_angle_deg")
     # The shank turns at ~300 deg/s around contact, so a third of a frame of timing error is
-    # already 3 deg on a single step; the runner's typical (median) shank angle, which the
-    # overstride baseline uses, is what must be within 2 deg.
-    assert abs(np.median(err)) <= 2.0, np.median(err)
-    assert np.median(np.abs(err)) <= 4.0
+    # already 3 deg on a single step: per step the typical (median) error is within 2 deg, and
+    # the runner's median shank angle, which the overstride baseline uses, within 1.5 deg.
+    assert np.median(np.abs(err)) <= 2.0, np.median(np.abs(err))
+    assert abs(np.median(err)) <= 1.5, np.median(err)
 
 
 @pytest.mark.parametrize(("angle", "expected"), [(16.0, "rearfoot"), (3.2, "midfoot"), (-8.0, "forefoot")])
