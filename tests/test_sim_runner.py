@@ -82,3 +82,14 @@ def test_stream_stands_then_runs_and_follows_a_target():
     assert late and all(abs(c - 182.0) < 1.5 for c in late)
     early = [x.cadence_spm for x in truths if x.t_ic < 20.0]
     assert all(c == pytest.approx(170.0) for c in early)
+
+
+def test_stream_starts_at_a_clock_reading():
+    sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.0, stand_s=2.0))
+    stream = sim.stream(30.0, start_t=50_000.0)
+    truths = []
+    for _ in range(30 * 5):
+        pose, new = next(stream)
+        truths.extend(new)
+    assert pose.t == pytest.approx(50_000.0 + 149 / 30.0)
+    assert truths and truths[0].t_ic == pytest.approx(50_002.25)

@@ -83,6 +83,7 @@ class RunnerParams:
     swaps_per_min: float = 0.0  # left/right leg label swaps (runs of 2-10 frames)
     low_visibility_fraction: float = 0.0  # fraction of steps whose legs are barely visible at IC
     stand_s: float = 0.0  # quiet standing before running (for calibration)
+    far_foot_raise_leg_lengths: float = 0.0  # perspective: the far leg's knee, ankle and foot seen higher
     seed: int = 0
 
     def per_foot(self, value, foot: str) -> float:
@@ -374,6 +375,8 @@ class SimulatedRunner:
         lm[:, 4] = 0.99
         far_legs = LEFT_LEG if near == "right" else RIGHT_LEG
         lm[list(far_legs), 3] = 0.9
+        # Perspective: a camera above the belt sees the far foot's contact higher in the image.
+        lm[list(far_legs[1:]), 1] -= self.params.far_foot_raise_leg_lengths * self.leg_px
         return lm
 
     # --- recordings ----------------------------------------------------------------------------
@@ -409,9 +412,16 @@ class SimulatedRunner:
         return StepTruth(c.index, c.foot, c.t_ic, c.t_to, c.pitch_ic_deg, strike_class(c.pitch_ic_deg),
                          shank, flexion, heel_to_hip, c.contact_s, c.cadence_spm, c.low_visibility)
 
+    def _start_at(self, start_t: float) -> None:
+        """Begin the schedule at ``start_t`` (e.g. a monotonic clock reading): standing for
+        ``stand_s`` from there, then running."""
+        if not self._contacts:
+            self.run_start = start_t + self.params.stand_s
+
     def poses(self, duration_s: float, fps: float, start_t: float = 0.0) -> tuple[list[Pose | None], list[StepTruth]]:
         """A recording of ``duration_s`` at ``fps``: one Pose (or None) per frame, and the truth of
         every step whose contact ended inside the recording."""
+        self._start_at(start_t)
         n = int(round(duration_s * fps))
         out = [self._observe(start_t + i / fps, i, 1.0 / fps) for i in range(n)]
         end = start_t + (n - 1) / fps
@@ -421,6 +431,7 @@ class SimulatedRunner:
     def stream(self, fps: float, start_t: float = 0.0) -> Iterator[tuple[Pose | None, list[StepTruth]]]:
         """Endless frames at ``fps`` from ``start_t``: (pose or None, truth of steps whose IC happened
         since the previous frame). Set ``target_cadence_spm`` at any time to make the runner follow it."""
+        self._start_at(start_t)
         i = 0
         reported = 0
         while True:
