@@ -69,7 +69,9 @@ def plot_gait(report: dict, out_dir: Path) -> list[Path]:
                 ax.plot(x, inst, ".", color=colour, alpha=0.35, ms=3)
             vals_all.extend(y.tolist())
         if vals_all:
-            lo, hi = float(np.nanmin(vals_all)), float(np.nanmax(vals_all))
+            # Reference lines stay in view: the clinician reads the steps against them.
+            refs = [v for v, _ in lines]
+            lo, hi = float(np.nanmin(vals_all + refs)), float(np.nanmax(vals_all + refs))
             pad = max(0.1 * (hi - lo), 1e-3 if unit in ("s", "", "leg lengths") else 1.0)
             ax.set_ylim(lo - pad, hi + pad)
         for b_lo, b_hi, name in bands:
