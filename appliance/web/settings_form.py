@@ -60,21 +60,13 @@ def _unit_from_name(name: str) -> str | None:
 
 
 def applies_after_restart(path: str) -> bool:
-    """True for settings the running appliance takes up only when it restarts (camera, pins, ...).
-
-    Mirrors the runtime's rule (appliance.runtime.app, RESTART_SECTIONS and RESTART_AUDIO_FIELDS):
-    every other change is applied by the control loop at its next tick.
-    """
-    from appliance.runtime.app import RESTART_AUDIO_FIELDS, RESTART_SECTIONS
+    """True for settings the running appliance takes up only when it restarts (camera, pins, ...);
+    every other change is applied by the control loop at its next tick. The rule is the runtime's."""
+    from appliance.runtime.app import needs_restart
 
     if path == "panel.public_live_view":  # read by the panel on every request
         return False
-    section, _, name = path.partition(".")
-    return (
-        section in RESTART_SECTIONS
-        or (section == "audio" and name in RESTART_AUDIO_FIELDS)
-        or (section == "lights" and name not in ("brightness", "pulse_on_beat"))
-    )
+    return needs_restart(path)
 
 
 def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: Any) -> SettingField:
