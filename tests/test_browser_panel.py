@@ -181,10 +181,13 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     page.wait_for_url("**/live")
     page.wait_for_selector("#conn.live")
     page.wait_for_function("() => /^\\d+$/.test(document.getElementById('cadence').textContent)", timeout=60_000)
+    steps_before = int(page.inner_text("#steps") or 0)
     values = read_cadences(page, 4.0)
     numeric = [v for v in values if v.isdigit()]
-    assert len(set(numeric)) >= 2, f"live cadence did not update: {values}"
-    assert all(140 <= int(v) <= 210 for v in numeric), values
+    assert numeric and all(140 <= int(v) <= 210 for v in numeric), values
+    # The view is live: the step count moves while the runner runs (a steady runner's rounded
+    # cadence may well stay the same for seconds).
+    assert int(page.inner_text("#steps") or 0) > steps_before
     assert page.inner_text("#runner-name") == "Sam Runner"
     assert page.inner_text("#phase") not in ("Idle", "–")
     shot(page, "03-live-warmup")
@@ -193,6 +196,11 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     page.wait_for_function("() => document.getElementById('cadence-target').textContent === '178'")
     assert page.inner_text("#cadence-band") == "175–181"
     assert page.inner_text("#feedback") == "on"
+    # The simulated runner follows the metronome: the live cadence climbs from the baseline to the target.
+    page.wait_for_function(
+        f"() => Number(document.getElementById('cadence').textContent) >= {max(int(v) for v in numeric) + 4}",
+        timeout=60_000,
+    )
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "03-live-feedback")
 
