@@ -20,6 +20,7 @@ change is kept in ``log`` (the light-cue log).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -110,6 +111,9 @@ class LightChange:
         return {"t": round(self.t, 4), "rgb": [round(c, 3) for c in self.rgb], "reason": self.reason}
 
 
+LIGHT_LOG_SIZE = 10_000  # about an hour of beat pulses at 170 beats/min
+
+
 class Lights:
     """Light-cue patterns over one ``LightDriver``."""
 
@@ -117,7 +121,9 @@ class Lights:
         self.driver = driver
         self.brightness = float(brightness)
         self.pulse_on_beat = pulse_on_beat
-        self.log: list[LightChange] = []
+        # The light-cue log (demos, tests, the panel): the recent changes only, so an all-day
+        # loop never grows it without bound.
+        self.log: deque[LightChange] = deque(maxlen=LIGHT_LOG_SIZE)
         self._feedback = False
         self._band: str | None = None
         self._last_beat: float | None = None

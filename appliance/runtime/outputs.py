@@ -117,7 +117,6 @@ class OutputRouter:
                 for sample in audio.metronome.drain_beats():
                     self.lights.beat(audio.time_at(sample) if self.offline_audio else t)
             self.lights.update(t)
-            self.lights.log.clear()  # the light log is for demos and tests; an all-day loop keeps none
 
     def test_output(self, kind: str, t: float) -> None:
         """The set-up page's test buttons."""
