@@ -30,6 +30,9 @@ MIN_DURATION_S = 0.35
 # before that the belt is taken as level, which a side camera roughly is.
 ROLL_DURATION_S = 1.5
 MAX_ROLL_DEG = 15.0
+# Once the samples span this long (two roll fits' worth of data), a refit changes the line only a
+# little, and may be spread over frames.
+SETTLED_S = 2 * ROLL_DURATION_S
 MAX_FIT_SAMPLES = 400  # a side camera is never mounted more crooked than this; larger fits are noise
 
 
@@ -91,6 +94,7 @@ class BeltEstimator:
         self.min_samples = min_samples
         self._samples: deque[tuple[float, float, float, float, float, int]] = deque()
         self._last_fit_t = -math.inf
+        self._job = None  # a refit in progress (generator), advanced one stage per update
         self.line: BeltLine | None = None
 
     def add(self, t: float, heel: np.ndarray, toe: np.ndarray, track: int) -> None:
@@ -99,18 +103,48 @@ class BeltEstimator:
             self._samples.popleft()
 
     def update(self, t: float, leg_px: float) -> BeltLine | None:
-        """Refit when due; returns the current lines (None until enough samples)."""
+        """Refit when due; returns the current lines (None until enough samples).
+
+        While the belt is being found (the first SETTLED_S seconds of samples), refits run at
+        once (nothing can be measured without the line, and each early refit improves it a lot);
+        later refits run in stages, one per call, on a snapshot of the samples, and replace the line when complete.
+        A refit in one go costs 1.5-2 ms, more than the whole tracker's 1 ms per-frame budget;
+        in stages it costs ~0.1-0.2 ms per frame, and the line (an average over seconds) is
+        at most ~16 frames older.
+        """
+        if self._job is not None:
+            self._step_job()
+            return self.line
         if t - self._last_fit_t < self.refit_s or len(self._samples) < self.min_samples:
             return self.line
         if t - self._samples[0][0] < MIN_DURATION_S:
             return self.line
         self._last_fit_t = t
-        a = np.asarray(self._samples)
+        self._job = self._fit(np.asarray(self._samples), t - self._samples[0][0], leg_px)
+        if self.line is None or t - self._samples[0][0] < SETTLED_S:
+            while self._job is not None:
+                self._step_job()
+        else:
+            self._step_job()
+        return self.line
+
+    def _step_job(self) -> None:
+        """Run the pending refit's next stage; publish its line when it completes."""
+        try:
+            next(self._job)
+        except StopIteration as done:
+            self._job = None
+            if done.value is not None:
+                self.line = done.value
+
+    def _fit(self, a: np.ndarray, span_s: float, leg_px: float):
+        """The belt lines from samples ``a`` spanning ``span_s`` seconds: a generator that yields
+        between stages and returns the BeltLine (None when the samples do not allow a fit)."""
         if len(a) > MAX_FIT_SAMPLES:  # at 120-240 fps, every n-th sample keeps the fit cheap
             a = a[:: int(np.ceil(len(a) / MAX_FIT_SAMPLES))]
         a = a[np.isfinite(a).all(axis=1)]
         if len(a) < self.min_samples:
-            return self.line
+            return None
         groups = {}
         for k in (0, 1):
             mine = a[a[:, 5] == k]
@@ -132,9 +166,10 @@ class BeltEstimator:
         sigmas: dict = {}
         for _ in range(3):
             for key, (x, y) in groups.items():
+                yield
                 r = y - slope * x
                 if sel[key].sum() < 5:
-                    return self.line
+                    return None
                 level = half_sample_mode(r[sel[key]])
                 # Noise from the side below the level only: the side above also holds feet rolling
                 # onto or off the belt.
@@ -145,7 +180,7 @@ class BeltEstimator:
                 sel[key] = np.abs(r - level) <= 3.0 * sigma
                 intercepts[key] = level
                 sigmas[key] = sigma
-            if t - self._samples[0][0] < ROLL_DURATION_S:
+            if span_s < ROLL_DURATION_S:
                 continue
             xs = np.concatenate([groups[g][0][sel[g]] for g in groups])
             if (np.quantile(xs, 0.9) - np.quantile(xs, 0.1)) / leg_px < MIN_SPAN:
@@ -158,5 +193,4 @@ class BeltEstimator:
             if den > 0 and abs(math.degrees(math.atan(num / den))) <= MAX_ROLL_DEG:
                 slope = num / den
         noise = float(np.median([v / leg_px for v in sigmas.values()]))
-        self.line = BeltLine(slope, intercepts, noise)
-        return self.line
+        return BeltLine(slope, intercepts, noise)
