@@ -13,7 +13,12 @@ detector is chosen by measurement. It prints:
    moves backwards at half the belt speed (belt speed: median backward ankle speed of the rear
    foot in mid-stance).
 
-    .venv/bin/python bench/gait_real_clip_signals.py --landmarks /tmp/slowmo_ours/landmarks.npz
+3. With ``--video``, a check that needs no pose model: the landing shoe's image (a template cut
+   at 20 frames after the contact, where the foot is flat) is matched in the frames around the
+   contact, and its horizontal offset printed: a foot on the belt can only move backwards with it.
+
+    .venv/bin/python bench/gait_real_clip_signals.py --landmarks /tmp/slowmo_ours/landmarks.npz \
+        --video ../shared/data/treadmill_side_slowmo.mp4
 """
 
 from __future__ import annotations
@@ -107,6 +112,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--landmarks", type=Path, required=True)
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    ap.add_argument("--video", type=Path, default=None, help="the clip, for the shoe-template check (3)")
     args = ap.parse_args()
     for path in (args.landmarks, args.labels):
         if not path.is_file():
@@ -158,7 +164,56 @@ def main() -> int:
     names = ("toe@level", "heel@level", "ankle most anterior", "moving back")
     meds = [np.median([v for v in c if v is not None]) if any(v is not None for v in c) else float("nan") for c in cols]
     print("   median offsets (frames): " + ", ".join(f"{n} {m:+.0f}" for n, m in zip(names, meds, strict=True)))
+    if args.video is not None:
+        if not args.video.is_file():
+            print(f"not found: {args.video}", file=sys.stderr)
+            return 2
+        shoe_template_check(args.video, lm, ics, sign)
     return 0
+
+
+def shoe_template_check(video: Path, lm: np.ndarray, ics: list[int], sign: float) -> None:
+    """Print the landing shoe's image offset (px, forward positive) around each labelled contact."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    frames = []
+    while True:
+        ok, im = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY))
+    if len(frames) != len(lm):
+        print(f"\n3. skipped: {video} has {len(frames)} frames, the landmarks {len(lm)}")
+        return
+    offsets = list(range(-4, 45, 3))
+    print("\n3. landing shoe, image template matched around each labelled contact (no pose model): "
+          "forward offset px relative to its position at +20 frames (match score)")
+    print("   label  " + " ".join(f"{o:+6d}" for o in offsets))
+    for f in ics:
+        ref = f + 20
+        if f - 4 < 0 or f + offsets[-1] >= len(frames):
+            continue
+        # The box around the more anterior foot's ankle/heel/toe at the reference frame.
+        legs = [[int(L.LEFT_ANKLE), int(L.LEFT_HEEL), int(L.LEFT_FOOT_INDEX)],
+                [int(L.RIGHT_ANKLE), int(L.RIGHT_HEEL), int(L.RIGHT_FOOT_INDEX)]]
+        pts = max((lm[ref, idx, :2] for idx in legs), key=lambda p: sign * p[0, 0])
+        x0, x1 = int(pts[:, 0].min()) - 6, int(pts[:, 0].max()) + 8
+        y0, y1 = int(pts[:, 1].min()) - 6, int(pts[:, 1].max()) + 8
+        tpl = frames[ref][y0:y1, x0:x1]
+        sx0, sy0 = max(0, x0 - 60), max(0, y0 - 25)
+        cells, scores = [], []
+        for o in offsets:
+            res = cv2.matchTemplate(frames[f + o][sy0:y1 + 10, sx0:x1 + 60], tpl, cv2.TM_CCOEFF_NORMED)
+            _, score, _, loc = cv2.minMaxLoc(res)
+            cells.append(f"{sign * (loc[0] + sx0 - x0):+3.0f}({score:.1f})")
+            scores.append(score)
+        if min(scores) > 0.97:
+            # The same image in every frame: the box is on static background (the far leg's
+            # landmarks placed off the shoe, e.g. on the treadmill console), not on a moving shoe.
+            print(f"   {f:5d}  (landmark box on static background: the far foot's landmarks are off the shoe)")
+            continue
+        print(f"   {f:5d}  " + " ".join(f"{c:>6s}" for c in cells))
 
 
 if __name__ == "__main__":
