@@ -92,6 +92,11 @@ def main() -> int:
             dv = np.diff(valid)
             k = np.maximum(1, np.round(dv / m))
             print(f"step period from valid steps (missed steps allowed for): {dv.sum() / k.sum():.1f} frames")
+    if rep["step_period_s"] is not None:
+        frames = rep["step_period_s"] / args.time_scale / float(np.median(np.diff(data["t"])))
+        m, tol = MEASURED_STEP_FRAMES
+        print(f"step period from the trunk's rhythm: {frames:.1f} frames (measured {m:.0f} +- {tol:.0f}): "
+              f"{'agrees' if abs(frames - m) <= tol else 'DISAGREES'}; report cadence_spm {rep['cadence_spm']} ({rep['cadence_source']})")
     print(f"strike agreement with labels (matched ICs): {strike_ok}/{strike_n}")
     classes = [s["strike"] for s in steps if s["valid"]]
     print(f"strike classes of all valid steps: { {c: classes.count(c) for c in sorted(set(classes))} }")

@@ -28,8 +28,11 @@ class CadenceEstimator:
         self.rolling_spm = float("nan")
         self.instant_spm = float("nan")
 
-    def add(self, t_ic: float, track: int) -> tuple[float, float]:
-        """Record a contact of ``track``; returns (rolling, instantaneous) cadence in steps/min."""
+    def add(self, t_ic: float, track: int, reference_period_s: float = float("nan")) -> tuple[float, float]:
+        """Record a contact of ``track``; returns (rolling, instantaneous) cadence in steps/min.
+
+        ``reference_period_s`` (the trunk's rhythm, when known) numbers the contacts instead of
+        their own median interval, so missed and spurious contacts cannot shift the numbering."""
         self.instant_spm = float("nan")
         if self._ics:
             t_prev, k_prev = self._ics[-1]
@@ -40,20 +43,20 @@ class CadenceEstimator:
         self._ics.append((t_ic, track))
         while self._ics and self._ics[0][0] < t_ic - self.window_s:
             self._ics.popleft()
-        self.rolling_spm = self._rolling()
+        self.rolling_spm = self._rolling(reference_period_s)
         return self.rolling_spm, self.instant_spm
 
     def period_s(self) -> float:
         return 60.0 / self.rolling_spm if np.isfinite(self.rolling_spm) else float("nan")
 
-    def _rolling(self) -> float:
+    def _rolling(self, reference_period_s: float) -> float:
         if len(self._ics) < 3:
             return self.instant_spm
         t = np.array([x[0] for x in self._ics])
         d = np.diff(t)
         if not (d > 0).all():
             return float("nan")
-        m = float(np.median(d))
+        m = reference_period_s if np.isfinite(reference_period_s) else float(np.median(d))
         # Step number of every contact (a missed contact leaves a double interval), then the
         # period as the least-squares slope of contact time over step number: every contact's
         # timing error is averaged, not only the window's two ends.

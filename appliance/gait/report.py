@@ -14,6 +14,8 @@ import numpy as np
 
 from appliance.config import GaitSettings
 from appliance.gait.calibration import Calibration
+from appliance.gait.geometry import HIPS, SHOULDERS
+from appliance.gait.rhythm import step_period
 from appliance.gait.tracker import GaitTracker
 from appliance.types import Pose, Step
 
@@ -100,9 +102,13 @@ def gait_report(
             latest[step.index] = step
     steps = [latest[k] for k in sorted(latest)]
     valid_ics = [s for s in steps if s.valid]
+    period_s = _trunk_step_period(t * time_scale, lm, st)
+    cadence, source = (60.0 / period_s, "trunk rhythm") if math.isfinite(period_s) else (_overall_cadence(steps), "steps")
     return {
         "direction": tracker.state.direction,
-        "cadence_spm": _clean(_overall_cadence(steps)),
+        "cadence_spm": _clean(cadence),
+        "cadence_source": source,
+        "step_period_s": _clean(period_s),
         "calibrated": calibration is not None,
         "gait_time_scale": time_scale,
         "strike_thresholds_deg": {"forefoot_below": st.forefoot_below_deg, "rearfoot_above": st.rearfoot_above_deg},
@@ -110,6 +116,21 @@ def gait_report(
         "summary": _summary(steps),
         "valid_steps": len(valid_ics),
     }
+
+
+def _trunk_step_period(t: np.ndarray, lm: np.ndarray, settings: GaitSettings) -> float:
+    """Step period (real s) of the whole clip from the rhythm of the trunk's height (NaN when the
+    trunk does not move rhythmically or the clip is too short); frames without a pose are
+    interpolated over, and uneven frame times resampled to the median interval."""
+    trunk = lm[:, np.concatenate([HIPS, SHOULDERS]), 1].astype(np.float64).mean(axis=1)
+    ok = np.isfinite(trunk)
+    if ok.sum() < 3:
+        return float("nan")
+    dt = float(np.median(np.diff(t)))
+    grid = np.arange(t[ok][0], t[ok][-1] + 1e-9, dt)
+    period, _ = step_period(np.interp(grid, t[ok], trunk[ok]), dt, 60.0 / settings.max_cadence_spm,
+                            60.0 / settings.min_cadence_spm)
+    return period
 
 
 def _overall_cadence(steps: list[Step]) -> float:

@@ -50,6 +50,7 @@ from appliance.gait.geometry import (
     leg_points,
 )
 from appliance.gait.identity import FootIdentity
+from appliance.gait.rhythm import RhythmEstimator
 from appliance.landmarks import L
 from appliance.types import Pose, Step
 
@@ -149,6 +150,7 @@ class GaitTracker:
         self.settings = settings or GaitSettings()
         self.calibration = calibration
         self.identity = FootIdentity()
+        self.rhythm = RhythmEstimator(60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm)
         self.belt = BeltEstimator()
         self.cadence = CadenceEstimator(
             self.settings.cadence_window_s, 60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm
@@ -182,7 +184,7 @@ class GaitTracker:
         line = self.belt.line
         return GaitState(
             self._t, self._direction, line.slope if line else None, line.toe_intercept if line else None,
-            self._leg_px(), self._moving(), self.cadence.rolling_spm, self._last_step, self.calibration is not None,
+            self._leg_px(), self._moving(), self._cadence_spm(), self._last_step, self.calibration is not None,
         )
 
     def update(self, pose: Pose | None, t: float, frame_index: int) -> list[Step]:
@@ -200,6 +202,7 @@ class GaitTracker:
             return []
         self._last_pose_t = t
         lm = pose.landmarks
+        self._observe_rhythm(lm, t)
         legs = {side: leg_points(lm, side) for side in ("left", "right")}
         self._observe_scale(legs)
         leg_px = self._leg_px()
@@ -235,6 +238,22 @@ class GaitTracker:
             self._legs_px.append(leg_length_px(pts))
             if len(self._legs_px) >= 3 and (self._leg_cache is None or len(self._legs_px) % 8 == 0):
                 self._leg_cache = float(np.median(self._legs_px))
+
+    def _observe_rhythm(self, lm: np.ndarray, t: float) -> None:
+        """Feed the trunk's height (mean image y of hips and shoulders) to the rhythm estimator."""
+        trunk = lm[np.concatenate([HIPS, SHOULDERS]), 1].astype(np.float64)
+        if np.isfinite(trunk).all():
+            self.rhythm.add(t, float(trunk.mean()), self._dt)
+
+    def _cadence_spm(self) -> float:
+        """Rolling cadence from the contacts, else from the trunk's rhythm (NaN before either)."""
+        c = self.cadence.rolling_spm
+        return c if math.isfinite(c) else self.rhythm.cadence_spm
+
+    def _step_period(self) -> float:
+        """The step period (s): from the trunk's rhythm, else from the contacts (NaN before either)."""
+        p = self.rhythm.period_s
+        return p if math.isfinite(p) else self.cadence.period_s()
 
     def _leg_px(self) -> float | None:
         if self.calibration is not None and len(self._legs_px) < 5:
@@ -604,8 +623,8 @@ class GaitTracker:
         expected = (min(t_ic + w, hist[-1].t) - (t_ic - w)) / dt + 1
         seen = min(1.0, sum(x.observed for x in span) / max(expected, 1.0))  # frames without a pose count as unseen
         ambiguous = any(x.ambiguous for x in span)
-        period = self.cadence.period_s()
-        rolling, instant = self.cadence.add(t_ic, k)
+        period = self._step_period()
+        rolling, instant = self.cadence.add(t_ic, k, self.rhythm.period_s)
         rhythm = 1.0
         if np.isfinite(period) and np.isfinite(instant):
             rhythm = 1.0 if abs(60.0 / instant - period) <= 0.3 * period else 0.5
@@ -667,7 +686,7 @@ class GaitTracker:
         if mid:
             self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
         contact = t_to - step.t_ic
-        period = self.cadence.period_s()
+        period = self._step_period()
         duty = contact / (2 * period) if np.isfinite(period) else float("nan")
         frame_to = next((x.frame for x in hist if x.t >= t_to - 1e-9), hist[first].frame)
         final = replace(step, frame_to=frame_to, t_to=t_to, contact_time_s=contact, duty_factor=duty, final=True)
@@ -690,7 +709,7 @@ class GaitTracker:
         if self._t - self._last_pose_t > ABSENT_S:
             return "absent"
         last_ic = max(f.last_ic_t for f in self._feet)
-        period = self.cadence.period_s()
+        period = self._step_period()
         limit = 3 * period if np.isfinite(period) else STANDING_CONTACT_S
         if self._t - last_ic > max(limit, 60.0 / self.settings.min_cadence_spm * 1.5):
             return "standing"
