@@ -31,6 +31,11 @@ MAX_COAST_S = 0.25
 VELOCITY_TAU_S = 0.03
 MAX_EXTRAPOLATION_S = 0.05
 LABEL_MEMORY_S = 3.0
+# A track that has rejected this many consecutive observations, each a plausible move from the one
+# before, has itself gone wrong (it accepted a hallucinated position, or lost the foot while it was
+# unseen): it restarts from them. At 120-240 fps a wrong track would otherwise reject the real foot
+# until MAX_COAST_S ran out, 30-60 frames later.
+REACQUIRE_FRAMES = 3
 # Two feet moving apart at up to ~6 m/s: a prediction across a gap is off by that much per second.
 GAP_UNCERTAINTY_LEG_PER_S = 12.0
 # Beyond this, a foot can have swung past the other unseen (a swing lasts ~0.3-0.4 s).
@@ -56,6 +61,18 @@ class _Track:
         self.t = -np.inf
         self.vote_t = -math.inf
         self.label_votes = {"left": 0.0, "right": 0.0}
+        self.rejected: list[tuple[float, np.ndarray]] = []  # consecutive rejected observations
+
+    def consistent_rejections(self, t: float, distal: np.ndarray, leg_px: float) -> int:
+        """Record a rejected observation; returns how many consecutive rejected observations form
+        a plausible path ending with this one."""
+        if self.rejected:
+            t0, d0 = self.rejected[-1]
+            gate = (GATE_SLACK + MAX_SPEED_LEG_PER_S * max(t - t0, 0.0)) * leg_px
+            if float(np.max(np.hypot(*(distal - d0).T))) > gate:
+                self.rejected.clear()
+        self.rejected.append((t, distal))
+        return len(self.rejected)
 
     def predict(self, t: float) -> np.ndarray | None:
         if self.pos is None or t - self.t > MAX_COAST_S:
@@ -72,6 +89,7 @@ class _Track:
             self.vel = np.zeros((4, 2))
         self.pos = distal
         self.t = t
+        self.rejected.clear()
 
 
 class FootIdentity:
@@ -130,9 +148,11 @@ class FootIdentity:
             pred = preds[k]
             gate = (GATE_SLACK + MAX_SPEED_LEG_PER_S * max(t - tr.t, 0.0)) * leg_px
             if pred is not None and float(np.max(np.hypot(*(distal - pred).T))) > gate:
-                # An implausible jump (the model put this leg on the other foot or on the background).
-                out.append(TrackObservation(p, vis, False, lab, ambiguous))
-                continue
+                if tr.consistent_rejections(t, distal, leg_px) < REACQUIRE_FRAMES:
+                    # An implausible jump (the model put this leg on the other foot or on the background).
+                    out.append(TrackObservation(p, vis, False, lab, ambiguous))
+                    continue
+                tr.t = -math.inf  # restart: no velocity from the wrong position
             tr.accept(t, distal)
             # Votes fade over ~LABEL_MEMORY_S, so a track that picked up the other foot after a long
             # occlusion is renamed by the model's labels within seconds, while swaps lasting a few
