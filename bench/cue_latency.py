@@ -86,6 +86,7 @@ def measure(block_size: int, trials: int, prompts_dir: Path) -> dict[str, list[f
             events = coach.on_step(step(1000 + k, t_capture, 150.0))
             player.handle(events)
             t_decided = time.monotonic()
+            assert player.errors == 0, "the cue failed to play (see the log)"
             assert [e.kind for e in events] == ["light_band", "cue_given"] or events[-1].kind == "cue_given", events
             deadline = time.monotonic() + 1.0
             while len(engine.mixer.played) == n_before and time.monotonic() < deadline:

@@ -124,6 +124,8 @@ def run(args) -> int:
     finally:
         engine.close()
         lights.close()
+    if player.errors:
+        raise CommandError(f"{player.errors} cue(s) failed to play (logged above); {args.out} is incomplete")
 
     log_path = args.out.with_suffix(".lights.jsonl")
     log_path.write_text("".join(json.dumps(c.to_dict() | {"t": round(c.t - DEMO_T0, 4)}) + "\n" for c in lights.log))

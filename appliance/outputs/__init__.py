@@ -21,9 +21,11 @@ Sinks (``audio.sink``): ``device`` (PortAudio), ``wav:PATH`` (real-time paced; t
 ``null``, ``auto`` (device, else null). ``engine.clock`` is the anchor ``t <-> sample``; live sinks
 re-anchor every buffer at the time its first sample sounds (monotonic clock).
 
-Coach events -> outputs: ``CuePlayer(engine, lights).handle(events)`` and ``.tick(t)`` (used by the
-cue demo and bench; it reads events by ``kind``/``t``/``payload`` only, so outputs/ does not import
-the coach).
+Coach events -> outputs: ``CuePlayer(engine, lights).handle(events)`` and ``.tick(t)``, the one
+event executor (the runtime's control loop, the cue demo, the latency bench). It reads events by
+``kind``/``t``/``payload`` only, so outputs/ does not import the coach; a withdrawn beat fades out;
+a failing sound is counted and logged, never raised. The runtime adds ``offline_audio=True``
+(render the offline engine up to each tick) and ``follow_beat`` (the simulated runner).
 
 Prompts: ``PromptBank(dir, rate, voice, texts).render()`` (``appliance prompts``, at install time);
 names in ``DEFAULT_PROMPTS``.

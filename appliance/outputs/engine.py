@@ -144,6 +144,11 @@ class AudioEngine:
 
     # ---- time ---------------------------------------------------------------------------
     @property
+    def realtime(self) -> bool:
+        """True for a live stream (paced by a device or the clock); False for an offline engine (``advance``)."""
+        return not isinstance(self.driver, OfflineDriver)
+
+    @property
     def position(self) -> int:
         """Index of the next sample the stream will render."""
         return self.mixer.position
@@ -162,7 +167,7 @@ class AudioEngine:
     # ---- driving ------------------------------------------------------------------------
     def advance(self, seconds: float | None = None, samples: int | None = None) -> None:
         """Offline engines only: render ``seconds`` (or ``samples``) more of the stream."""
-        if not isinstance(self.driver, OfflineDriver):
+        if self.realtime:
             raise AudioError("advance() is for offline engines; a live engine is driven by its sink")
         n = samples if samples is not None else int(round((seconds or 0.0) * self.sample_rate))
         self.driver.advance(n)

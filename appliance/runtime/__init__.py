@@ -14,8 +14,8 @@ Modules: ``controller.py`` (the contract with the panel: ``ApplianceController``
 ``CameraSnapshot``, ``Health``, ``ControllerError``), ``capture.py`` (newest-frame capture thread),
 ``loop.py`` (one tick per frame: pose, gait, presence, session, outputs, recorder), ``session.py``
 (idle -> calibrating -> warm-up -> blocks -> retention -> summary -> idle, pause/resume),
-``presence.py`` (absent/standing/walking/running), ``outputs.py`` (coach events to sound and
-light), ``stats.py`` (loop period, jitter, stage times, drops, deadline misses), ``notify.py``
-(sd_notify over NOTIFY_SOCKET), ``camera_view.py`` (set-up snapshot and framing advice),
-``app.py`` (wiring, the controller, start and shutdown).
+``presence.py`` (absent/standing/walking/running), ``stats.py`` (loop period, jitter, stage times,
+drops, deadline misses), ``notify.py`` (sd_notify over NOTIFY_SOCKET), ``camera_view.py`` (set-up
+snapshot and framing advice), ``app.py`` (wiring, the controller, start and shutdown). Coach events
+become sound and light in ``appliance.outputs.cue_player.CuePlayer``.
 """

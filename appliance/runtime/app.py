@@ -25,11 +25,11 @@ from typing import Any
 
 from appliance import __version__
 from appliance.config import CoachSettings, Settings, save_settings
+from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import CameraSnapshot, ControllerError, Health, LiveSnapshot, OutputKind
 from appliance.runtime.loop import ControlLoop
 from appliance.runtime.notify import SystemdNotifier
-from appliance.runtime.outputs import OutputRouter
 from appliance.runtime.session import ActiveSession, SessionCommandError, SessionMachine
 from appliance.store import NotFound, Store, StoreError
 
@@ -317,8 +317,8 @@ class Runtime:
         self._open_outputs()
         machine = SessionMachine(s.session, self._open_session, self._make_coach, self._calibrate, self._close_session)
         self.capture = LatestFrameCapture(source, lockstep=lockstep)
-        outputs = OutputRouter(self._audio, self._lights, offline_audio=self.simulated,
-                               follow_beat=self._follow_beat if self.simulated else None)
+        outputs = CuePlayer(self._audio, self._lights, offline_audio=self.simulated,
+                            follow_beat=self._follow_beat if self.simulated else None)
         self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), machine, outputs,
                                 self._store, lambda: self._settings.session.runner_id, source.name,
                                 stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0)

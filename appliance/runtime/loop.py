@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from appliance.coach.targets import metric_value
+from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
-from appliance.runtime.outputs import OutputRouter
 from appliance.runtime.presence import PresenceDetector
 from appliance.runtime.session import SessionEvent, SessionMachine
 from appliance.runtime.stats import LoopMonitor
@@ -58,7 +58,7 @@ class ControlLoop:
         pose_engine: Any,
         make_tracker: Callable[[Any], Any],
         session: SessionMachine,
-        outputs: OutputRouter,
+        outputs: CuePlayer,
         store: Any,
         selected_runner: Callable[[], int | None],
         source_name: str,
