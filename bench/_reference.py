@@ -29,11 +29,14 @@ def reference_python() -> Path:
     return REF_PYTHON
 
 
-def run_reference(clip: Path, out: Path, smoothing: bool = True) -> dict:
-    """Landmarks and per-frame times of mediapipe's solutions.pose on ``clip``."""
+def run_reference(clip: Path, out: Path, smoothing: bool = True, static: bool = False) -> dict:
+    """Landmarks and per-frame times of mediapipe's solutions.pose on ``clip`` (``static``: the
+    detector on every frame, no tracking)."""
     cmd = [str(reference_python()), str(BENCH / "mediapipe_reference.py"), str(clip), "--out", str(out)]
     if not smoothing:
         cmd.append("--no-smoothing")
+    if static:
+        cmd.append("--static")
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     data = np.load(out)
     return {k: data[k] for k in data.files}
@@ -59,3 +62,10 @@ def agreement(ours: np.ndarray, ref: np.ndarray, height: int) -> dict:
         "per_landmark_within": {int(j): float(within[:, k].sum() / max(both[:, k].sum(), 1)) for k, j in enumerate(LOWER_BODY)},
         "frames_mirrored": float(use_mirror.mean()),
     }
+
+
+def run_reference_stage(mode: str, source: Path, out: Path) -> np.ndarray:
+    """One stage of the reference alone (see bench/mediapipe_stages.py)."""
+    cmd = [str(reference_python()), str(BENCH / "mediapipe_stages.py"), mode, str(source), "--out", str(out)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return np.load(out)

@@ -22,13 +22,14 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-frames", type=int, default=0)
     ap.add_argument("--no-smoothing", action="store_true", help="smooth_landmarks=False")
+    ap.add_argument("--static", action="store_true", help="static_image_mode=True: the detector on every frame, no tracking")
     args = ap.parse_args()
 
     container = av.open(args.clip)
     stream = container.streams.video[0]
     ts, lms, ms = [], [], []
     with mp.solutions.pose.Pose(
-        static_image_mode=False, model_complexity=1, smooth_landmarks=not args.no_smoothing
+        static_image_mode=args.static, model_complexity=1, smooth_landmarks=not args.no_smoothing
     ) as pose:
         for i, frame in enumerate(container.decode(stream)):
             if args.max_frames and i >= args.max_frames:
