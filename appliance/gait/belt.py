@@ -37,7 +37,7 @@ MAX_FIT_SAMPLES = 400  # a side camera is never mounted more crooked than this; 
 # The alternating fit (levels, then a common slope from the samples near them) repeats until the
 # slope settles: the samples near a level taken with a wrong slope cover only part of a tilted
 # stance path, so each round recovers only part of the remaining tilt (3 rounds left a 3-degree
-# roll at ~70 % and contacts up to ~30 ms early at 120 fps).
+# roll at ~65 % and contacts up to ~30 ms early at 120 fps).
 MAX_FIT_ROUNDS = 10
 SLOPE_SETTLED = 0.0005  # ~0.03 degrees
 
