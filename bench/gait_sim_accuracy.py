@@ -52,6 +52,7 @@ def main() -> None:
         "swaps 20/min": {"swaps_per_min": 20.0},
         "facing left, roll 3 deg": {"direction": "left", "roll_deg": 3.0},
         "dropouts 5 %": {"dropout_fraction": 0.05},
+        "ghost legs 2/s": {"ghost_legs_per_min": 120.0},
     }
     for fps in args.fps:
         print(f"\n=== {fps:g} fps, noise 1 % of leg length, 60 s x {args.seeds} seeds (medians over seeds)")

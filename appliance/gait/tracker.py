@@ -76,6 +76,17 @@ BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
 CONTACT_LEVEL_PRIOR = 0.5
+# What a landing foot can look like at contact in running, with a wide margin: shank angle -5 to
+# +25 deg (Souza 2016; overstriders at the top), foot-strike angle about -20 (forefoot) to +30
+# (rearfoot), knee flexed 5-40 deg, heel up to ~0.5 leg lengths ahead of the hip. A step outside
+# these ranges was measured on a mislocated leg (on real side views the pose model draws the far
+# leg behind the body or bent backwards), so it is reported but never cued on.
+PLAUSIBLE_AT_CONTACT = {
+    "shank_angle_deg": (-30.0, 50.0),
+    "foot_strike_angle_deg": (-40.0, 50.0),
+    "knee_flexion_deg": (0.0, 75.0),
+    "heel_to_hip_leg_lengths": (-0.4, 1.0),
+}
 # Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
 # slow walking; half of that separates a new contact from the foot already on the belt.
 MIN_FOOTPRINT_SPACING = 0.3
@@ -85,6 +96,11 @@ ABSENT_S = 1.0  # no pose for this long: nobody on the treadmill
 # Landmark heights are trusted to 3 x their measured noise: with Gaussian noise a stance foot then
 # crosses the contact height by chance in fewer than 0.2 % of frames.
 NOISE_MULTIPLIER = 3.0
+# A shank pointing forward by more than this (ankle ahead of the knee and nearly as high) does not
+# occur in running: in terminal swing and at contact the shank is within ~40 deg of vertical even
+# in overstriding sprinters. Such a leg is the pose model mislocating the swing leg (on real side
+# views the far leg is drawn ahead of the body at knee height for tens of frames).
+MAX_SHANK_FORWARD_DEG = 60.0
 DIRECTION_DECAY = 0.98  # per-frame decay of the facing vote (forgets after ~50 frames)
 DIRECTION_MIN_VOTE = 3.0
 HISTORY_FRAMES = 512
@@ -209,6 +225,8 @@ class GaitTracker:
         if leg_px is None:
             return []
         self._vote_direction(lm, legs)
+        if self._direction is not None:
+            legs = {side: self._plausible(pv) for side, pv in legs.items()}
         obs = self.identity.assign(t, legs, leg_px)
         for k, o in enumerate(obs):
             if o.observed and min(o.visibility[HEEL], o.visibility[TOE]) >= self.settings.min_visibility:
@@ -259,6 +277,16 @@ class GaitTracker:
         if self.calibration is not None and len(self._legs_px) < 5:
             return self.calibration.leg_length_px
         return self._leg_cache
+
+    def _plausible(self, leg: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The leg unchanged, or with no points when its shank points impossibly far forward."""
+        pts, vis = leg
+        sign = 1.0 if self._direction == "right" else -1.0
+        line = self.belt.line
+        fwd, up = belt_components(pts[ANKLE] - pts[KNEE], sign, line.roll_rad if line else 0.0)
+        if math.degrees(math.atan2(fwd, -up)) > MAX_SHANK_FORWARD_DEG:
+            return np.full_like(pts, np.nan), np.zeros_like(vis)
+        return leg
 
     def _vote_direction(self, lm: np.ndarray, legs) -> None:
         vote = 0.0
@@ -616,7 +644,8 @@ class GaitTracker:
         if not np.isfinite(fsa):
             strike = "unknown"
         # Confidence: visibility of the leg around contact, whether the foot was seen throughout,
-        # whether its identity was clear, and whether the step fits the rhythm.
+        # whether its identity was clear, whether the step fits the rhythm, and whether the leg's
+        # geometry at contact is one a runner can have.
         vis = float(np.mean([x.vis[[KNEE, ANKLE, HEEL, TOE]].mean() for x in around])) if around else 0.0
         min_vis = float(np.min([x.vis[[KNEE, ANKLE, HEEL, TOE]].min() for x in around])) if around else 0.0
         span = [x for x in hist if t_ic - w <= x.t <= min(t_ic + w, hist[-1].t)]
@@ -628,7 +657,11 @@ class GaitTracker:
         rhythm = 1.0
         if np.isfinite(period) and np.isfinite(instant):
             rhythm = 1.0 if abs(60.0 / instant - period) <= 0.3 * period else 0.5
-        confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm
+        measured = {"shank_angle_deg": shank_deg, "foot_strike_angle_deg": fsa, "knee_flexion_deg": knee_deg,
+                    "heel_to_hip_leg_lengths": heel_hip}
+        plausible = all(lo <= measured[m] <= hi for m, (lo, hi) in PLAUSIBLE_AT_CONTACT.items()
+                        if math.isfinite(measured[m]))
+        confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm * (1.0 if plausible else 0.0)
         valid = confidence >= st.min_confidence and min_vis >= st.min_visibility and strike != "unknown"
         other = self._feet[1 - k]
         flight = float("nan")

@@ -81,6 +81,9 @@ class RunnerParams:
     noise_leg_lengths: float = 0.01  # std of landmark noise per coordinate
     dropout_fraction: float = 0.0  # fraction of frames without a pose (in runs of 1-5 frames)
     swaps_per_min: float = 0.0  # left/right leg label swaps (runs of 2-10 frames)
+    # The pose model drawing the far leg straight out ahead of the body at knee height (runs of
+    # 30-100 ms), as it does on real side views while the legs cross.
+    ghost_legs_per_min: float = 0.0
     low_visibility_fraction: float = 0.0  # fraction of steps whose legs are barely visible at IC
     stand_s: float = 0.0  # quiet standing before running (for calibration)
     far_foot_raise_leg_lengths: float = 0.0  # perspective: the far leg's knee, ankle and foot seen higher
@@ -206,6 +209,7 @@ class SimulatedRunner:
         self.cadence_time_constant_s = 8.0
         self._contacts: list[_Contact] = []
         self._swap_until = -1.0
+        self._ghost_until = -1.0
         self._drop_until = -1.0
         self._last_t: float | None = None
 
@@ -396,9 +400,26 @@ class SimulatedRunner:
                 lm[list(LEFT_LEG[1:] + RIGHT_LEG[1:]), 3] = 0.25
         if p.swaps_per_min > 0 and t >= self._swap_until and rng.random() < p.swaps_per_min / 60.0 * dt:
             self._swap_until = t + rng.integers(2, 11) * dt - 1e-9
+        if p.ghost_legs_per_min > 0 and t >= self._ghost_until and rng.random() < p.ghost_legs_per_min / 60.0 * dt:
+            self._ghost_until = t + rng.uniform(0.03, 0.1)
+        if t < self._ghost_until:
+            self._draw_ghost_leg(lm)
         if t < self._swap_until:
             lm[list(LEFT_LEG) + list(RIGHT_LEG)] = lm[list(RIGHT_LEG) + list(LEFT_LEG)]
         return Pose(t, index, lm.astype(np.float32), 0.95, tuple(p.image_size))
+
+    def _draw_ghost_leg(self, lm: np.ndarray) -> None:
+        """Replace the far leg's knee, ankle, heel and toe with a leg held straight out ahead of the
+        hip at knee height (shank ~90 deg forward: a pose no runner takes)."""
+        p = self.params
+        fwd = 1.0 if p.direction == "right" else -1.0
+        leg = self.leg_px
+        hip_i, knee, ankle, heel, toe = LEFT_LEG if p.direction == "left" else RIGHT_LEG
+        hip = lm[hip_i, :2]
+        lm[knee, :2] = hip + np.array([0.45 * fwd, 0.25]) * leg
+        lm[ankle, :2] = lm[knee, :2] + np.array([0.45 * fwd, -0.02]) * leg
+        lm[heel, :2] = lm[ankle, :2] + np.array([0.0, 0.05]) * leg
+        lm[toe, :2] = lm[ankle, :2] + np.array([0.2 * fwd, -0.08]) * leg
 
     def truth(self, c: _Contact) -> StepTruth:
         """Exact metrics of contact ``c`` from the noise-free geometry at its IC."""
