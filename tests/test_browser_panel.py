@@ -224,6 +224,21 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     shot(page, "04-history-chart")
 
 
+def test_a_pin_submitted_before_the_login_page_has_loaded_still_logs_in(appliance_url: str, phone) -> None:
+    # A quick clinician (or a slow appliance) submits before the page's status request returns.
+    page = phone
+    held = []
+    page.route("**/api/auth/status", lambda route: held.append(route))
+    page.goto(appliance_url + "/login?next=/live")
+    while not held:
+        page.wait_for_timeout(20)
+    page.fill("#pin", PIN)
+    page.click("#login-button")
+    held[0].continue_()
+    page.unroute("**/api/auth/status")
+    page.wait_for_url("**/live")
+
+
 def test_settings_refuse_a_wrong_value_beside_the_field(appliance_url: str, phone) -> None:
     page = phone
     log_in(page, appliance_url)

@@ -38,6 +38,10 @@
   }
 
   async function init() {
+    // Handlers first: a PIN typed and submitted before the status below arrives must not fall
+    // through to the browser's own form submission (a reload that drops it).
+    $("login-form").addEventListener("submit", login);
+    $("setup-form").addEventListener("submit", setup);
     $("logout").classList.add("hidden");
     document.querySelector("nav").classList.add("hidden");
     const status = await App.api("GET", "/api/auth/status", undefined, { noRedirect: true });
@@ -46,8 +50,6 @@
     $("login-form").classList.toggle("hidden", !status.pin_set);
     $("setup-form").classList.toggle("hidden", status.pin_set);
     $("public-live").classList.toggle("hidden", !status.public_live_view);
-    $("login-form").addEventListener("submit", login);
-    $("setup-form").addEventListener("submit", setup);
     (status.pin_set ? $("pin") : $("setup-code")).focus();
   }
 
