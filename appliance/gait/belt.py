@@ -40,6 +40,10 @@ MAX_FIT_SAMPLES = 400  # a side camera is never mounted more crooked than this; 
 # roll at ~65 % and contacts up to ~30 ms early at 120 fps).
 MAX_FIT_ROUNDS = 10
 SLOPE_SETTLED = 0.0005  # ~0.03 degrees
+# The published line is the median of this many latest fits (2.5 s of refits): the camera and the
+# belt do not move, so a single fit that went wrong (with noisy landmarks a fit can take a cluster
+# of swing samples for one foot's level) is outvoted, and a real change shows within 1.5 s.
+PUBLISHED_FITS = 5
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class BeltEstimator:
         self._samples: deque[tuple[float, float, float, float, float, int]] = deque()
         self._last_fit_t = -math.inf
         self._job = None  # a refit in progress (generator), advanced one stage per update
+        self._fits: deque[tuple[BeltLine, float]] = deque(maxlen=PUBLISHED_FITS)  # (line, feet's x px)
         self.line: BeltLine | None = None
 
     def add(self, t: float, heel: np.ndarray, toe: np.ndarray, track: int) -> None:
@@ -141,11 +146,25 @@ class BeltEstimator:
         except StopIteration as done:
             self._job = None
             if done.value is not None:
-                self.line = done.value
+                self._fits.append(done.value)
+                self.line = self._median_line()
+
+    def _median_line(self) -> BeltLine:
+        """The median of the latest fits: slope and each level taken separately, the levels
+        compared where the feet are (at x = 0 a small change of slope would move them)."""
+        x_feet = float(np.median([x for _, x in self._fits]))
+        lines = [line for line, _ in self._fits]
+        slope = float(np.median([line.slope for line in lines]))
+        intercepts = {
+            key: float(np.median([line.intercepts[key] + line.slope * x_feet for line in lines])) - slope * x_feet
+            for key in lines[-1].intercepts
+        }
+        return BeltLine(slope, intercepts, float(np.median([line.noise_leg_lengths for line in lines])))
 
     def _fit(self, a: np.ndarray, span_s: float, leg_px: float):
         """The belt lines from samples ``a`` spanning ``span_s`` seconds: a generator that yields
-        between stages and returns the BeltLine (None when the samples do not allow a fit)."""
+        between stages and returns the BeltLine and the feet's median x (None when the samples do
+        not allow a fit)."""
         if len(a) > MAX_FIT_SAMPLES:
             # At 60-240 fps every n-th sample of each foot keeps the fit cheap. Per foot: the two
             # feet's samples alternate, so every n-th of the whole would, for an even n, keep one
@@ -212,4 +231,4 @@ class BeltEstimator:
             settled = abs(num / den - slope) < SLOPE_SETTLED
             slope = num / den
         noise = float(np.median([v / leg_px for v in sigmas.values()]))
-        return BeltLine(slope, intercepts, noise)
+        return BeltLine(slope, intercepts, noise), float(np.median(a[:, [1, 3]]))

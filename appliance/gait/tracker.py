@@ -11,8 +11,10 @@ state machine on the height of its lowest landmark (heel or toe):
   belt (sub-frame), so a 30 fps camera does not quantise contacts to 33 ms.
 * stance -> swing (toe-off): the toe rises above the contact height, confirmed the same way; the
   instant is where the rise, extrapolated back, leaves the belt.
-* a foot must rise above the airborne height after toe-off before its next contact counts, and the
-  same foot cannot land twice within two of the shortest plausible steps.
+* a foot must rise above the airborne height after toe-off, or be carried forwards by a footprint's
+  length (which a foot on the belt cannot be: a shuffling jogger's feet may never rise clearly
+  above the landmark noise; the toe-off is then where the foot was rearmost), before its next
+  contact counts, and the same foot cannot land twice within two of the shortest plausible steps.
 
 This is Zeni et al.'s coordinate method turned around for a treadmill: rather than the most anterior
 heel position (which in running comes before contact because the foot retracts), contact is the
@@ -76,6 +78,12 @@ BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
 CONTACT_LEVEL_PRIOR = 0.5
+# A landing foot comes down at ~0.5-1 m/s (0.6-1.1 leg lengths/s); the slow end bounds how long a
+# foot already within the landmark noise of the belt can still take to land.
+SLOW_LANDING_LEG_PER_S = 0.6
+# ... and a foot counts as on the belt once it stays within the noise for this long: at high frame
+# rates a few noisy samples of a foot still coming down fall that low by chance.
+ON_BELT_RUN_S = 0.04
 # What a landing foot can look like at contact in running, with a wide margin: shank angle -5 to
 # +25 deg (Souza 2016; overstriders at the top), foot-strike angle about -20 (forefoot) to +30
 # (rearfoot), knee flexed 5-40 deg, heel up to ~0.5 leg lengths ahead of the hip. A step outside
@@ -149,6 +157,8 @@ class _FootState:
     last_to_t: float = -math.inf
     step: Step | None = None  # the step of the current/last stance
     stance_mid_angles: list | None = None
+    rearmost_fwd: float = math.inf  # rearmost position along the belt since the last swing (px)
+    rearmost_at: int | None = None  # the absolute sample number where it was rearmost
 
 
 class GaitTracker:
@@ -333,10 +343,15 @@ class GaitTracker:
         out: list[Step] = []
         if foot.phase != "swing" and s.g < thr:
             self._sample_belt_speed(k, s, thr)
+        if foot.phase != "swing" and s.fwd < foot.rearmost_fwd:
+            foot.rearmost_fwd, foot.rearmost_at = s.fwd, now
+        # A foot on the belt only moves backwards: one carried forwards by a footprint's length
+        # from where it was rearmost is in swing, even if it never rose above the contact or the
+        # airborne height (a shuffling jogger's foot skims the belt).
+        swinging_forwards = s.fwd - foot.rearmost_fwd > MIN_FOOTPRINT_SPACING * leg_px
         if foot.phase in ("unknown", "lifted"):
-            if s.g > air:
-                foot.phase = "swing"
-                foot.ic_candidate = None
+            if s.g > air or swinging_forwards:
+                self._start_swing(foot)
             return out
         if foot.phase == "swing":
             if foot.ic_candidate is None:
@@ -348,11 +363,13 @@ class GaitTracker:
                 else:
                     first = self._index(k, foot.ic_candidate)
                     t_ic = self._event_time(k, first, rising=False)
-                    # The height alone cannot put the contact after the first frame in which the
-                    # foot is on the belt to within the landmark noise.
-                    down = self._first_on_belt(k, first, line.noise_leg_lengths, n_conf)
+                    # The height alone cannot put the contact much after the first frame in which
+                    # the foot is on the belt to within the landmark noise: a foot that low lands
+                    # within noise / descent speed (or half a frame at low frame rates).
+                    noise = line.noise_leg_lengths
+                    down = self._first_on_belt(k, first, noise, max(n_conf, math.ceil(ON_BELT_RUN_S / self._dt)))
                     if down is not None:
-                        t_ic = min(t_ic, down + 0.5 * self._dt)
+                        t_ic = min(t_ic, down + max(0.5 * self._dt, noise / SLOW_LANDING_LEG_PER_S))
                     belt_v = self._belt_speed()
                     carried = True
                     if math.isfinite(belt_v):
@@ -376,6 +393,12 @@ class GaitTracker:
                             out.append(step)
             return out
         # stance
+        if swinging_forwards and foot.rearmost_at is not None:
+            # Toe-off went unseen in the height: the foot left the belt where it was rearmost
+            # (Zeni et al.'s toe-off).
+            step = self._toe_off(k, max(0, self._index(k, foot.rearmost_at)), line, leg_px, sign)
+            self._start_swing(foot)
+            return [step] if step is not None else []
         if foot.to_candidate is None:
             if s.toe_h >= thr and s.t - foot.last_ic_t >= MIN_CONTACT_S:
                 foot.to_candidate = now
@@ -388,6 +411,12 @@ class GaitTracker:
                 if step is not None:
                     out.append(step)
         return out
+
+    @staticmethod
+    def _start_swing(foot: _FootState) -> None:
+        foot.phase = "swing"
+        foot.ic_candidate = foot.to_candidate = None
+        foot.rearmost_fwd, foot.rearmost_at = math.inf, None
 
     def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
         """Time of the first frame from ``first`` that starts ``run`` frames all within ``level``
