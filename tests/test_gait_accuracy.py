@@ -192,7 +192,7 @@ def test_noisy_landmarks(fps):
 
 
 def test_shuffling_runner():
-    # Feet that barely clear the belt (lifted at 0.8 m/s: ~9 cm of clearance) under 2 % landmark
+    # Feet that barely clear the belt (lifted at 0.8 m/s: ~10 cm of clearance) under 2 % landmark
     # noise: the toe never rises clearly above the contact height, so swing is recognised by the
     # foot moving forwards, which a foot on the belt cannot do (before: 40 % of contacts missed).
     m = track_simulation(40.0, 30.0, noise_leg_lengths=0.02, foot_lift_mps=0.8, cadence_spm=160, speed_mps=2.2, seed=5)

@@ -72,8 +72,8 @@ class RunnerParams:
     strike_angle_deg: float | tuple[float, float] = 12.0  # foot pitch at IC, toe up positive
     overstride_leg_lengths: float | tuple[float, float] = 0.20  # heel ahead of hip at IC
     duty_factor: float = 0.36  # contact time / stride time
-    # Vertical speed of the lowest sole point leaving the belt: it sets the foot's clearance in
-    # swing (~0.2 m at 2 m/s). A shuffling jogger's feet skim the belt (0.6 m/s: ~7 cm).
+    # Vertical speed of the lowest sole point leaving the belt: it sets the sole's clearance in
+    # swing (at 160 steps/min ~18 cm at 2 m/s; a shuffling jogger's ~10 cm at 0.8 m/s).
     foot_lift_mps: float = 2.0
     asymmetry: float = 0.0  # the left step lasts (1 + a) and the right step (1 - a) step periods
     trunk_lean_deg: float = 6.0
