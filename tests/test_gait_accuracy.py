@@ -187,7 +187,9 @@ def test_noisy_landmarks(fps):
     assert len(m.missed) <= 0.08 * len(m.truth), len(m.missed)
     assert len(m.extra) <= 0.08 * len(m.truth), len(m.extra)
     err_ms = m.ic_error_frames() / fps * 1000
-    assert abs(np.median(err_ms)) <= 8.0
+    # At 30 fps the median over one seed's ~80 contacts moves by a quarter of a frame from seed to
+    # seed (pooled over three seeds in bench/gait_sim_noise.py it is +0.02 frames).
+    assert abs(np.median(err_ms)) <= max(8.0, 0.3 * 1000 / fps)
     assert np.median(np.abs(err_ms)) <= max(15.0, 1000 / fps)
 
 

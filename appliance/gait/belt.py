@@ -39,6 +39,12 @@ MAX_FIT_SAMPLES = 400  # a side camera is never mounted more crooked than this; 
 # stance path, so each round recovers only part of the remaining tilt (3 rounds left a 3-degree
 # roll at ~65 % and contacts up to ~30 ms early at 120 fps).
 MAX_FIT_ROUNDS = 10
+# Stance samples are re-selected within these many noise sigmas of a landmark's level: on the belt
+# side there is only noise; the side above also holds feet rolling on or off the belt (a heel
+# rising late in stance), which at 3 % landmark noise pulled the heel's level up by half a sigma
+# with a symmetric 3-sigma cut and timed contacts ~5 frames early at 240 fps (1.5: a third less).
+BELT_SIDE_CUT = 3.0
+AIR_SIDE_CUT = 1.5
 SLOPE_SETTLED = 0.0005  # ~0.03 degrees
 # The published line is the median of this many latest fits (2.5 s of refits): the camera and the
 # belt do not move, so a single fit that went wrong (with noisy landmarks a fit can take a cluster
@@ -210,7 +216,7 @@ class BeltEstimator:
                 sigma = max(1.4826 * float(np.median(below)) if below.size else 0.0, 0.005 * leg_px)
                 # Re-selected from all samples each round, so a first guess made with the belt
                 # taken as level can still take in the whole stance path of a tilted belt.
-                sel[key] = np.abs(r - level) <= 3.0 * sigma
+                sel[key] = (r - level <= BELT_SIDE_CUT * sigma) & (level - r <= AIR_SIDE_CUT * sigma)
                 intercepts[key] = level
                 sigmas[key] = sigma
             if settled:  # the levels are now those of the final slope
