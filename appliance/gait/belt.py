@@ -45,6 +45,10 @@ MAX_FIT_ROUNDS = 10
 # with a symmetric 3-sigma cut and timed contacts ~5 frames early at 240 fps (1.5: a third less).
 BELT_SIDE_CUT = 3.0
 AIR_SIDE_CUT = 1.5
+# A level needs this many stance samples. With few samples (a few seconds at 30 fps) the noise
+# measured around the densest cluster can be far below the true noise, and the re-selection around
+# it would keep too few: the wider selection before it is kept instead.
+MIN_LEVEL_SAMPLES = 5
 SLOPE_SETTLED = 0.0005  # ~0.03 degrees
 # The published line is the median of this many latest fits (2.5 s of refits): the camera and the
 # belt do not move, so a single fit that went wrong (with noisy landmarks a fit can take a cluster
@@ -207,7 +211,7 @@ class BeltEstimator:
             for key, (x, y) in groups.items():
                 yield
                 r = y - slope * x
-                if sel[key].sum() < 5:
+                if sel[key].sum() < MIN_LEVEL_SAMPLES:
                     return None
                 level = half_sample_mode(r[sel[key]])
                 # Noise from the side below the level only: the side above also holds feet rolling
@@ -216,7 +220,9 @@ class BeltEstimator:
                 sigma = max(1.4826 * float(np.median(below)) if below.size else 0.0, 0.005 * leg_px)
                 # Re-selected from all samples each round, so a first guess made with the belt
                 # taken as level can still take in the whole stance path of a tilted belt.
-                sel[key] = (r - level <= BELT_SIDE_CUT * sigma) & (level - r <= AIR_SIDE_CUT * sigma)
+                near = (r - level <= BELT_SIDE_CUT * sigma) & (level - r <= AIR_SIDE_CUT * sigma)
+                if near.sum() >= MIN_LEVEL_SAMPLES:
+                    sel[key] = near
                 intercepts[key] = level
                 sigmas[key] = sigma
             if settled:  # the levels are now those of the final slope

@@ -374,8 +374,16 @@ class GaitTracker:
                     carried = True
                     if math.isfinite(belt_v):
                         onset = self._belt_onset(k, first, belt_v)
+                        came_down = self._came_down(k, first, air)
                         if onset is not None:
-                            t_ic = max(t_ic, onset)
+                            # The belt's pull refines a clear landing only within the height's own
+                            # timing uncertainty: a foot may slide or stand still for tens of ms
+                            # after touching down before the belt carries it (the labelled clip:
+                            # 15-30 frames of a 102-frame step), and the contact is the touch.
+                            late = onset - t_ic
+                            if came_down:
+                                late = min(late, self._height_timing_spread(k, first, noise))
+                            t_ic += max(0.0, late)
                         carried = self._moving_with_belt(k, belt_v)
                     # Confirmed once n_conf frames have been seen on the belt after the contact
                     # instant with the foot carried backwards by the belt (or after 300 ms within
@@ -426,6 +434,26 @@ class GaitTracker:
             if all(x.g <= level for x in xs[i:i + run]):
                 return xs[i].t
         return None
+
+    def _came_down(self, k: int, first: int, air: float) -> bool:
+        """Whether the foot was clearly airborne (above ``air``) within ONSET_FIT_S before history
+        index ``first``: its landing then shows in its height."""
+        hist = self._history[k]
+        t1 = hist[first].t
+        for x in islice(hist, max(0, first - int(ONSET_FIT_S / self._dt) - 2), first + 1):
+            if x.observed and x.t >= t1 - ONSET_FIT_S and x.g > air:
+                return True
+        return False
+
+    def _height_timing_spread(self, k: int, first: int, noise: float) -> float:
+        """How far (s) the landmark noise can shift a contact timed from the height alone: the
+        noise over the foot's descent speed, at least a frame."""
+        hist = self._history[k]
+        t1 = hist[first].t
+        pts = [x for x in islice(hist, max(0, first - int(EVENT_FIT_S / self._dt) - 2), first + 1)
+               if x.observed and x.t >= t1 - max(EVENT_FIT_S, 2.5 * self._dt)]
+        speed = self._descent_speed(pts, t1 + self._dt)
+        return max(self._dt, noise / max(speed or 0.0, SLOW_LANDING_LEG_PER_S))
 
     def _sample_belt_speed(self, k: int, s: _Sample, thr: float) -> None:
         """Record the backward speed of a foot on the belt (px/s), over >= 20 ms."""
