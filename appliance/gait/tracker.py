@@ -374,14 +374,13 @@ class GaitTracker:
                     carried = True
                     if math.isfinite(belt_v):
                         onset = self._belt_onset(k, first, belt_v)
-                        came_down = self._came_down(k, first, air)
                         if onset is not None:
                             # The belt's pull refines a clear landing only within the height's own
                             # timing uncertainty: a foot may slide or stand still for tens of ms
                             # after touching down before the belt carries it (the labelled clip:
                             # 15-30 frames of a 102-frame step), and the contact is the touch.
                             late = onset - t_ic
-                            if came_down:
+                            if self._came_down(k, first, air):
                                 late = min(late, self._height_timing_spread(k, first, noise))
                             t_ic += max(0.0, late)
                         carried = self._moving_with_belt(k, belt_v)
@@ -438,20 +437,14 @@ class GaitTracker:
     def _came_down(self, k: int, first: int, air: float) -> bool:
         """Whether the foot was clearly airborne (above ``air``) within ONSET_FIT_S before history
         index ``first``: its landing then shows in its height."""
-        hist = self._history[k]
-        t1 = hist[first].t
-        for x in islice(hist, max(0, first - int(ONSET_FIT_S / self._dt) - 2), first + 1):
-            if x.observed and x.t >= t1 - ONSET_FIT_S and x.g > air:
-                return True
-        return False
+        t1 = self._history[k][first].t
+        return any(x.g > air for x in self._window(self._history[k], t1 - ONSET_FIT_S, t1))
 
     def _height_timing_spread(self, k: int, first: int, noise: float) -> float:
         """How far (s) the landmark noise can shift a contact timed from the height alone: the
         noise over the foot's descent speed, at least a frame."""
-        hist = self._history[k]
-        t1 = hist[first].t
-        pts = [x for x in islice(hist, max(0, first - int(EVENT_FIT_S / self._dt) - 2), first + 1)
-               if x.observed and x.t >= t1 - max(EVENT_FIT_S, 2.5 * self._dt)]
+        t1 = self._history[k][first].t
+        pts = self._window(self._history[k], t1 - max(EVENT_FIT_S, 2.5 * self._dt), t1)
         speed = self._descent_speed(pts, t1 + self._dt)
         return max(self._dt, noise / max(speed or 0.0, SLOW_LANDING_LEG_PER_S))
 
