@@ -47,8 +47,10 @@ def test_report_keys(report):
     assert "NaN" not in json.dumps(rep)
 
 
-def test_report_same_steps_as_live_tracker():
-    t, lm, _, sim = _clip(seconds=8.0)
+def test_report_has_the_live_steps_and_the_warm_up_contacts():
+    """The live tracker starts measuring once the belt line exists; the report replays the frames
+    before it, so a clip's first contacts are in it too, and later it has the live tracker's steps."""
+    t, lm, truth, sim = _clip(seconds=8.0)
     rep = gait_report(t, lm, sim.params.image_size)
     poses, _ = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=2)).poses(8.0, 30.0)
     tracker = GaitTracker()
@@ -56,7 +58,13 @@ def test_report_same_steps_as_live_tracker():
     for i, p in enumerate(poses):
         for s in tracker.update(p, t[i], i):
             live[s.index] = s
-    assert [s["frame_ic"] for s in rep["steps"]] == [live[k].frame_ic for k in sorted(live)]
+    live_frames = [live[k].frame_ic for k in sorted(live)]
+    report_frames = [s["frame_ic"] for s in rep["steps"]]
+    assert live_frames[0] > 20  # the first two contacts (frames 7.5 and 18.1) come before the line
+    assert len(rep["steps"]) == len(truth)
+    for step, true in zip(rep["steps"], truth, strict=True):
+        assert step["t_ic"] == pytest.approx(true.t_ic, abs=2 / 30)
+    assert [f for f in report_frames if f >= 45] == [f for f in live_frames if f >= 45]
 
 
 def test_slow_motion_time_scale():
@@ -127,3 +135,11 @@ def test_each_step_emitted_at_contact_then_after_toe_off():
         if k in final:
             fi, fs = final[k]
             assert fi > i and fs.frame_ic == s.frame_ic and fs.contact_time_s > 0
+
+
+def test_report_of_a_clip_too_short_for_the_belt_to_settle_still_has_its_steps():
+    t, lm, _, sim = _clip(seconds=1.2)
+    rep = gait_report(t, lm, sim.params.image_size)
+    truth = _clip(seconds=3.0)[2]  # the same runner: the contacts up to 1.2 s
+    assert len(rep["steps"]) >= 1
+    assert all(min(abs(s["t_ic"] - x.t_ic) for x in truth) < 1 / 30 for s in rep["steps"])

@@ -54,6 +54,7 @@ SLOPE_SETTLED = 0.0005  # ~0.03 degrees
 # belt do not move, so a single fit that went wrong (with noisy landmarks a fit can take a cluster
 # of swing samples for one foot's level) is outvoted, and a real change shows within 1.5 s.
 PUBLISHED_FITS = 5
+SETTLED_FITS = 3
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,11 @@ class BeltEstimator:
         self._job = None  # a refit in progress (generator), advanced one stage per update
         self._fits: deque[tuple[BeltLine, float]] = deque(maxlen=PUBLISHED_FITS)  # (line, feet's x px)
         self.line: BeltLine | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Whether the line is the median of several fits (a single early fit can be far off)."""
+        return len(self._fits) >= SETTLED_FITS
 
     def add(self, t: float, heel: np.ndarray, toe: np.ndarray, track: int) -> None:
         self._samples.append((t, heel[0], heel[1], toe[0], toe[1], track))

@@ -89,7 +89,7 @@ def gait_report(
         raise ValueError(f"time_scale must be positive (real seconds per clip second), got {time_scale}")
     if lm.shape[2] == 4:
         lm = np.concatenate([lm, np.ones(lm.shape[:2] + (1,), lm.dtype)], axis=2)
-    tracker = GaitTracker(settings, calibration)
+    tracker = GaitTracker(settings, calibration, replay_warm_up=True)
     st = tracker.settings
     latest: dict[int, Step] = {}
     size = (int(image_size[0]), int(image_size[1]))
@@ -100,6 +100,8 @@ def gait_report(
             pose = Pose(float(t[i] * time_scale), i, row.astype(np.float32), 1.0, size)
         for step in tracker.update(pose, float(t[i] * time_scale), i):
             latest[step.index] = step
+    for step in tracker.end_warm_up():  # a clip too short for the belt line to settle
+        latest[step.index] = step
     steps = [latest[k] for k in sorted(latest)]
     valid_ics = [s for s in steps if s.valid]
     period_s = _trunk_step_period(t * time_scale, lm, st)

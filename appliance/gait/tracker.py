@@ -112,6 +112,7 @@ MAX_SHANK_FORWARD_DEG = 60.0
 DIRECTION_DECAY = 0.98  # per-frame decay of the facing vote (forgets after ~50 frames)
 DIRECTION_MIN_VOTE = 3.0
 HISTORY_FRAMES = 512
+WARM_UP_FRAMES = 2048  # > the ~1.5 s until the belt line settles, at 240 fps and more
 
 
 @dataclass(frozen=True)
@@ -172,8 +173,14 @@ class GaitTracker:
                 ...  # step.final False: just landed; True: the same step with its toe-off
     """
 
-    def __init__(self, settings: GaitSettings | None = None, calibration: Calibration | None = None):
+    def __init__(self, settings: GaitSettings | None = None, calibration: Calibration | None = None,
+                 replay_warm_up: bool = False):
         self.settings = settings or GaitSettings()
+        # Offline analysis keeps the frames seen until the belt line has settled and then replays
+        # them, so a clip's first contacts are found too (live, they would come too late to cue).
+        self._warming_up = replay_warm_up
+        self._warm_up: deque[tuple[float, int, np.ndarray, list]] = deque(maxlen=WARM_UP_FRAMES)
+        self._line_since = math.inf  # when the belt line first existed while warming up
         self.calibration = calibration
         self.identity = FootIdentity()
         self.rhythm = RhythmEstimator(60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm)
@@ -242,8 +249,38 @@ class GaitTracker:
             if o.observed and min(o.visibility[HEEL], o.visibility[TOE]) >= self.settings.min_visibility:
                 self.belt.add(t, o.points[HEEL], o.points[TOE], k)
         line = self.belt.update(t, leg_px)
-        if line is None or self._direction is None:
+        if line is None or self._direction is None or (self._warming_up and not self.belt.settled):
+            if self._warming_up:
+                self._warm_up.append((t, frame_index, lm, obs))
+                if line is not None and self._direction is not None and not math.isfinite(self._line_since):
+                    self._line_since = t
             return []
+        out = self.end_warm_up()
+        out.extend(self._measure(t, frame_index, lm, obs, line, leg_px))
+        return out
+
+    def end_warm_up(self) -> list[Step]:
+        """Replay the frames kept while the belt line settled (``replay_warm_up``) with the line
+        as it is now, and stop keeping them; returns the steps found in them. Called by itself
+        once the line has settled; call it at the end of a clip shorter than that, when only the
+        frames since the first line are replayed (what a live tracker would have measured: the
+        very first fit is too rough for the contacts before it)."""
+        self._warming_up = False
+        if not self.belt.settled:
+            while self._warm_up and self._warm_up[0][0] < self._line_since:
+                self._warm_up.popleft()
+        line, leg_px = self.belt.line, self._leg_px()
+        if line is None or leg_px is None or self._direction is None:
+            self._warm_up.clear()
+            return []
+        out: list[Step] = []
+        while self._warm_up:
+            out.extend(self._measure(*self._warm_up.popleft(), line, leg_px))
+        return out
+
+    def _measure(self, t: float, frame_index: int, lm: np.ndarray, obs: list, line: BeltLine, leg_px: float) -> list[Step]:
+        """Append one frame's pelvis and foot samples and advance both feet's state machines."""
+        self._t = t
         sign = 1.0 if self._direction == "right" else -1.0
         pelvis = lm[HIPS, :2].astype(np.float64).mean(axis=0)  # hips were checked finite above
         shoulders = lm[SHOULDERS, :2].astype(np.float64)
