@@ -131,6 +131,7 @@ def analyze_clip(
     max_frames: int | None = None,
     progress: bool = True,
     gait_settings=None,
+    replay_warm_up: bool = True,
 ) -> dict:
     """Analyse ``clip`` into ``out_dir``; returns the report that is also written as report.json."""
     from appliance.gait.plots import plot_gait
@@ -154,7 +155,8 @@ def analyze_clip(
         "timing": timing_summary(poses.stage_ms),
         "processing_fps": round(len(poses.t) / wall, 2),
     }
-    report.update(gait_report(poses.t, poses.landmarks[:, :, :4], (poses.width, poses.height), time_scale, settings=gait_settings))
+    report.update(gait_report(poses.t, poses.landmarks[:, :, :4], (poses.width, poses.height), time_scale, settings=gait_settings,
+                              replay_warm_up=replay_warm_up))
     steps = report.get("steps", [])
     if steps:
         picks = [s["frame_ic"] for s in steps][:12]

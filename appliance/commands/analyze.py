@@ -15,6 +15,9 @@ def register(sub) -> None:
     p.add_argument("--model-dir", type=Path, default=None, help="pose model directory")
     p.add_argument("--threads", type=int, default=None, help="inference threads")
     p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument("--as-live", action="store_true",
+                   help="measure exactly as the live appliance does: without the clip's first contacts, "
+                        "made before the belt line settled")
     p.set_defaults(func=run)
 
 
@@ -37,7 +40,7 @@ def run(args) -> int:
     try:
         engine = PoseEngine.from_settings(pose)
         report = analyze_clip(args.clip, args.out, engine, args.time_scale, args.max_frames,
-                              gait_settings=getattr(settings, "gait", None))
+                              gait_settings=getattr(settings, "gait", None), replay_warm_up=not args.as_live)
     except (ModelError, SourceError) as e:
         raise CommandError(str(e)) from e
     n = len(report.get("steps", []))

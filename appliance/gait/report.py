@@ -71,13 +71,15 @@ def gait_report(
     time_scale: float = 1.0,
     settings: GaitSettings | None = None,
     calibration: Calibration | None = None,
+    replay_warm_up: bool = True,
 ) -> dict:
     """Direction, cadence, every step and a per-foot summary of a recorded clip.
 
     ``t`` [N] clip seconds; ``landmarks`` [N, 33, 4] (x px, y px, z, visibility) or [N, 33, 5], NaN
     rows where there was no pose; ``time_scale`` real seconds per clip second (0.125 for 240 fps
     played at 30 fps). Step times (``t_ic``, ``t_to``, contact times) are real seconds; ``frame_ic``
-    and ``frame_to`` are clip frame indices.
+    and ``frame_to`` are clip frame indices. ``replay_warm_up`` False measures exactly what the
+    live tracker would (without the contacts made before the belt line settled).
     """
     t = np.asarray(t, dtype=np.float64)
     lm = np.asarray(landmarks)
@@ -89,7 +91,7 @@ def gait_report(
         raise ValueError(f"time_scale must be positive (real seconds per clip second), got {time_scale}")
     if lm.shape[2] == 4:
         lm = np.concatenate([lm, np.ones(lm.shape[:2] + (1,), lm.dtype)], axis=2)
-    tracker = GaitTracker(settings, calibration, replay_warm_up=True)
+    tracker = GaitTracker(settings, calibration, replay_warm_up=replay_warm_up)
     st = tracker.settings
     latest: dict[int, Step] = {}
     size = (int(image_size[0]), int(image_size[1]))
