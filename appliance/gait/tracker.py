@@ -255,7 +255,7 @@ class GaitTracker:
                 if line is not None and self._direction is not None and not math.isfinite(self._line_since):
                     self._line_since = t
             return []
-        out = self.end_warm_up()
+        out = self.end_warm_up() if self._warming_up else []
         out.extend(self._measure(t, frame_index, lm, obs, line, leg_px))
         return out
 
