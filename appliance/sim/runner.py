@@ -15,8 +15,8 @@ noise-free landmarks with the definitions of DOMAIN.md.
 
 The camera is a fixed side view: metres become pixels with a scale and an optional roll, the runner
 faces right or left, the near leg is the runner's left when facing right. Landmark noise (Gaussian,
-a fraction of the leg length), dropouts (no pose), left/right label swaps of the legs and steps with
-low landmark visibility can be injected.
+a fraction of the leg length), dropouts (no pose), left/right label swaps of the legs, legs
+misplaced for a few milliseconds (glitches) and steps with low landmark visibility can be injected.
 """
 
 from __future__ import annotations
@@ -87,6 +87,10 @@ class RunnerParams:
     # The pose model drawing the far leg straight out ahead of the body at knee height (runs of
     # 30-100 ms), as it does on real side views while the legs cross.
     ghost_legs_per_min: float = 0.0
+    # The pose model misplacing one leg's knee, ankle, heel and toe together by 0.05-0.3 leg lengths
+    # for 3-25 ms (one frame at 30 fps, a few at 240 fps), per leg and second. On the labelled
+    # 480x360 clip the near foot is off by > 0.05 leg lengths in ~10 % of frames, the far foot in ~25 %.
+    leg_glitches_per_s: float = 0.0
     low_visibility_fraction: float = 0.0  # fraction of steps whose legs are barely visible at IC
     stand_s: float = 0.0  # quiet standing before running (for calibration)
     far_foot_raise_leg_lengths: float = 0.0  # perspective: the far leg's knee, ankle and foot seen higher
@@ -216,6 +220,7 @@ class SimulatedRunner:
         self._swap_until = -1.0
         self._ghost_until = -1.0
         self._drop_until = -1.0
+        self._glitches: dict[tuple[int, ...], tuple[float, np.ndarray]] = {}
         self._last_t: float | None = None
 
     # --- schedule ------------------------------------------------------------------------------
@@ -409,9 +414,27 @@ class SimulatedRunner:
             self._ghost_until = t + rng.uniform(0.03, 0.1)
         if t < self._ghost_until:
             self._draw_ghost_leg(lm)
+        if p.leg_glitches_per_s > 0:
+            self._glitch_legs(lm, t, dt)
         if t < self._swap_until:
             lm[list(LEFT_LEG) + list(RIGHT_LEG)] = lm[list(RIGHT_LEG) + list(LEFT_LEG)]
         return Pose(t, index, lm.astype(np.float32), 0.95, tuple(p.image_size))
+
+    def _glitch_legs(self, lm: np.ndarray, t: float, dt: float) -> None:
+        """Shift a leg below the hip by one offset while it is glitched, starting glitches at
+        ``leg_glitches_per_s`` per leg."""
+        rng = self.rng
+        for leg in (LEFT_LEG, RIGHT_LEG):
+            until, offset = self._glitches.get(leg, (-1.0, None))
+            if t >= until and rng.random() < self.params.leg_glitches_per_s * dt:
+                # Started at a random instant since the previous frame: at 30 fps most glitches
+                # end unseen between frames, as a time process does.
+                angle = rng.uniform(0.0, 2 * math.pi)
+                offset = rng.uniform(0.05, 0.3) * self.leg_px * np.array([math.cos(angle), math.sin(angle)])
+                until = t - rng.uniform(0.0, dt) + rng.uniform(0.003, 0.025)
+                self._glitches[leg] = (until, offset)
+            if t < until:
+                lm[list(leg[1:]), :2] += offset
 
     def _draw_ghost_leg(self, lm: np.ndarray) -> None:
         """Replace the far leg's knee, ankle, heel and toe with a leg held straight out ahead of the
