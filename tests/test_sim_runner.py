@@ -60,6 +60,25 @@ def test_noise_dropouts_and_swaps():
     assert swapped > 0
 
 
+@pytest.mark.parametrize("fps", [30.0, 240.0])
+def test_leg_glitches_misplace_one_leg_below_the_hip_for_milliseconds(fps):
+    # 4 glitches a second per leg lasting 3-25 ms (14 ms on average): each leg is off in ~5.6 % of
+    # the time, whatever the frame rate.
+    sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.0, leg_glitches_per_s=4.0, seed=2))
+    clean = SimulatedRunner(RunnerParams(noise_leg_lengths=0.0, seed=2))
+    poses, _ = sim.poses(60.0, fps)
+    off = {L.LEFT_ANKLE: 0, L.RIGHT_ANKLE: 0}
+    for p in poses:
+        exact = clean.landmarks(p.t)
+        assert np.allclose(p.xy[L.LEFT_HIP], exact[L.LEFT_HIP, :2], atol=1e-3)
+        for ankle in off:
+            shift = np.hypot(*(p.xy[ankle] - exact[ankle, :2]))
+            assert shift < 0.31 * sim.leg_px
+            off[ankle] += shift > 0.049 * sim.leg_px
+    for count in off.values():
+        assert 0.03 < count / len(poses) < 0.09
+
+
 def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="direction"):
         SimulatedRunner(RunnerParams(direction="up"))

@@ -98,6 +98,9 @@ PLAUSIBLE_AT_CONTACT = {
 # Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
 # slow walking; half of that separates a new contact from the foot already on the belt.
 MIN_FOOTPRINT_SPACING = 0.3
+# The pose model misplaces a foot by up to ~0.3 leg lengths for up to ~25 ms (runs of up to 7
+# frames on the labelled ~300 fps clip): a phase change is believed once seen over this long.
+GLITCH_S = 0.025
 MIN_CONTACT_S = 0.08  # shortest ground contact in running (elite sprinting ~0.08 s)
 STANDING_CONTACT_S = 1.5  # a foot down this long without a step: the person is standing
 ABSENT_S = 1.0  # no pose for this long: nobody on the treadmill
@@ -153,6 +156,7 @@ class _Sample:
 class _FootState:
     phase: str = "unknown"  # unknown | swing | stance | lifted (after TO, not yet airborne)
     ic_candidate: int | None = None  # history index of the first frame on the belt
+    above_from: int | None = None  # first sample back above the contact height since the candidate
     to_candidate: int | None = None
     last_ic_t: float = -math.inf
     last_to_t: float = -math.inf
@@ -385,9 +389,11 @@ class GaitTracker:
         # A foot on the belt only moves backwards: one carried forwards by a footprint's length
         # from where it was rearmost is in swing, even if it never rose above the contact or the
         # airborne height (a shuffling jogger's foot skims the belt).
-        swinging_forwards = s.fwd - foot.rearmost_fwd > MIN_FOOTPRINT_SPACING * leg_px
+        spacing = MIN_FOOTPRINT_SPACING * leg_px
+        swinging_forwards = s.fwd - foot.rearmost_fwd > spacing and self._persists(
+            k, lambda x: x.fwd - foot.rearmost_fwd > spacing)
         if foot.phase in ("unknown", "lifted"):
-            if s.g > air or swinging_forwards:
+            if swinging_forwards or (s.g > air and self._persists(k, lambda x: x.g > air)):
                 self._start_swing(foot)
             return out
         if foot.phase == "swing":
@@ -396,8 +402,15 @@ class GaitTracker:
                     foot.ic_candidate = now
             else:
                 if s.g >= thr:
-                    foot.ic_candidate = None  # a dip, not a landing
+                    if foot.above_from is None:
+                        foot.above_from = now
+                    if self._persists(k, lambda x: x.g >= thr):
+                        foot.ic_candidate = foot.above_from = None  # a dip, not a landing
                 else:
+                    if foot.above_from is not None:
+                        if not self._drop_spike(k, self._index(k, foot.above_from), thr):
+                            foot.ic_candidate = now  # it rose and came down again: land from here
+                        foot.above_from = None
                     first = self._index(k, foot.ic_candidate)
                     t_ic = self._event_time(k, first, rising=False)
                     # The height alone cannot put the contact much after the first frame in which
@@ -448,18 +461,49 @@ class GaitTracker:
                 foot.to_candidate = now
         else:
             if s.toe_h < thr:
-                foot.to_candidate = None
-            elif now - foot.to_candidate >= n_conf:
+                if self._persists(k, lambda x: x.toe_h < thr):
+                    foot.to_candidate = None
+            elif now - foot.to_candidate >= n_conf and self._persists(k, lambda x: x.toe_h >= thr):
                 step = self._toe_off(k, self._index(k, foot.to_candidate), line, leg_px, sign)
                 foot.to_candidate = None
                 if step is not None:
                     out.append(step)
         return out
 
+    def _persists(self, k: int, held) -> bool:
+        """Whether ``held(sample)`` is true for every observed sample of the last GLITCH_S and for
+        at least the last two: for less it may be a pose-model glitch."""
+        hist = self._history[k]
+        now = hist[-1].t
+        n = 0
+        for x in reversed(hist):
+            if not x.observed:
+                continue
+            if not held(x):
+                return False
+            n += 1
+            if n >= 2 and now - x.t >= GLITCH_S:
+                return True
+        return False
+
+    def _drop_spike(self, k: int, first: int, thr: float) -> bool:
+        """If the samples from history index ``first`` to the one before the newest rose above both
+        neighbours by more than ``thr`` (a pose-model glitch, not the foot lifting), mark them
+        unobserved so that no fit uses them, and return True."""
+        hist = self._history[k]
+        run = [x for x in islice(hist, first, len(hist) - 1) if x.observed]
+        before = next((hist[i].g for i in range(first - 1, -1, -1) if hist[i].observed), math.nan)
+        if not run or not max(x.g for x in run) - max(before, hist[-1].g) > thr:
+            return False
+        for x in run:
+            x.observed = False
+            x.g = x.toe_h = x.heel_h = x.fwd = x.ankle_h = math.nan  # as for a frame without the foot
+        return True
+
     @staticmethod
     def _start_swing(foot: _FootState) -> None:
         foot.phase = "swing"
-        foot.ic_candidate = foot.to_candidate = None
+        foot.ic_candidate = foot.to_candidate = foot.above_from = None
         foot.rearmost_fwd, foot.rearmost_at = math.inf, None
 
     def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
