@@ -88,7 +88,7 @@ class RunnerParams:
     # 30-100 ms), as it does on real side views while the legs cross.
     ghost_legs_per_min: float = 0.0
     # The pose model misplacing one leg's knee, ankle, heel and toe together by 0.05-0.3 leg lengths
-    # for 3-25 ms (one frame at 30 fps, a few at 240 fps), per leg and second. On the labelled
+    # for 3-25 ms (at 30 fps one frame or none, at 240 fps a few in a row), per leg and second. On the labelled
     # 480x360 clip the near foot is off by > 0.05 leg lengths in ~10 % of frames, the far foot in ~25 %.
     leg_glitches_per_s: float = 0.0
     low_visibility_fraction: float = 0.0  # fraction of steps whose legs are barely visible at IC
