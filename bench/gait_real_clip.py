@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LABELS = REPO.parent / "shared" / "data" / "treadmill_side_slowmo.labels.json"
 MATCH_FRAMES = 5  # the tolerance: about a twentieth of a step on this clip
 MEASURED_STEP_FRAMES = (102.0, 2.0)
+VALID_NEAR_FRAMES = 10  # a tenth of a step: a valid step timed worse than this measures the wrong instant
 
 
 def main() -> int:
@@ -117,7 +118,7 @@ def print_thinned(t: np.ndarray, landmarks: np.ndarray, label_frames: list[int],
     dt = float(np.median(np.diff(t)))
     tol = max(MATCH_FRAMES, every)
     hits = extra = 0
-    errors = []
+    errors, valid_errors = [], []
     for offset in range(every):
         idx = np.arange(offset, len(t), every)
         rep = gait_report(t[idx], landmarks[idx], tuple(args.size), time_scale=args.time_scale)
@@ -131,11 +132,15 @@ def print_thinned(t: np.ndarray, landmarks: np.ndarray, label_frames: list[int],
                 hits += 1
                 errors.append(found[i] - f)
         extra += len(found) - len(used)
+        valid_errors += [min(abs(f - g) for g in label_frames) for f, s in zip(found, rep["steps"], strict=True) if s["valid"]]
     fps = 1.0 / (dt * every * args.time_scale)
     err = np.abs(errors) if errors else np.array([np.nan])
     print(f"every {every:2d}th frame ({fps:.0f} fps real, {every} offsets): found within +-{tol} clip frames "
           f"{hits}/{len(label_frames) * every}, extra {extra}, median |error| {np.median(err):.1f} clip frames "
           f"({np.median(err) * dt * args.time_scale * 1000:.0f} ms)")
+    near = sum(e <= VALID_NEAR_FRAMES for e in valid_errors)
+    print(f"          valid steps (the ones cues use) within +-{VALID_NEAR_FRAMES} clip frames of a label: "
+          f"{near}/{len(valid_errors)}")
 
 
 if __name__ == "__main__":

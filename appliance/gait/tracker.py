@@ -73,6 +73,7 @@ JOINT_WINDOW_S = 0.06
 # belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
 ONSET_FIT_S = 0.1
 ONSET_MAX_PRE_SPEED = 0.25  # fraction of belt speed
+SWING_LOOKBACK_S = 0.4  # how far back to look for the swing before the rhythm is known (a slow jog's step)
 BELT_SPEED_BASE_S = 0.02
 BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
@@ -429,8 +430,10 @@ class GaitTracker:
                             # timing uncertainty: a foot may slide or stand still for tens of ms
                             # after touching down before the belt carries it (the labelled clip:
                             # 15-30 frames of a 102-frame step), and the contact is the touch.
+                            # Only a foot that skimmed the belt through its swing (a shuffle)
+                            # shows its landing in the belt's pull alone.
                             late = onset - t_ic
-                            if self._came_down(k, first, air):
+                            if self._was_airborne(k, first, air):
                                 late = min(late, self._height_timing_spread(k, first, noise))
                             t_ic += max(0.0, late)
                         carried = self._moving_with_belt(k, belt_v)
@@ -515,11 +518,23 @@ class GaitTracker:
                 return xs[i].t
         return None
 
-    def _came_down(self, k: int, first: int, air: float) -> bool:
-        """Whether the foot was clearly airborne (above ``air``) within ONSET_FIT_S before history
-        index ``first``: its landing then shows in its height."""
+    def _was_airborne(self, k: int, first: int, air: float) -> bool:
+        """Whether the foot was clearly airborne (above ``air`` for GLITCH_S and two samples in a
+        row) in the step period before history index ``first``: its landing then shows in its
+        height. The whole swing counts, not only its end: a shallow landing stays below ``air``
+        for its last ~100 ms (the labelled clip), yet it is a landing, not a shuffle."""
         t1 = self._history[k][first].t
-        return any(x.g > air for x in self._window(self._history[k], t1 - ONSET_FIT_S, t1))
+        period = self._step_period()
+        span = period if math.isfinite(period) else SWING_LOOKBACK_S
+        run_from, run = math.nan, 0
+        for x in self._window(self._history[k], t1 - span, t1):
+            if x.g > air:
+                run_from, run = (x.t, run + 1) if run == 0 else (run_from, run + 1)
+                if run >= 2 and x.t - run_from >= GLITCH_S:
+                    return True
+            else:
+                run = 0
+        return False
 
     def _height_timing_spread(self, k: int, first: int, noise: float) -> float:
         """How far (s) the landmark noise can shift a contact timed from the height alone: the
