@@ -528,12 +528,14 @@ class GaitTracker:
         span = period if math.isfinite(period) else SWING_LOOKBACK_S
         run_from, run = math.nan, 0
         for x in self._window(self._history[k], t1 - span, t1):
-            if x.g > air:
-                run_from, run = (x.t, run + 1) if run == 0 else (run_from, run + 1)
-                if run >= 2 and x.t - run_from >= GLITCH_S:
-                    return True
-            else:
+            if x.g <= air:
                 run = 0
+                continue
+            if run == 0:
+                run_from = x.t
+            run += 1
+            if run >= 2 and x.t - run_from >= GLITCH_S:
+                return True
         return False
 
     def _height_timing_spread(self, k: int, first: int, noise: float) -> float:
