@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -196,11 +197,9 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     page.wait_for_function("() => document.getElementById('cadence-target').textContent === '178'")
     assert page.inner_text("#cadence-band") == "175–181"
     assert page.inner_text("#feedback") == "on"
-    # The simulated runner follows the metronome: the live cadence climbs from the baseline to the target.
-    page.wait_for_function(
-        f"() => Number(document.getElementById('cadence').textContent) >= {max(int(v) for v in numeric) + 4}",
-        timeout=60_000,
-    )
+    # The simulated runner follows the metronome: the live cadence climbs from the baseline into the band.
+    assert statistics.median(int(v) for v in numeric) <= 171, values
+    page.wait_for_function("() => Number(document.getElementById('cadence').textContent) >= 175", timeout=60_000)
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "03-live-feedback")
 
