@@ -67,12 +67,12 @@ class CadenceEstimator:
         k = np.concatenate([[0.0], np.cumsum(np.maximum(1.0, np.round(d / m)))])
         keep = np.ones(t.size, bool)
         for _ in range(2):
-            if keep.sum() < MIN_CONTACTS - 1:
+            if keep.sum() < 3:
                 return float("nan")
             slope, icept = np.polyfit(k[keep], t[keep], 1)
             resid = t - (icept + slope * k)
             keep = np.abs(resid) <= INTERVAL_TOLERANCE * m
-        if keep.sum() < MIN_CONTACTS - 1 or slope <= 0:
+        if keep.sum() < 3 or slope <= 0:
             return float("nan")
         slope, _ = np.polyfit(k[keep], t[keep], 1)
         return 60.0 / float(slope)
