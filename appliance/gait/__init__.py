@@ -5,7 +5,9 @@ Public API (what the runtime, the panel, the coach and ``appliance analyze`` bui
 ``GaitTracker(settings: GaitSettings | None = None, calibration: Calibration | None = None)``
     ``tracker.update(pose: Pose | None, t: float, frame_index: int) -> list[Step]`` once per frame
     at the camera rate (``pose`` None: nobody seen; ``t`` capture time in real seconds). Returns the
-    steps confirmed at this frame, with a look-ahead of at most 3 frames after the contact.
+    steps confirmed at this frame: usually 2-3 frames after the contact, later when the landing
+    foot is not yet carried by the belt (a contact waits up to 300 ms for that; measured by
+    ``bench/gait_lookahead.py``).
     Each step is emitted twice with the same ``index``: at its initial contact (``final=False``;
     IC metrics, cadence, flight time, confidence and ``valid``; contact time NaN, ``frame_to``
     None) and after its toe-off (``final=True``; ``frame_to``, ``t_to``, ``contact_time_s``,

@@ -6,9 +6,12 @@ runner's facing direction is voted from toe-ahead-of-heel and nose-ahead-of-ears
 state machine on the height of its lowest landmark (heel or toe):
 
 * swing -> stance (initial contact): the lowest point comes within the contact height of the belt
-  while that foot is the front one, confirmed by the next 1-3 frames (20 ms, the look-ahead). The
-  contact instant is where the foot's descent, fitted over the last 40 ms before it, meets the
-  belt (sub-frame), so a 30 fps camera does not quantise contacts to 33 ms.
+  while that foot is the front one, confirmed by the next 1-3 frames (20 ms) once the belt carries
+  the foot backwards (or after 300 ms on the belt). The contact instant is where the foot's
+  descent, fitted over the last 40 ms before it, meets the belt (sub-frame), so a 30 fps camera
+  does not quantise contacts to 33 ms. Waiting for the belt's pull makes the timing robust to
+  landmark noise at 120-240 fps, at the price of a look-ahead beyond 3 frames for a foot that
+  slides on touching down (bench/gait_lookahead.py).
 * stance -> swing (toe-off): the toe rises above the contact height, confirmed the same way; the
   instant is where the rise, extrapolated back, leaves the belt.
 * a foot must rise above the airborne height after toe-off, or be carried forwards by a footprint's
