@@ -51,7 +51,7 @@ def simulated(job: tuple[str, float, int]) -> np.ndarray:
     return lookahead_frames((p, i / fps, i) for i, p in enumerate(poses))
 
 
-def recorded(path: Path, every: int, time_scale: float) -> np.ndarray:
+def recorded(path: Path, every: int, time_scale: float, size: tuple[int, int]) -> np.ndarray:
     d = np.load(path)
     t, lm = d["t"], d["landmarks"]
     lm = np.concatenate([lm, np.ones(lm.shape[:2] + (1,), lm.dtype)], axis=2)
@@ -59,7 +59,7 @@ def recorded(path: Path, every: int, time_scale: float) -> np.ndarray:
     for offset in range(every):
         idx = np.arange(offset, len(t), every)
         out.append(lookahead_frames(
-            (Pose(float(t[i] * time_scale), int(i), lm[i].astype(np.float32), 1.0, (480, 360))
+            (Pose(float(t[i] * time_scale), int(i), lm[i].astype(np.float32), 1.0, size)
              if np.isfinite(lm[i, :, :2]).any() else None, float(t[i] * time_scale), int(i)) for i in idx))
     # Frame indices are the clip's: count in frames of the thinned stream.
     return np.concatenate(out) / every
@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--landmarks", type=Path, default=None, help="a clip's landmarks.npz (appliance analyze)")
     ap.add_argument("--every", type=int, nargs="+", default=[1, 4, 10], help="thinning of --landmarks")
     ap.add_argument("--time-scale", type=float, default=0.1, help="real s per clip s of --landmarks")
+    ap.add_argument("--size", type=int, nargs=2, default=(480, 360), metavar=("W", "H"), help="image size of --landmarks")
     args = ap.parse_args()
     print(f"{'stream':48s} {'steps':>6s} {'median':>7s} {'p90':>6s} {'max':>6s} {'> 3 (%)':>9s}  (frames)")
     jobs = [(r, f, s) for f in FPS for r in RUNNERS for s in range(args.seeds)]
@@ -93,7 +94,7 @@ def main() -> None:
         name = args.landmarks.parent.name if args.landmarks.stem == "landmarks" else args.landmarks.stem
         for every in args.every:
             print(row(f"{name}, every {every}",
-                      recorded(args.landmarks, every, args.time_scale)))
+                      recorded(args.landmarks, every, args.time_scale, tuple(args.size))))
 
 
 if __name__ == "__main__":
