@@ -38,3 +38,17 @@ def test_a_missed_contact_does_not_halve_the_cadence() -> None:
     est = CadenceEstimator()
     rolling = [est.add(t, k)[0] for t, k in zip(times, tracks, strict=True)]
     assert rolling[-1] == pytest.approx(164.0, abs=0.5)
+
+
+def test_a_contact_retimed_after_it_was_added_counts_at_its_new_time() -> None:
+    est = CadenceEstimator()
+    times = [i * PERIOD_S for i in range(8)]
+    for i, t in enumerate(times[:-1]):
+        est.add(t, i % 2)
+    early = times[-1] - 2 * FRAME_S  # first timed from the height, two frames early
+    est.add(early, 1)
+    rolling, instant = est.retime(early, times[-1])
+    assert instant == pytest.approx(164.0, abs=0.01)
+    assert rolling == pytest.approx(164.0, abs=0.01)
+    with pytest.raises(ValueError, match="no contact"):
+        est.retime(early, times[-1])

@@ -121,7 +121,8 @@ def test_times_must_increase():
 
 
 def test_each_step_emitted_at_contact_then_after_toe_off():
-    poses, _ = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=5)).poses(10.0, 30.0)
+    poses, truth = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=5)).poses(10.0, 30.0)
+    true_frames = np.array([x.t_ic for x in truth]) * 30.0
     tracker = GaitTracker()
     first, final = {}, {}
     for i, p in enumerate(poses):
@@ -134,7 +135,13 @@ def test_each_step_emitted_at_contact_then_after_toe_off():
         assert i - s.frame_ic <= 3  # look-ahead of at most 3 frames after the contact frame
         if k in final:
             fi, fs = final[k]
-            assert fi > i and fs.frame_ic == s.frame_ic and fs.contact_time_s > 0
+            assert fi > i and fs.contact_time_s > 0
+            # Re-timed by the belt's pull: later, or a fraction of a frame either way as the
+            # height is refitted over more frames; never a different contact.
+            assert fs.t_ic >= s.t_ic - 1 / 30.0
+            contact = true_frames[np.argmin(np.abs(true_frames - fs.t_ic * 30.0))]
+            assert abs(fs.t_ic * 30.0 - contact) <= 1.5
+            assert i - contact <= 3  # reported within 3 frames of the true contact
 
 
 def test_report_of_a_clip_too_short_for_the_belt_to_settle_still_has_its_steps():

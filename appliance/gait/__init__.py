@@ -5,13 +5,14 @@ Public API (what the runtime, the panel, the coach and ``appliance analyze`` bui
 ``GaitTracker(settings: GaitSettings | None = None, calibration: Calibration | None = None)``
     ``tracker.update(pose: Pose | None, t: float, frame_index: int) -> list[Step]`` once per frame
     at the camera rate (``pose`` None: nobody seen; ``t`` capture time in real seconds). Returns the
-    steps confirmed at this frame: usually 2-3 frames after the contact, later when the landing
-    foot is not yet carried by the belt (a contact waits up to 300 ms for that; measured by
-    ``bench/gait_lookahead.py``).
+    steps confirmed at this frame: 2-3 frames after the contact at 30-60 fps, often 4-5 at
+    120-240 fps under landmark noise, later for a shuffle (which shows only once the belt carries
+    the foot; measured by ``bench/gait_lookahead.py``).
     Each step is emitted twice with the same ``index``: at its initial contact (``final=False``;
     IC metrics, cadence, flight time, confidence and ``valid``; contact time NaN, ``frame_to``
     None) and after its toe-off (``final=True``; ``frame_to``, ``t_to``, ``contact_time_s``,
-    ``duty_factor`` filled). Cue on the first emission; store or replace by index on the second.
+    ``duty_factor`` filled, and the contact re-timed by the belt's pull with the IC metrics
+    re-measured there). Cue on the first emission; store or replace by index on the second.
     ``tracker.state`` -> ``GaitState`` (immutable): ``direction`` ('left'/'right'/None),
     ``belt_slope``/``belt_intercept_px`` (y = intercept + slope * x), ``leg_length_px``,
     ``moving`` (absent/standing/walking/running), ``running``, ``cadence_spm``, ``last_step``,

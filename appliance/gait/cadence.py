@@ -37,18 +37,36 @@ class CadenceEstimator:
 
         ``reference_period_s`` (the trunk's rhythm, when known) numbers the contacts instead of
         their own median interval, so missed and spurious contacts cannot shift the numbering."""
-        self.instant_spm = float("nan")
-        if self._ics:
-            t_prev, k_prev = self._ics[-1]
-            steps = 1 if k_prev != track else 2  # same foot twice: the other foot's contact was missed
-            d = (t_ic - t_prev) / steps
-            if self.min_period_s * 0.5 <= d <= self.max_period_s * 1.5:
-                self.instant_spm = 60.0 / d
         self._ics.append((t_ic, track))
         while self._ics and self._ics[0][0] < t_ic - self.window_s:
             self._ics.popleft()
+        return self._update(reference_period_s)
+
+    def retime(self, t_old: float, t_new: float, reference_period_s: float = float("nan")) -> tuple[float, float]:
+        """Move the contact recorded at ``t_old`` to ``t_new`` (a contact re-timed after it was
+        added); returns the rolling cadence and the re-timed contact's instantaneous one."""
+        i = next((i for i in range(len(self._ics) - 1, -1, -1) if self._ics[i][0] == t_old), None)
+        if i is None:
+            raise ValueError(f"no contact recorded at t={t_old}")
+        self._ics[i] = (t_new, self._ics[i][1])
+        self.rolling_spm = self._rolling(reference_period_s)
+        self.instant_spm = self._instant(len(self._ics) - 1)
+        return self.rolling_spm, self._instant(i)
+
+    def _update(self, reference_period_s: float) -> tuple[float, float]:
+        self.instant_spm = self._instant(len(self._ics) - 1)
         self.rolling_spm = self._rolling(reference_period_s)
         return self.rolling_spm, self.instant_spm
+
+    def _instant(self, i: int) -> float:
+        """Instantaneous cadence at contact ``i``, from the interval since the one before (NaN
+        for the first or an implausible interval)."""
+        if i < 1:
+            return float("nan")
+        (t_prev, k_prev), (t_ic, track) = self._ics[i - 1], self._ics[i]
+        steps = 1 if k_prev != track else 2  # same foot twice: the other foot's contact was missed
+        d = (t_ic - t_prev) / steps
+        return 60.0 / d if self.min_period_s * 0.5 <= d <= self.max_period_s * 1.5 else float("nan")
 
     def period_s(self) -> float:
         return 60.0 / self.rolling_spm if np.isfinite(self.rolling_spm) else float("nan")

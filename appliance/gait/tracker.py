@@ -6,12 +6,16 @@ runner's facing direction is voted from toe-ahead-of-heel and nose-ahead-of-ears
 state machine on the height of its lowest landmark (heel or toe):
 
 * swing -> stance (initial contact): the lowest point comes within the contact height of the belt
-  while that foot is the front one, confirmed by the next 1-3 frames (20 ms) once the belt carries
-  the foot backwards (or after 300 ms on the belt). The contact instant is where the foot's
-  descent, fitted over the last 40 ms before it, meets the belt (sub-frame), so a 30 fps camera
-  does not quantise contacts to 33 ms. Waiting for the belt's pull makes the timing robust to
-  landmark noise at 120-240 fps, at the price of a look-ahead beyond 3 frames for a foot that
-  slides on touching down (bench/gait_lookahead.py).
+  while that foot is the front one. The contact instant is where the foot's descent, fitted over
+  the last 40 ms before it, meets the belt (sub-frame), so a 30 fps camera does not quantise
+  contacts to 33 ms. The step is emitted (for the cue) once the next 1-3 frames (20 ms) are on the
+  belt too; a foot that skimmed the belt through its swing (a shuffle) shows its landing only in
+  the belt's pull, so it waits until the belt carries it backwards (or 300 ms on the belt). Once
+  the belt carries the foot, the contact is re-timed by the onset of that pull, which landmark
+  noise at 120-240 fps does not move as it moves the height, and the step is re-measured there:
+  the final emission carries the re-timed contact. The first emission comes 2-3 frames after the
+  contact it reports; at 120-240 fps under landmark noise the height often shows a contact only
+  4-5 frames later (bench/gait_lookahead.py).
 * stance -> swing (toe-off): the toe rises above the contact height, confirmed the same way; the
   instant is where the rise, extrapolated back, leaves the belt.
 * a foot must rise above the airborne height after toe-off, or be carried forwards by a footprint's
@@ -24,7 +28,8 @@ heel position (which in running comes before contact because the foot retracts),
 moment the foot reaches the belt, which is what the clinical definition says.
 
 A step is emitted when its contact is confirmed (metrics at IC) and again, with the same index and
-``final=True``, when its toe-off is confirmed (contact time, TO, duty factor).
+``final=True``, when its toe-off is confirmed (contact time, TO, duty factor; the contact re-timed
+by the belt's pull and the metrics at IC re-measured there).
 """
 
 from __future__ import annotations
@@ -159,7 +164,8 @@ class _Sample:
 @dataclass
 class _FootState:
     phase: str = "unknown"  # unknown | swing | stance | lifted (after TO, not yet airborne)
-    ic_candidate: int | None = None  # history index of the first frame on the belt
+    ic_candidate: int | None = None  # absolute sample number of the first frame on the belt
+    refine_from: int | None = None  # the same, for a contact still to be re-timed by the belt's pull
     above_from: int | None = None  # first sample back above the contact height since the candidate
     to_candidate: int | None = None
     last_ic_t: float = -math.inf
@@ -371,6 +377,9 @@ class GaitTracker:
     def _contact_height(self, line: BeltLine) -> float:
         return max(self.settings.contact_height_leg_lengths, NOISE_MULTIPLIER * line.noise_leg_lengths)
 
+    def _airborne_height(self, line: BeltLine) -> float:
+        return max(self.settings.airborne_height_leg_lengths, 2 * self._contact_height(line))
+
     def _confirm_frames(self) -> int:
         return int(min(MAX_LOOKAHEAD_FRAMES, max(2, round(CONFIRM_S / self._dt))))
 
@@ -382,7 +391,7 @@ class GaitTracker:
         if not s.observed:
             return []
         thr = self._contact_height(line)
-        air = max(self.settings.airborne_height_leg_lengths, 2 * thr)
+        air = self._airborne_height(line)
         n_conf = self._confirm_frames()
         now = self._appended[k] - 1  # absolute number of the newest sample
         out: list[Step] = []
@@ -416,46 +425,34 @@ class GaitTracker:
                             foot.ic_candidate = now  # it rose and came down again: land from here
                         foot.above_from = None
                     first = self._index(k, foot.ic_candidate)
-                    t_ic = self._event_time(k, first, rising=False)
-                    # The height alone cannot put the contact much after the first frame in which
-                    # the foot is on the belt to within the landmark noise: a foot that low lands
-                    # within noise / descent speed (or half a frame at low frame rates).
-                    noise = line.noise_leg_lengths
-                    down = self._first_on_belt(k, first, noise, max(n_conf, math.ceil(ON_BELT_RUN_S / self._dt)))
-                    if down is not None:
-                        t_ic = min(t_ic, down + max(0.5 * self._dt, noise / SLOW_LANDING_LEG_PER_S))
-                    belt_v = self._belt_speed()
-                    carried = True
-                    if math.isfinite(belt_v):
-                        onset = self._belt_onset(k, first, belt_v)
-                        if onset is not None:
-                            # The belt's pull refines a clear landing only within the height's own
-                            # timing uncertainty: a foot may slide or stand still for tens of ms
-                            # after touching down before the belt carries it (the labelled clip:
-                            # 15-30 frames of a 102-frame step), and the contact is the touch.
-                            # Only a foot that skimmed the belt through its swing (a shuffle)
-                            # shows its landing in the belt's pull alone.
-                            late = onset - t_ic
-                            if self._was_airborne(k, first, air):
-                                late = min(late, self._height_timing_spread(k, first, noise))
-                            t_ic += max(0.0, late)
-                        carried = self._moving_with_belt(k, belt_v)
-                    # Confirmed once n_conf frames have been seen on the belt after the contact
-                    # instant with the foot carried backwards by the belt (or after 300 ms within
-                    # the contact height, longer than any landing approach).
-                    waited = s.t - hist[first].t
-                    if (s.t >= t_ic + (n_conf - 0.5) * self._dt and carried) or waited > CANDIDATE_TIMEOUT_S:
-                        foot.ic_candidate = None
-                        if not self._new_footprint(k, first, t_ic, belt_v, leg_px):
+                    t_ic = self._height_contact_time(k, first, line, n_conf)
+                    # Confirmed from the height alone once n_conf frames have been seen on the belt
+                    # after the contact instant, so the step goes out within the look-ahead bound;
+                    # its time is refined from the belt's pull while the foot is on the belt. A
+                    # foot that skimmed the belt through its swing (a shuffle) shows its landing
+                    # only in that pull, so it is confirmed once the belt carries it (or after
+                    # 300 ms within the contact height, longer than any landing approach).
+                    if s.t >= t_ic + (n_conf - 0.5) * self._dt and (
+                            self._carried_since(k, first) or self._was_airborne(k, first, air)):
+                        landed, foot.ic_candidate = foot.ic_candidate, None
+                        if not self._new_footprint(k, first, self._belt_speed(), leg_px):
                             # The belt already carries a foot here: this track has picked up the
                             # stance foot (an identity mix-up), not a new landing.
                             foot.phase = "unknown"
                             return out
-                        step = self._initial_contact(k, first, t_ic, line, leg_px, sign)
-                        if step is not None:
-                            out.append(step)
+                        out.append(self._initial_contact(k, first, t_ic, line, leg_px, sign))
+                        foot.refine_from = landed
             return out
         # stance
+        if s.g >= thr:
+            if foot.above_from is None:
+                foot.above_from = now
+        elif foot.above_from is not None:
+            # Back on the belt: a foot thrown up for a few frames was a pose-model glitch.
+            self._drop_spike(k, self._index(k, foot.above_from), thr)
+            foot.above_from = None
+        if foot.refine_from is not None and foot.above_from is None:
+            self._refine_contact(k, line, leg_px, sign, at_toe_off=False)
         if swinging_forwards and foot.rearmost_at is not None:
             # Toe-off went unseen in the height: the foot left the belt where it was rearmost
             # (Zeni et al.'s toe-off).
@@ -509,7 +506,7 @@ class GaitTracker:
     @staticmethod
     def _start_swing(foot: _FootState) -> None:
         foot.phase = "swing"
-        foot.ic_candidate = foot.to_candidate = foot.above_from = None
+        foot.ic_candidate = foot.to_candidate = foot.above_from = foot.refine_from = None
         foot.rearmost_fwd, foot.rearmost_at = math.inf, None
 
     def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
@@ -549,6 +546,49 @@ class GaitTracker:
         speed = self._descent_speed(pts, t1 + self._dt)
         return max(self._dt, noise / max(speed or 0.0, SLOW_LANDING_LEG_PER_S))
 
+    def _height_contact_time(self, k: int, first: int, line: BeltLine, n_conf: int) -> float:
+        """The contact instant from the foot's height alone, for a landing whose first frame on the
+        belt is history index ``first``."""
+        t_ic = self._event_time(k, first, rising=False)
+        # The height cannot put the contact much after the first frame in which the foot is on the
+        # belt to within the landmark noise: a foot that low lands within noise / descent speed
+        # (or half a frame at low frame rates).
+        noise = line.noise_leg_lengths
+        down = self._first_on_belt(k, first, noise, max(n_conf, math.ceil(ON_BELT_RUN_S / self._dt)))
+        if down is not None:
+            t_ic = min(t_ic, down + max(0.5 * self._dt, noise / SLOW_LANDING_LEG_PER_S))
+        return t_ic
+
+    def _refine_contact(self, k: int, line: BeltLine, leg_px: float, sign: float, at_toe_off: bool) -> None:
+        """Re-time the contact of the current stance from the belt's pull, and re-measure its step
+        at the new instant, once the belt visibly carries the foot backwards (or 300 ms after it
+        came down, or at its toe-off). Under landmark noise at 120-240 fps the height alone puts
+        contacts a few frames early or late; the moment the belt takes the foot does not move
+        with the noise. The re-timed step goes out with the toe-off (the final emission)."""
+        foot = self._feet[k]
+        first = self._index(k, foot.refine_from)
+        belt_v = self._belt_speed()
+        if first < 0 or foot.step is None or not math.isfinite(belt_v):
+            foot.refine_from = None
+            return
+        if not (at_toe_off or self._carried_since(k, first)):
+            return
+        foot.refine_from = None
+        t_ic = self._height_contact_time(k, first, line, self._confirm_frames())
+        onset = self._belt_onset(k, first, belt_v)
+        if onset is not None:
+            # The belt's pull refines a clear landing only within the height's own timing
+            # uncertainty: a foot may slide or stand still for tens of ms after touching down
+            # before the belt carries it (the labelled clip: 15-30 frames of a 102-frame step),
+            # and the contact is the touch. Only a foot that skimmed the belt through its swing
+            # (a shuffle) shows its landing in the belt's pull alone.
+            late = onset - t_ic
+            if self._was_airborne(k, first, self._airborne_height(line)):
+                late = min(late, self._height_timing_spread(k, first, line.noise_leg_lengths))
+            t_ic += max(0.0, late)
+        if t_ic != foot.step.t_ic:
+            self._retime_contact(k, first, t_ic, line, leg_px, sign)
+
     def _sample_belt_speed(self, k: int, s: _Sample, thr: float) -> None:
         """Record the backward speed of a foot on the belt (px/s), over >= 20 ms."""
         hist = self._history[k]
@@ -570,6 +610,16 @@ class GaitTracker:
             leg = self._leg_px() or 1.0
             self._belt_speed_cache = (self._t, v if v > MIN_BELT_SPEED_LEG_PER_S * leg else float("nan"))
         return self._belt_speed_cache[1]
+
+    def _carried_since(self, k: int, first: int) -> bool:
+        """Whether the foot on the belt since history index ``first`` is now carried backwards by
+        it, or has been within the contact height for CANDIDATE_TIMEOUT_S (longer than any landing
+        approach). True while the belt speed is not yet known."""
+        hist = self._history[k]
+        belt_v = self._belt_speed()
+        if not math.isfinite(belt_v) or hist[-1].t - hist[first].t > CANDIDATE_TIMEOUT_S:
+            return True
+        return self._moving_with_belt(k, belt_v)
 
     def _moving_with_belt(self, k: int, belt_v: float) -> bool:
         """Whether the foot moved backwards at >= half the belt speed over the last ~30 ms."""
@@ -623,8 +673,9 @@ class GaitTracker:
             return None
         return float(grid[i])
 
-    def _new_footprint(self, k: int, first: int, t_ic: float, belt_v: float, leg_px: float) -> bool:
-        """Whether a contact at ``t_ic`` lands ahead of the previous footprint on the belt.
+    def _new_footprint(self, k: int, first: int, belt_v: float, leg_px: float) -> bool:
+        """Whether the contact that came down at history index ``first`` lands ahead of the
+        previous footprint on the belt.
 
         In belt coordinates (position along the belt plus belt speed x time) a stance foot stands
         still and successive footprints are a step length apart, each ahead of the last. A "contact"
@@ -765,9 +816,53 @@ class GaitTracker:
             return float(yy[int(np.argmin(np.abs(tt)))])
         return float(np.polyfit(tt, yy, 2 if len(vals) >= 4 else 1)[-1])
 
-    def _initial_contact(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float) -> Step | None:
-        hist = self._history[k]
+    def _initial_contact(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float) -> Step:
+        """The step of a contact just confirmed at ``t_ic``; puts the foot in stance."""
         foot = self._feet[k]
+        other = self._feet[1 - k]
+        rolling, instant = self.cadence.add(t_ic, k, self.rhythm.period_s)
+        period = self._step_period()
+        flight = float("nan")
+        if other.last_to_t > other.last_ic_t:
+            flight = t_ic - other.last_to_t
+            self._recent_flight.append(flight)
+        elif np.isfinite(other.last_ic_t) and t_ic - other.last_ic_t < 2 * (period if np.isfinite(period) else 1.0):
+            flight = 0.0  # the other foot is still on the belt: double support, no flight
+            self._recent_flight.append(-1.0)
+        osc, lean = self._pelvis_metrics(max(other.last_ic_t, foot.last_ic_t), t_ic)
+        step = Step(
+            index=self._step_index, foot=self.identity.foot_name(k), cadence_spm=rolling,
+            instant_cadence_spm=instant, flight_time_s=flight, vertical_oscillation_leg_lengths=osc,
+            trunk_lean_deg=lean, **self._contact_measures(k, first, t_ic, line, leg_px, sign, instant),
+        )
+        self._step_index += 1
+        self._last_footprint = self._pending_footprint
+        foot.phase = "stance"
+        foot.last_ic_t = t_ic
+        foot.to_candidate = None
+        foot.step = step
+        self._last_step = step
+        return step
+
+    def _retime_contact(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float) -> None:
+        """Move the current stance's contact to ``t_ic`` and re-measure its step there."""
+        foot = self._feet[k]
+        old = foot.step
+        rolling, instant = self.cadence.retime(old.t_ic, t_ic, self.rhythm.period_s)
+        # The flight ends at the contact; a double support (0) stays one.
+        flight = old.flight_time_s + (t_ic - old.t_ic) if old.flight_time_s != 0.0 else 0.0
+        step = replace(old, cadence_spm=rolling, instant_cadence_spm=instant, flight_time_s=flight,
+                       **self._contact_measures(k, first, t_ic, line, leg_px, sign, instant))
+        foot.last_ic_t = t_ic
+        foot.step = step
+        if self._last_step is old:
+            self._last_step = step
+
+    def _contact_measures(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float,
+                          instant_spm: float) -> dict:
+        """The step's measurements at its contact instant ``t_ic`` (the Step fields of that name):
+        strike, joint angles, overstride, and a confidence."""
+        hist = self._history[k]
         dt = self._dt
         roll = line.roll_rad
         pre = self._window(hist, t_ic - max(STRIKE_WINDOW_S, 1.5 * dt), t_ic)
@@ -804,41 +899,18 @@ class GaitTracker:
         seen = min(1.0, sum(x.observed for x in span) / max(expected, 1.0))  # frames without a pose count as unseen
         ambiguous = any(x.ambiguous for x in span)
         period = self._step_period()
-        rolling, instant = self.cadence.add(t_ic, k, self.rhythm.period_s)
         rhythm = 1.0
-        if np.isfinite(period) and np.isfinite(instant):
-            rhythm = 1.0 if abs(60.0 / instant - period) <= 0.3 * period else 0.5
+        if np.isfinite(period) and np.isfinite(instant_spm):
+            rhythm = 1.0 if abs(60.0 / instant_spm - period) <= 0.3 * period else 0.5
         measured = {"shank_angle_deg": shank_deg, "foot_strike_angle_deg": fsa, "knee_flexion_deg": knee_deg,
                     "heel_to_hip_leg_lengths": heel_hip}
         plausible = all(lo <= measured[m] <= hi for m, (lo, hi) in PLAUSIBLE_AT_CONTACT.items()
                         if math.isfinite(measured[m]))
         confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm * (1.0 if plausible else 0.0)
         valid = confidence >= st.min_confidence and min_vis >= st.min_visibility and strike != "unknown"
-        other = self._feet[1 - k]
-        flight = float("nan")
-        if other.last_to_t > other.last_ic_t:
-            flight = t_ic - other.last_to_t
-            self._recent_flight.append(flight)
-        elif np.isfinite(other.last_ic_t) and t_ic - other.last_ic_t < 2 * (period if np.isfinite(period) else 1.0):
-            flight = 0.0  # the other foot is still on the belt: double support, no flight
-            self._recent_flight.append(-1.0)
-        osc, lean = self._pelvis_metrics(max(other.last_ic_t, foot.last_ic_t), t_ic)
         frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
-        step = Step(
-            index=self._step_index, foot=self.identity.foot_name(k), frame_ic=frame_ic, t_ic=t_ic,
-            strike=strike, foot_strike_angle_deg=fsa, shank_angle_deg=shank_deg, knee_flexion_deg=knee_deg,
-            heel_to_hip_leg_lengths=heel_hip, cadence_spm=rolling, instant_cadence_spm=instant,
-            confidence=round(confidence, 3), valid=bool(valid), flight_time_s=flight,
-            vertical_oscillation_leg_lengths=osc, trunk_lean_deg=lean, calibrated=calibrated,
-        )
-        self._step_index += 1
-        self._last_footprint = self._pending_footprint
-        foot.phase = "stance"
-        foot.last_ic_t = t_ic
-        foot.to_candidate = None
-        foot.step = step
-        self._last_step = step
-        return step
+        return dict(measured, frame_ic=frame_ic, t_ic=t_ic, strike=strike, confidence=round(confidence, 3),
+                    valid=bool(valid), calibrated=calibrated)
 
     def _pelvis_metrics(self, prev_ic: float, t_ic: float) -> tuple[float, float]:
         """Vertical oscillation (pelvis range, leg lengths) and median trunk lean over the step that
@@ -856,6 +928,8 @@ class GaitTracker:
     def _toe_off(self, k: int, first: int, line: BeltLine, leg_px: float, sign: float) -> Step | None:
         hist = self._history[k]
         foot = self._feet[k]
+        if foot.refine_from is not None:
+            self._refine_contact(k, line, leg_px, sign, at_toe_off=True)
         t_to = self._event_time(k, first, rising=True)
         foot.phase = "lifted"
         foot.last_to_t = t_to
