@@ -395,7 +395,9 @@ class GaitTracker:
         n_conf = self._confirm_frames()
         now = self._appended[k] - 1  # absolute number of the newest sample
         out: list[Step] = []
-        if foot.phase != "swing" and s.g < thr:
+        # The belt's speed from feet it carries: in stance, flat on the belt, and past the landing
+        # (a landing foot may still slide forwards; a foot of unknown phase may be anywhere).
+        if foot.phase == "stance" and foot.refine_from is None and max(s.heel_h, s.toe_h) < thr:
             self._sample_belt_speed(k, s, thr)
         if foot.phase != "swing" and s.fwd < foot.rearmost_fwd:
             foot.rearmost_fwd, foot.rearmost_at = s.fwd, now
