@@ -582,8 +582,7 @@ class GaitTracker:
             # The belt's pull refines a clear landing only within the height's own timing
             # uncertainty: a foot may slide or stand still for tens of ms after touching down
             # before the belt carries it (the labelled clip: 15-30 frames of a 102-frame step),
-            # and the contact is the touch. Only a foot that skimmed the belt through its swing
-            # (a shuffle) shows its landing in the belt's pull alone.
+            # and the contact is the touch. A shuffle is timed by the pull alone.
             late = onset - t_ic
             if self._was_airborne(k, first, self._airborne_height(line)):
                 late = min(late, self._height_timing_spread(k, first, line.noise_leg_lengths))
