@@ -45,3 +45,24 @@ def test_a_foot_thrown_up_for_one_frame_after_landing_keeps_its_contact():
         near = [s for s in steps if abs(s.t_ic - x.t_ic) <= 3 / FPS]
         assert len(near) == 1, (x.t_ic, [s.t_ic for s in near])
         assert abs(near[0].t_ic - x.t_ic) * FPS <= 1.0, (x.t_ic, near[0].t_ic)
+
+
+def test_a_stance_cut_short_by_a_thrown_foot_is_not_reported_valid():
+    # At 120 fps the pose model throwing the stance foot onto the other leg for 30-80 ms (as on
+    # the labelled clip while the legs cross) looks like a toe-off; a contact that short is no
+    # running contact, so the step must not be reported as a trustworthy one.
+    fps = 120.0
+    sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=7))
+    poses, truth = sim.poses(20.0, fps)
+    thrown = [x for x in truth if 4.0 <= x.t_ic <= 18.0][::2]
+    for x in thrown:
+        leg = LEFT_LEG if x.foot == "left" else RIGHT_LEG
+        for i in range(int(np.ceil((x.t_ic + 0.03) * fps)), int(np.ceil((x.t_ic + 0.11) * fps))):
+            poses[i] = _lifted(poses[i], leg, 0.3 * sim.leg_px)
+    tracker = GaitTracker()
+    final = []
+    for i, pose in enumerate(poses):
+        final += [s for s in tracker.update(pose, i / fps, i) if s.final]
+    cut_short = [s for s in final if s.contact_time_s < 0.08]
+    assert len(cut_short) >= len(thrown) // 2, [round(s.contact_time_s, 3) for s in final]
+    assert not [s for s in cut_short if s.valid]

@@ -944,11 +944,15 @@ class GaitTracker:
         mid = self._window(hist, lo, hi) or self._window(hist, lo - self._dt, hi + self._dt)
         if mid:
             self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
-        contact = t_to - step.t_ic
         period = self._step_period()
         duty = contact / (2 * period) if np.isfinite(period) else float("nan")
         frame_to = next((x.frame for x in hist if x.t >= t_to - 1e-9), hist[first].frame)
-        final = replace(step, frame_to=frame_to, t_to=t_to, contact_time_s=contact, duty_factor=duty, final=True)
+        # No running contact is shorter than MIN_CONTACT_S: the contact or the toe-off was a
+        # misreading (the stance foot's landmarks thrown onto the other leg, or a late re-timing),
+        # so the step's measurements are not to be trusted.
+        valid = step.valid and contact >= MIN_CONTACT_S
+        final = replace(step, frame_to=frame_to, t_to=t_to, contact_time_s=contact, duty_factor=duty, valid=valid,
+                        final=True)
         foot.step = final
         self._last_step = final
         return final
