@@ -462,7 +462,9 @@ class GaitTracker:
             self._start_swing(foot)
             return [step] if step is not None else []
         if foot.to_candidate is None:
-            if s.toe_h >= thr and s.t - foot.last_ic_t >= MIN_CONTACT_S:
+            # The heel is up well before the toe leaves the belt: with the heel down, a rising toe
+            # marker is a forefoot landing flat (the marker then sits on the top of the shoe).
+            if min(s.toe_h, s.heel_h) >= thr and s.t - foot.last_ic_t >= MIN_CONTACT_S:
                 foot.to_candidate = now
         else:
             if s.toe_h < thr:
