@@ -3,7 +3,9 @@
 Runs the gait report (the live tracker, replayed) over a landmarks.npz of the clip (arrays ``t``
 [N] clip seconds and ``landmarks`` [N, 33, 4]: x px, y px, z, visibility; NaN rows = no pose) and
 compares with the hand labels: every labelled initial contact found within +-5 frames or not,
-extra contacts, the step period against the measured 102 +- 2 frames, and strike agreement.
+extra contacts, the step period against the measured 102 +- 2 frames, strike agreement, and the
+contact time of the valid steps (not labelled; by eye a stance lasts about 115-130 frames on this
+clip: the contacts at 403 and 607 leave the belt at about 520 and 722).
 
 The clip's capture rate is unknown, so real time is only assumed for the tracker's physiological
 limits (``--time-scale``, default 0.125: a 240 fps phone slow motion played at 30 fps, which makes
@@ -108,6 +110,7 @@ def main() -> int:
     print(f"strike agreement with labels (matched ICs): {strike_ok}/{strike_n}")
     classes = [s["strike"] for s in steps if s["valid"]]
     print(f"strike classes of all valid steps: { {c: classes.count(c) for c in sorted(set(classes))} }")
+    print(contact_time_line(steps, float(np.median(np.diff(data["t"]))), args.time_scale))
     for every in args.every:
         print_thinned(data["t"], data["landmarks"], [e["frame"] for e in label_ics], every, args)
     return 0
@@ -118,10 +121,11 @@ def print_thinned(t: np.ndarray, landmarks: np.ndarray, label_frames: list[int],
     dt = float(np.median(np.diff(t)))
     tol = max(MATCH_FRAMES, every)
     hits = extra = 0
-    errors, valid_errors = [], []
+    errors, valid_errors, all_steps = [], [], []
     for offset in range(every):
         idx = np.arange(offset, len(t), every)
         rep = gait_report(t[idx], landmarks[idx], tuple(args.size), time_scale=args.time_scale)
+        all_steps += rep["steps"]
         found = [s["t_ic"] / args.time_scale / dt for s in rep["steps"]]  # in clip frames
         used: set[int] = set()
         for f in label_frames:
@@ -141,6 +145,17 @@ def print_thinned(t: np.ndarray, landmarks: np.ndarray, label_frames: list[int],
     near = sum(e <= VALID_NEAR_FRAMES for e in valid_errors)
     print(f"          valid steps (the ones cues use) within +-{VALID_NEAR_FRAMES} clip frames of a label: "
           f"{near}/{len(valid_errors)}")
+    print("          " + contact_time_line(all_steps, dt, args.time_scale))
+
+
+def contact_time_line(steps: list[dict], dt: float, time_scale: float) -> str:
+    """The median contact time of the valid steps that have a toe-off, in clip frames."""
+    frames = [s["contact_time_s"] / time_scale / dt for s in steps if s["valid"] and s["contact_time_s"] is not None]
+    if not frames:
+        return "contact time of valid steps: none measured"
+    q = np.percentile(frames, [25, 50, 75])
+    return (f"contact time of valid steps: median {q[1]:.0f} clip frames (IQR {q[0]:.0f}-{q[2]:.0f}, "
+            f"{len(frames)} steps; by eye ~115-130)")
 
 
 if __name__ == "__main__":
