@@ -23,6 +23,8 @@ def run(fps: float, seeds: int, **params) -> dict[str, float]:
         true_cad = m.truth[-1].cadence_spm
         rolling = np.array([s.cadence_spm for s, _ in m.pairs[20:]])
         shank = m.errors("shank_angle_deg")
+        valid = [(s, x) for s, x in m.pairs if s.valid and s.final]
+        contact = np.abs([(s.contact_time_s - x.contact_time_s) * fps for s, x in valid])
         rows.append({
             "steps": len(m.truth),
             "missed %": 100 * len(m.missed) / len(m.truth),
@@ -36,6 +38,9 @@ def run(fps: float, seeds: int, **params) -> dict[str, float]:
             "shank error median (deg)": np.median(shank),
             "shank |err| median (deg)": np.median(np.abs(shank)),
             "wrong foot %": 100 * np.mean([s.foot != x.foot for s, x in m.pairs]),
+            "valid with TO %": 100 * len(valid) / len(m.truth),
+            "contact |err| med (frames)": np.median(contact),
+            "contact |err| > 3 frames %": 100 * np.mean(contact > 3),
         })
     return {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
 
@@ -53,6 +58,7 @@ def main() -> None:
         "facing left, roll 3 deg": {"direction": "left", "roll_deg": 3.0},
         "dropouts 5 %": {"dropout_fraction": 0.05},
         "ghost legs 2/s": {"ghost_legs_per_min": 120.0},
+        "stance lost 1/2 steps": {"stance_loss_fraction": 0.5},
     }
     for fps in args.fps:
         print(f"\n=== {fps:g} fps, noise 1 % of leg length, 60 s x {args.seeds} seeds (medians over seeds)")

@@ -1,7 +1,9 @@
 """The gait tracker against pose-model glitches: a leg misplaced for a frame or a few milliseconds.
 
 On real side views the pose model throws a foot 0.05-0.3 leg lengths off for up to ~25 ms several
-times a second. A single such frame right after a landing must neither lose nor move the contact.
+times a second, and draws the stance leg on the passing swing foot for up to ~130 ms. A single such
+frame right after a landing must neither lose nor move the contact, and a stance must not end
+before the foot leaves the belt.
 """
 
 from __future__ import annotations
@@ -57,9 +59,10 @@ def test_a_foot_thrown_up_for_one_frame_after_landing_keeps_its_contact():
 
 
 def test_a_stance_cut_short_by_a_thrown_foot_is_not_reported_valid():
-    # At 120 fps the pose model throwing the stance foot onto the other leg for 30-80 ms (as on
-    # the labelled clip while the legs cross) looks like a toe-off; a contact that short is no
-    # running contact, so the step must not be reported as a trustworthy one.
+    # At 120 fps the pose model lifting the stance foot 0.12 leg lengths for 80 ms soon after the
+    # landing looks like a toe-off: that close to where the belt carried it, the foot may really
+    # have left. A contact that short is no running contact, so the step must not be reported as a
+    # trustworthy one.
     fps = 120.0
     sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, seed=7))
     poses, truth = sim.poses(20.0, fps)
@@ -67,11 +70,28 @@ def test_a_stance_cut_short_by_a_thrown_foot_is_not_reported_valid():
     for x in thrown:
         leg = LEFT_LEG if x.foot == "left" else RIGHT_LEG
         for i in range(int(np.ceil((x.t_ic + 0.03) * fps)), int(np.ceil((x.t_ic + 0.11) * fps))):
-            poses[i] = _lifted(poses[i], leg, 0.3 * sim.leg_px)
+            poses[i] = _lifted(poses[i], leg, 0.12 * sim.leg_px)
     final = _track_final(poses, fps)
     cut_short = [s for s in final if s.contact_time_s < 0.08]
     assert len(cut_short) >= len(thrown) // 2, [round(s.contact_time_s, 3) for s in final]
     assert not [s for s in cut_short if s.valid]
+
+
+def test_a_stance_foot_drawn_on_the_passing_swing_foot_keeps_its_contact_time():
+    # On the labelled clip the pose model draws the stance leg on the passing swing foot for up to
+    # ~130 ms in mid-stance. The foot cannot have jumped off the belt that fast: its contact lasts
+    # until the real toe-off. At 120 fps such a loss is many frames, which the height alone would
+    # take for a toe-off in nearly half of the steps.
+    fps = 120.0
+    sim = SimulatedRunner(RunnerParams(noise_leg_lengths=0.01, stance_loss_fraction=0.5, seed=3))
+    poses, truth = sim.poses(20.0, fps)
+    final = [s for s in _track_final(poses, fps) if s.valid and s.t_ic > 4.0]
+    errors = []
+    for s in final:
+        x = min(truth, key=lambda x: abs(x.t_ic - s.t_ic))
+        errors.append(abs(s.contact_time_s - x.contact_time_s) * fps)
+    assert len(final) >= 0.9 * len([x for x in truth if 4.0 < x.t_ic < 19.5]), len(final)
+    assert np.mean(np.array(errors) <= 3) >= 0.85, np.round(errors, 1)
 
 
 def test_a_toe_marker_rising_as_a_forefoot_lands_flat_is_not_a_toe_off():

@@ -17,7 +17,10 @@ state machine on the height of its lowest landmark (heel or toe):
   contact it reports; at 120-240 fps under landmark noise the height often shows a contact only
   4-5 frames later (bench/gait_lookahead.py).
 * stance -> swing (toe-off): the toe rises above the contact height, confirmed the same way; the
-  instant is where the rise, extrapolated back, leaves the belt.
+  instant is where the rise, extrapolated back, leaves the belt. In stance the foot stands still on
+  the belt, and can leave it only from rest: a sample further from where the belt has carried it
+  than a lifting foot could be is the pose model drawing the stance leg elsewhere (on the passing
+  swing foot), and is set aside, for at most 200 ms.
 * a foot must rise above the airborne height after toe-off, or be carried forwards by a footprint's
   length (which a foot on the belt cannot be: a shuffling jogger's feet may never rise clearly
   above the landmark noise; the toe-off is then where the foot was rearmost), before its next
@@ -111,6 +114,17 @@ MIN_FOOTPRINT_SPACING = 0.3
 # frames on the labelled ~300 fps clip): a phase change is believed once seen over this long.
 GLITCH_S = 0.025
 MIN_CONTACT_S = 0.08  # shortest ground contact in running (elite sprinting ~0.08 s)
+# In belt coordinates a stance foot stands still, and after toe-off it starts from rest: within
+# tau of last being seen on the belt it is at most STANCE_SLACK (+ 3 x the landmark noise) +
+# LIFT_ACCEL tau^2 / 2 from where the belt has carried that spot. The slack covers a landing foot's
+# forward slide between frames (the labelled clip: ~0.2 leg lengths over ~25 frames); the foot's
+# acceleration out of toe-off is ~50 m/s^2 (from rest to ~2x running speed in the first ~0.15 s of
+# swing), ~60 leg lengths/s^2. Further away is the pose model drawing the stance leg on the passing
+# swing foot or in the air, which on real side views lasts up to ~130 ms; after STANCE_LOSS_S
+# the foot is believed gone.
+STANCE_SLACK = 0.1
+LIFT_ACCEL_LEG_PER_S2 = 60.0
+STANCE_LOSS_S = 0.2
 STANDING_CONTACT_S = 1.5  # a foot down this long without a step: the person is standing
 ABSENT_S = 1.0  # no pose for this long: nobody on the treadmill
 # Landmark heights are trusted to 3 x their measured noise: with Gaussian noise a stance foot then
@@ -159,6 +173,7 @@ class _Sample:
     heel_h: float
     fwd: float  # foot centre (mid heel-toe) along the belt, forward positive, px
     ankle_h: float  # ankle height above the heel's stance level (leg lengths)
+    held: tuple | None = None  # (g, toe_h, heel_h, fwd, ankle_h) while set aside as implausible
 
 
 @dataclass
@@ -174,6 +189,8 @@ class _FootState:
     stance_mid_angles: list | None = None
     rearmost_fwd: float = math.inf  # rearmost position along the belt since the last swing (px)
     rearmost_at: int | None = None  # the absolute sample number where it was rearmost
+    on_belt: tuple[float, float] | None = None  # (t, position along the belt px) last seen on the belt in stance
+    held_since: float | None = None  # since when its samples are set aside as not the stance foot
 
 
 class GaitTracker:
@@ -395,6 +412,8 @@ class GaitTracker:
         n_conf = self._confirm_frames()
         now = self._appended[k] - 1  # absolute number of the newest sample
         out: list[Step] = []
+        if foot.phase == "stance" and not self._stance_plausible(k, s, line, leg_px):
+            return out
         # The belt's speed from feet it carries: in stance, flat on the belt, and past the landing
         # (a landing foot may still slide forwards; a foot of unknown phase may be anywhere).
         if foot.phase == "stance" and foot.refine_from is None and max(s.heel_h, s.toe_h) < thr:
@@ -477,6 +496,59 @@ class GaitTracker:
                     out.append(step)
         return out
 
+    def _stance_plausible(self, k: int, s: _Sample, line: BeltLine, leg_px: float) -> bool:
+        """Whether the newest sample of a foot in stance can be that foot: on the belt where the
+        belt has carried it, or lifting off from there (see STANCE_SLACK). An implausible sample
+        is set aside as unobserved, and so is every later one until the foot is seen back at the
+        carried spot. After STANCE_LOSS_S without that, the samples set aside are restored and
+        believed: the foot did leave, and its toe-off is looked for among them."""
+        foot = self._feet[k]
+        belt_v = self._belt_speed()
+        thr = self._contact_height(line)
+        ahead = slack = math.nan
+        if foot.on_belt is None or not math.isfinite(belt_v):
+            plausible = True
+        else:
+            t0, fwd0 = foot.on_belt
+            tau = s.t - t0
+            ahead = (s.fwd - (fwd0 - belt_v * tau)) / leg_px  # of where the belt has carried it
+            slack = STANCE_SLACK + NOISE_MULTIPLIER * line.noise_leg_lengths
+            if tau >= STANCE_LOSS_S:
+                plausible = True
+                self._restore_held(k, t0, thr)
+                foot.on_belt = None
+            elif foot.held_since is not None:
+                plausible = s.g < thr and abs(ahead) <= slack  # back on the belt where it was carried
+            elif s.g < thr:
+                # On the belt it may be anywhere ahead (a shuffling foot skims it in swing), but
+                # never behind where the belt took it.
+                plausible = ahead >= -slack
+            else:
+                plausible = math.hypot(ahead, s.g) <= slack + 0.5 * LIFT_ACCEL_LEG_PER_S2 * tau * tau
+        if not plausible:
+            s.held = (s.g, s.toe_h, s.heel_h, s.fwd, s.ankle_h)
+            s.observed = False
+            s.g = s.toe_h = s.heel_h = s.fwd = s.ankle_h = math.nan
+            if foot.held_since is None:
+                foot.held_since = s.t
+            return False
+        foot.held_since = None
+        if s.g < thr and (foot.on_belt is None or not math.isfinite(belt_v) or abs(ahead) <= slack):
+            foot.on_belt = (s.t, s.fwd)  # standing on the belt (not skimming it forwards in swing)
+        return True
+
+    def _restore_held(self, k: int, since: float, thr: float) -> None:
+        """Believe the samples of track ``k`` set aside after time ``since``; the first of them off
+        the belt becomes the toe-off candidate."""
+        foot = self._feet[k]
+        base = self._appended[k] - len(self._history[k])
+        for i, x in enumerate(self._history[k]):
+            if x.held is not None and x.t > since:
+                x.g, x.toe_h, x.heel_h, x.fwd, x.ankle_h = x.held
+                x.held, x.observed = None, True
+                if foot.to_candidate is None and min(x.toe_h, x.heel_h) >= thr:
+                    foot.to_candidate = base + i
+
     def _persists(self, k: int, held) -> bool:
         """Whether ``held(sample)`` is true for every observed sample of the last GLITCH_S and for
         at least the last two: for less it may be a pose-model glitch."""
@@ -512,6 +584,7 @@ class GaitTracker:
         foot.phase = "swing"
         foot.ic_candidate = foot.to_candidate = foot.above_from = foot.refine_from = None
         foot.rearmost_fwd, foot.rearmost_at = math.inf, None
+        foot.on_belt = foot.held_since = None
 
     def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
         """Time of the first frame from ``first`` that starts ``run`` frames all within ``level``

@@ -91,6 +91,10 @@ class RunnerParams:
     # for 3-25 ms (at 30 fps one frame or none, at 240 fps a few in a row), per leg and second. On the labelled
     # 480x360 clip the near foot is off by > 0.05 leg lengths in ~10 % of frames, the far foot in ~25 %.
     leg_glitches_per_s: float = 0.0
+    # The pose model losing the stance foot while the swing foot passes it, in a fraction of steps:
+    # for 50-150 ms of mid-stance the stance leg is drawn 60-100 % of the way onto the swing leg
+    # (the labelled clip, frames 233-263: the stance leg's markers jump to the passing foot).
+    stance_loss_fraction: float = 0.0
     low_visibility_fraction: float = 0.0  # fraction of steps whose legs are barely visible at IC
     stand_s: float = 0.0  # quiet standing before running (for calibration)
     far_foot_raise_leg_lengths: float = 0.0  # perspective: the far leg's knee, ankle and foot seen higher
@@ -132,6 +136,7 @@ class _Contact:
     speed: float
     cadence_spm: float
     low_visibility: bool
+    lost: tuple[float, float, float] | None = None  # from, until, how far onto the swing leg
 
     @property
     def t_to(self) -> float:
@@ -247,8 +252,14 @@ class SimulatedRunner:
         at_zero = foot_points(pivot, 0.0, 0.0, pitch)
         pivot_u = over * LEG_M - at_zero["heel"][0]
         low_vis = bool(self.rng.random() < p.low_visibility_fraction)
-        return _Contact(n, foot, t_ic, p.duty_factor * 2 * step_s, pitch, pivot_u, pivot,
-                        p.speed_mps, self.cadence_spm, low_vis)
+        contact_s = p.duty_factor * 2 * step_s
+        lost = None
+        if p.stance_loss_fraction > 0 and self.rng.random() < p.stance_loss_fraction:
+            start = t_ic + self.rng.uniform(0.3, 0.5) * contact_s
+            lost = (start, min(start + self.rng.uniform(0.05, 0.15), t_ic + contact_s - 0.01),
+                    self.rng.uniform(0.6, 1.0))
+        return _Contact(n, foot, t_ic, contact_s, pitch, pivot_u, pivot,
+                        p.speed_mps, self.cadence_spm, low_vis, lost)
 
     def _ensure_contacts(self, t: float) -> None:
         while len(self._contacts) < 4 or self._contacts[-3].t_ic <= t:
@@ -416,6 +427,12 @@ class SimulatedRunner:
             self._draw_ghost_leg(lm)
         if p.leg_glitches_per_s > 0:
             self._glitch_legs(lm, t, dt)
+        for c in self._contacts:
+            if c.lost is not None and c.lost[0] <= t < c.lost[1]:
+                stance, swing = (list(LEFT_LEG[1:]), list(RIGHT_LEG[1:]))
+                if c.foot == "right":
+                    stance, swing = swing, stance
+                lm[stance, :2] += c.lost[2] * (lm[swing, :2] - lm[stance, :2])
         if t < self._swap_until:
             lm[list(LEFT_LEG) + list(RIGHT_LEG)] = lm[list(RIGHT_LEG) + list(LEFT_LEG)]
         return Pose(t, index, lm.astype(np.float32), 0.95, tuple(p.image_size))
