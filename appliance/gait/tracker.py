@@ -190,7 +190,7 @@ class _FootState:
     rearmost_fwd: float = math.inf  # rearmost position along the belt since the last swing (px)
     rearmost_at: int | None = None  # the absolute sample number where it was rearmost
     on_belt: tuple[float, float] | None = None  # (t, position along the belt px) last seen on the belt in stance
-    held_since: float | None = None  # since when its samples are set aside as not the stance foot
+    holding: bool = False  # its samples are being set aside as not the stance foot
 
 
 class GaitTracker:
@@ -517,7 +517,7 @@ class GaitTracker:
                 plausible = True
                 self._restore_held(k, t0, thr)
                 foot.on_belt = None
-            elif foot.held_since is not None:
+            elif foot.holding:
                 plausible = s.g < thr and abs(ahead) <= slack  # back on the belt where it was carried
             elif s.g < thr:
                 # On the belt it may be anywhere ahead (a shuffling foot skims it in swing), but
@@ -529,10 +529,9 @@ class GaitTracker:
             s.held = (s.g, s.toe_h, s.heel_h, s.fwd, s.ankle_h)
             s.observed = False
             s.g = s.toe_h = s.heel_h = s.fwd = s.ankle_h = math.nan
-            if foot.held_since is None:
-                foot.held_since = s.t
+            foot.holding = True
             return False
-        foot.held_since = None
+        foot.holding = False
         if s.g < thr and (foot.on_belt is None or not math.isfinite(belt_v) or abs(ahead) <= slack):
             foot.on_belt = (s.t, s.fwd)  # standing on the belt (not skimming it forwards in swing)
         return True
@@ -584,7 +583,7 @@ class GaitTracker:
         foot.phase = "swing"
         foot.ic_candidate = foot.to_candidate = foot.above_from = foot.refine_from = None
         foot.rearmost_fwd, foot.rearmost_at = math.inf, None
-        foot.on_belt = foot.held_since = None
+        foot.on_belt, foot.holding = None, False
 
     def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
         """Time of the first frame from ``first`` that starts ``run`` frames all within ``level``

@@ -427,12 +427,8 @@ class SimulatedRunner:
             self._draw_ghost_leg(lm)
         if p.leg_glitches_per_s > 0:
             self._glitch_legs(lm, t, dt)
-        for c in self._contacts:
-            if c.lost is not None and c.lost[0] <= t < c.lost[1]:
-                stance, swing = (list(LEFT_LEG[1:]), list(RIGHT_LEG[1:]))
-                if c.foot == "right":
-                    stance, swing = swing, stance
-                lm[stance, :2] += c.lost[2] * (lm[swing, :2] - lm[stance, :2])
+        if p.stance_loss_fraction > 0:
+            self._lose_stance_foot(lm, t)
         if t < self._swap_until:
             lm[list(LEFT_LEG) + list(RIGHT_LEG)] = lm[list(RIGHT_LEG) + list(LEFT_LEG)]
         return Pose(t, index, lm.astype(np.float32), 0.95, tuple(p.image_size))
@@ -452,6 +448,15 @@ class SimulatedRunner:
                 self._glitches[leg] = (until, offset)
             if t < until:
                 lm[list(leg[1:]), :2] += offset
+
+    def _lose_stance_foot(self, lm: np.ndarray, t: float) -> None:
+        """Draw the stance leg part of the way onto the swing leg while its contact's loss lasts."""
+        for c in self._contacts:
+            if c.lost is not None and c.lost[0] <= t < c.lost[1]:
+                stance, swing = list(LEFT_LEG[1:]), list(RIGHT_LEG[1:])
+                if c.foot == "right":
+                    stance, swing = swing, stance
+                lm[stance, :2] += c.lost[2] * (lm[swing, :2] - lm[stance, :2])
 
     def _draw_ghost_leg(self, lm: np.ndarray) -> None:
         """Replace the far leg's knee, ankle, heel and toe with a leg held straight out ahead of the
