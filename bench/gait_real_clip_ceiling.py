@@ -8,6 +8,13 @@ coming down. If even this hindsight fit misses the labels by more than the +-5 f
 causal detector on the same landmarks can meet them: the landmark signal, not the tracker, is the
 limit.
 
+A second table places each label among three physical events of the landing foot, found with
+hindsight on a foot track that follows continuity (not the model's left/right label): when the
+foot's lowest point comes within 0.15 foot lengths of its stance level (or below it) and stays there
+("down"); when the foot stops moving forward relative to the hip (its most forward position, the
+Zeni event, "plant"); when the heel-to-toe line comes within 5 degrees of its stance angle ("flat").
+A label outside +-5 frames of all three cannot be met by a detector of any one of them.
+
     .venv/bin/python bench/gait_real_clip_ceiling.py --landmarks /tmp/slowmo_ours/landmarks.npz
 """
 
@@ -26,6 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LABELS = REPO.parent / "shared" / "data" / "treadmill_side_slowmo.labels.json"
 HALF_WINDOW = 30
 ANKLE, HEEL, TOE = 2, 3, 4
+HIP = 0
+EVENT_WINDOW = (-30, 30)  # frames around a label searched for the physical events
+STANCE_SPAN = (10, 30)  # frames after a label when the landing foot is in stance (by eye: flat and carried back)
+DOWN_FOOT_LENGTHS = 0.15
+FLAT_DEG = 5.0
 
 
 def hinge_knee(frames: np.ndarray, y: np.ndarray) -> float | None:
@@ -39,6 +51,57 @@ def hinge_knee(frames: np.ndarray, y: np.ndarray) -> float | None:
         if coef[1] < 0 and (best is None or resid < best[0]):  # y smaller (higher) before the knee
             best = (resid, float(knee))
     return None if best is None else best[1]
+
+
+def follow_foot(lm: np.ndarray, legs: list[np.ndarray], start: int, frames: np.ndarray) -> np.ndarray:
+    """[len(frames), 5, 2] leg points of the foot that is further forward at ``start``, followed
+    frame by frame to whichever labelled leg's foot is nearest its last position (so the model's
+    left/right swaps do not switch feet); NaN where no pose."""
+    feet = lm[:, :, :2][:, np.stack(legs)]  # [N, 2 legs, 5, 2]
+    mid = np.nanmean(feet[:, :, [HEEL, TOE]], axis=2)  # [N, 2, 2]
+    out = np.full((len(frames), 5, 2), np.nan)
+    at = {int(f): i for i, f in enumerate(frames)}
+    if not np.all(np.isfinite(mid[start])):
+        return out
+    pick = int(np.argmax(mid[start, :, 0]))  # the clip's runner faces right
+    for order in (range(start, frames[-1] + 1), range(start, frames[0] - 1, -1)):
+        last = mid[start, pick]
+        for f in order:
+            d = np.hypot(*(mid[f] - last).T)
+            if not np.all(np.isfinite(d)):
+                continue
+            k = int(np.argmin(d))
+            last = mid[f, k]
+            out[at[f]] = feet[f, k]
+    return out
+
+
+def physical_events(lm: np.ndarray, legs: list[np.ndarray], label: int) -> dict[str, int | None]:
+    """Frames (minus the label) of the landing foot's touch-down, plant and flat foot, with hindsight."""
+    frames = np.arange(max(0, label + EVENT_WINDOW[0]), min(len(lm), max(label + STANCE_SPAN[1], label + EVENT_WINDOW[1]) + 1))
+    foot = follow_foot(lm, legs, min(len(lm) - 1, label + 10), frames)
+    stance = (frames >= label + STANCE_SPAN[0])
+    search = frames <= label + EVENT_WINDOW[1]
+    if not np.any(np.isfinite(foot[stance])):
+        return dict.fromkeys(("down", "plant", "flat"))
+    lowest = np.nanmax(foot[:, [HEEL, TOE], 1], axis=1)
+    length = np.nanmedian(np.hypot(*(foot[stance, TOE] - foot[stance, HEEL]).T))
+    level = np.nanmedian(lowest[stance])
+    down = lowest >= level - DOWN_FOOT_LENGTHS * length  # image y grows downwards; a toe-down foot reaches lower
+    # "down": the first frame from which the foot stays at its stance level up to the label + 10
+    settled = None
+    for i in np.nonzero(search)[0][::-1]:
+        if frames[i] <= label + 10 and not down[i]:
+            break
+        settled = i
+    forward = np.nanmean(foot[:, [ANKLE, HEEL, TOE], 0], axis=1) - foot[:, HIP, 0]
+    smooth = np.convolve(np.nan_to_num(forward, nan=-np.inf), np.ones(5) / 5, mode="same")
+    plant = int(np.argmax(np.where(search, smooth, -np.inf)))
+    angle = np.degrees(np.arctan2(foot[:, HEEL, 1] - foot[:, TOE, 1], foot[:, TOE, 0] - foot[:, HEEL, 0]))
+    flat_ok = np.abs(angle - np.nanmedian(angle[stance])) <= FLAT_DEG
+    flat = next((i for i in np.nonzero(search & flat_ok)[0] if frames[i] >= label - 20), None)
+    return {name: None if i is None else int(frames[i] - label)
+            for name, i in (("down", settled), ("plant", plant), ("flat", flat))}
 
 
 def main() -> int:
@@ -69,6 +132,17 @@ def main() -> int:
             errors.append(None if knee is None else int(round(knee - label)))
         within = sum(e is not None and abs(e) <= 5 for e in errors)
         print(f"  {name:5s}: {errors}  within +-5: {within}/{len(labels)}")
+    print("\nlanding foot's physical events minus label (frames), with hindsight")
+    print(" label   down  plant   flat")
+    rows = []
+    for label in labels:
+        ev = physical_events(lm, legs, label)
+        rows.append(ev)
+        print(f"{label:6d} " + " ".join(f"{'-' if v is None else f'{v:+d}':>6s}" for v in ev.values()))
+    for name in ("down", "plant", "flat"):
+        vals = [r[name] for r in rows if r[name] is not None]
+        within = sum(abs(v) <= 5 for v in vals)
+        print(f"  {name:5s}: median {np.median(vals):+.0f}, within +-5 of the label {within}/{len(labels)}")
     return 0
 
 
