@@ -12,7 +12,8 @@ A second table places each label among three physical events of the landing foot
 hindsight on a foot track that follows continuity (not the model's left/right label): when the
 foot's lowest point comes within 0.15 foot lengths of its stance level (or below it) and stays there
 ("down"); when the foot stops moving forward relative to the hip (its most forward position, the
-Zeni event, "plant"); when the heel-to-toe line comes within 5 degrees of its stance angle ("flat").
+Zeni event, "plant"); when, once down, its heel-to-toe line first comes within 5 degrees of its
+stance angle ("flat").
 A label outside +-5 frames of all three cannot be met by a detector of any one of them.
 
     .venv/bin/python bench/gait_real_clip_ceiling.py --landmarks /tmp/slowmo_ours/landmarks.npz
@@ -76,32 +77,37 @@ def follow_foot(lm: np.ndarray, legs: list[np.ndarray], start: int, frames: np.n
     return out
 
 
+def majority(ok: np.ndarray) -> np.ndarray:
+    """``ok`` as the majority of each 5 frames: landmark glitches of up to two frames are ignored."""
+    padded = np.pad(ok.astype(float), 2, mode="edge")
+    return np.convolve(padded, np.ones(5), mode="valid") >= 3
+
+
 def physical_events(lm: np.ndarray, legs: list[np.ndarray], label: int) -> dict[str, int | None]:
     """Frames (minus the label) of the landing foot's touch-down, plant and flat foot, with hindsight."""
-    frames = np.arange(max(0, label + EVENT_WINDOW[0]), min(len(lm), max(label + STANCE_SPAN[1], label + EVENT_WINDOW[1]) + 1))
+    frames = np.arange(max(0, label + EVENT_WINDOW[0]), min(len(lm), label + max(STANCE_SPAN[1], EVENT_WINDOW[1]) + 1))
     foot = follow_foot(lm, legs, min(len(lm) - 1, label + 10), frames)
-    stance = (frames >= label + STANCE_SPAN[0])
+    stance = frames >= label + STANCE_SPAN[0]
     search = frames <= label + EVENT_WINDOW[1]
     if not np.any(np.isfinite(foot[stance])):
         return dict.fromkeys(("down", "plant", "flat"))
     lowest = np.nanmax(foot[:, [HEEL, TOE], 1], axis=1)
     length = np.nanmedian(np.hypot(*(foot[stance, TOE] - foot[stance, HEEL]).T))
-    level = np.nanmedian(lowest[stance])
-    down = lowest >= level - DOWN_FOOT_LENGTHS * length  # image y grows downwards; a toe-down foot reaches lower
-    # "down": the first frame from which the foot stays at its stance level up to the label + 10
-    settled = None
-    for i in np.nonzero(search)[0][::-1]:
-        if frames[i] <= label + 10 and not down[i]:
+    # image y grows downwards, and a toe-down foot reaches lower than the flat foot's level
+    is_down = majority(lowest >= np.nanmedian(lowest[stance]) - DOWN_FOOT_LENGTHS * length)
+    down = None  # the first frame from which the foot stays down until stance
+    for i in np.nonzero(search & (frames <= label + STANCE_SPAN[0]))[0][::-1]:
+        if not is_down[i]:
             break
-        settled = i
+        down = i
     forward = np.nanmean(foot[:, [ANKLE, HEEL, TOE], 0], axis=1) - foot[:, HIP, 0]
     smooth = np.convolve(np.nan_to_num(forward, nan=-np.inf), np.ones(5) / 5, mode="same")
     plant = int(np.argmax(np.where(search, smooth, -np.inf)))
     angle = np.degrees(np.arctan2(foot[:, HEEL, 1] - foot[:, TOE, 1], foot[:, TOE, 0] - foot[:, HEEL, 0]))
-    flat_ok = np.abs(angle - np.nanmedian(angle[stance])) <= FLAT_DEG
-    flat = next((i for i in np.nonzero(search & flat_ok)[0] if frames[i] >= label - 20), None)
+    is_flat = majority(np.abs(angle - np.nanmedian(angle[stance])) <= FLAT_DEG)
+    flat = None if down is None else next((i for i in np.nonzero(search & is_flat)[0] if i >= down), None)
     return {name: None if i is None else int(frames[i] - label)
-            for name, i in (("down", settled), ("plant", plant), ("flat", flat))}
+            for name, i in (("down", down), ("plant", plant), ("flat", flat))}
 
 
 def main() -> int:
@@ -132,13 +138,14 @@ def main() -> int:
             errors.append(None if knee is None else int(round(knee - label)))
         within = sum(e is not None and abs(e) <= 5 for e in errors)
         print(f"  {name:5s}: {errors}  within +-5: {within}/{len(labels)}")
-    print("\nlanding foot's physical events minus label (frames), with hindsight")
+    print("\nlanding foot's physical events minus label (frames), with hindsight (<= : at or before the window)")
     print(" label   down  plant   flat")
     rows = []
     for label in labels:
         ev = physical_events(lm, legs, label)
         rows.append(ev)
-        print(f"{label:6d} " + " ".join(f"{'-' if v is None else f'{v:+d}':>6s}" for v in ev.values()))
+        cells = ["-" if v is None else ("<=" if v <= EVENT_WINDOW[0] else "") + f"{v:+d}" for v in ev.values()]
+        print(f"{label:6d} " + " ".join(f"{c:>6s}" for c in cells))
     for name in ("down", "plant", "flat"):
         vals = [r[name] for r in rows if r[name] is not None]
         within = sum(abs(v) <= 5 for v in vals)
