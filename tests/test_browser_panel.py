@@ -133,9 +133,17 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def log_in(page, url: str) -> None:
-    page.goto(url + "/live")
+def open_and_expect_login(page, url: str) -> None:
+    """Open the live page logged out and wait for its script to send us to the login page.
+
+    The goto returns when the page commits: that script's redirect may come before the page's
+    load event, and would otherwise interrupt the goto."""
+    page.goto(url + "/live", wait_until="commit")
     page.wait_for_url("**/login?next=*")
+
+
+def log_in(page, url: str) -> None:
+    open_and_expect_login(page, url)
     page.fill("#pin", PIN)
     page.click("#login-button")
     page.wait_for_url("**/live")
@@ -152,8 +160,7 @@ def read_cadences(page, seconds: float) -> list[str]:
 
 def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     page = phone
-    page.goto(appliance_url + "/live")
-    page.wait_for_url("**/login?next=*")
+    open_and_expect_login(page, appliance_url)
     page.fill("#pin", "wrong-pin-1")
     page.click("#login-button")
     page.wait_for_selector("#login-error:has-text('wrong PIN')")
@@ -260,6 +267,7 @@ def test_settings_refuse_a_wrong_value_beside_the_field(appliance_url: str, phon
 def test_live_page_weight_and_first_render_on_a_phone(appliance_url: str, phone) -> None:
     page = phone
     log_in(page, appliance_url)
+    page.goto("about:blank")  # a live page polling without its cookie would redirect mid-login
     page.context.clear_cookies()
     log_in(page, appliance_url)  # now the pages are cached: measure a cold load in a fresh context below
     context = page.context.browser.new_context(viewport=PHONE, is_mobile=True, storage_state=page.context.storage_state())
