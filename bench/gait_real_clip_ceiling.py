@@ -36,7 +36,7 @@ HALF_WINDOW = 30
 ANKLE, HEEL, TOE = 2, 3, 4
 HIP = 0
 EVENT_WINDOW = (-30, 30)  # frames around a label searched for the physical events
-STANCE_SPAN = (10, 30)  # frames after a label when the landing foot is in stance (by eye: flat and carried back)
+STANCE_FROM = 10  # frames after a label from which the landing foot is in stance (by eye: flat and carried back)
 DOWN_FOOT_LENGTHS = 0.15
 FLAT_DEG = 5.0
 
@@ -85,10 +85,9 @@ def majority(ok: np.ndarray) -> np.ndarray:
 
 def physical_events(lm: np.ndarray, legs: list[np.ndarray], label: int) -> dict[str, int | None]:
     """Frames (minus the label) of the landing foot's touch-down, plant and flat foot, with hindsight."""
-    frames = np.arange(max(0, label + EVENT_WINDOW[0]), min(len(lm), label + max(STANCE_SPAN[1], EVENT_WINDOW[1]) + 1))
-    foot = follow_foot(lm, legs, min(len(lm) - 1, label + 10), frames)
-    stance = frames >= label + STANCE_SPAN[0]
-    search = frames <= label + EVENT_WINDOW[1]
+    frames = np.arange(max(0, label + EVENT_WINDOW[0]), min(len(lm), label + EVENT_WINDOW[1] + 1))
+    foot = follow_foot(lm, legs, int(min(frames[-1], label + STANCE_FROM)), frames)
+    stance = frames >= label + STANCE_FROM
     if not np.any(np.isfinite(foot[stance])):
         return dict.fromkeys(("down", "plant", "flat"))
     lowest = np.nanmax(foot[:, [HEEL, TOE], 1], axis=1)
@@ -96,16 +95,16 @@ def physical_events(lm: np.ndarray, legs: list[np.ndarray], label: int) -> dict[
     # image y grows downwards, and a toe-down foot reaches lower than the flat foot's level
     is_down = majority(lowest >= np.nanmedian(lowest[stance]) - DOWN_FOOT_LENGTHS * length)
     down = None  # the first frame from which the foot stays down until stance
-    for i in np.nonzero(search & (frames <= label + STANCE_SPAN[0]))[0][::-1]:
+    for i in np.nonzero(frames <= label + STANCE_FROM)[0][::-1]:
         if not is_down[i]:
             break
         down = i
     forward = np.nanmean(foot[:, [ANKLE, HEEL, TOE], 0], axis=1) - foot[:, HIP, 0]
     smooth = np.convolve(np.nan_to_num(forward, nan=-np.inf), np.ones(5) / 5, mode="same")
-    plant = int(np.argmax(np.where(search, smooth, -np.inf)))
+    plant = int(np.argmax(smooth))
     angle = np.degrees(np.arctan2(foot[:, HEEL, 1] - foot[:, TOE, 1], foot[:, TOE, 0] - foot[:, HEEL, 0]))
     is_flat = majority(np.abs(angle - np.nanmedian(angle[stance])) <= FLAT_DEG)
-    flat = None if down is None else next((i for i in np.nonzero(search & is_flat)[0] if i >= down), None)
+    flat = None if down is None else next((i for i in np.nonzero(is_flat)[0] if i >= down), None)
     return {name: None if i is None else int(frames[i] - label)
             for name, i in (("down", down), ("plant", plant), ("flat", flat))}
 
