@@ -75,10 +75,14 @@ MAX_LOOKAHEAD_FRAMES = 3
 # The descent (or rise) of the foot is fitted over this long: the last ~60 ms of a landing are a
 # near-straight line in the foot's height (the foot is pre-positioned and moves at ~0.5-1 m/s).
 EVENT_FIT_S = 0.06
-# Metrics at IC: the foot angle is averaged over the 100 ms before contact (the foot is held near
-# its landing angle in terminal swing, and rotates fast right after contact); joint angles are a
-# local parabola through the frames within 60 ms (at least 2.5 frames) around contact.
+# Metrics at IC: the foot angle is read at contact from the frames of the 100 ms (at least 3.5
+# frames) before it (after contact the foot rotates fast to flat); joint angles are a local
+# parabola through the frames within 60 ms (at least 2.5 frames) around contact.
 STRIKE_WINDOW_S = 0.1
+STRIKE_MIN_FRAMES = 3.5
+# How strongly the foot's rotation rate before contact is shrunk towards zero: by its noise
+# variance times this (4: a slope of two standard errors is followed at 50 %).
+STRIKE_SLOPE_PRIOR = 9.0
 JOINT_WINDOW_S = 0.06
 # A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
 # belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
@@ -940,10 +944,10 @@ class GaitTracker:
         hist = self._history[k]
         dt = self._dt
         roll = line.roll_rad
-        pre = self._window(hist, t_ic - max(STRIKE_WINDOW_S, 1.5 * dt), t_ic)
+        pre = self._window(hist, t_ic - max(STRIKE_WINDOW_S, STRIKE_MIN_FRAMES * dt), t_ic)
         if not pre:
             pre = [hist[first]]
-        raw_angle = float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in pre]))
+        raw_angle = self._angle_at_contact(pre, t_ic, line.noise_leg_lengths, leg_px, sign)
         w = max(JOINT_WINDOW_S, 2.5 * dt)
         around = self._window(hist, t_ic - w, t_ic + w)
 
@@ -986,6 +990,29 @@ class GaitTracker:
         frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
         return dict(measured, frame_ic=frame_ic, t_ic=t_ic, strike=strike, confidence=round(confidence, 3),
                     valid=bool(valid), calibrated=calibrated)
+
+    @staticmethod
+    def _angle_at_contact(pre: list[_Sample], t_ic: float, noise_leg: float, leg_px: float, sign: float) -> float:
+        """Foot angle (image, deg) at the contact instant, from the frames just before it.
+
+        A foot held at its landing angle is best read as the mean of those frames; one still
+        rotating toe-up into contact (several hundred deg/s on both real clips) is read early by
+        that mean, by tens of degrees. So a line is fitted and read at ``t_ic``, its slope shrunk
+        towards zero by the slope's own noise (from the landmark noise over the foot's length):
+        a clear rotation is followed, and noise is not extrapolated.
+        """
+        angles = np.array([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in pre])
+        if len(pre) < 3:
+            return float(np.mean(angles))
+        tt = np.array([x.t for x in pre])
+        dtt = tt - tt.mean()
+        span = float((dtt * dtt).sum())
+        slope = float((dtt * (angles - angles.mean())).sum()) / span
+        foot = float(np.median([np.linalg.norm(x.points[TOE] - x.points[HEEL]) for x in pre])) / leg_px
+        noise_deg = math.degrees(math.sqrt(2.0) * noise_leg / max(foot, 0.05))
+        slope_var = STRIKE_SLOPE_PRIOR * noise_deg**2 / span
+        slope *= slope * slope / (slope * slope + slope_var)
+        return float(angles.mean() + slope * (t_ic - tt.mean()))
 
     def _pelvis_metrics(self, prev_ic: float, t_ic: float) -> tuple[float, float]:
         """Vertical oscillation (pelvis range, leg lengths) and median trunk lean over the step that
