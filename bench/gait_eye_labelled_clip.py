@@ -12,7 +12,8 @@ yawed from square-on. The video itself is not kept here; pose it once with the a
 
 It prints, at the full rate and on every N-th frame (each offset in turn: 30 fps from 60 fps):
 each label's nearest contact and its error, how many labels have a contact within +-1 and +-2
-frames of that rate, and the contacts matching no label (extra).
+frames of that rate, and the contacts matching no label (extra ones, or ones timed outside the
+tolerance).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def main() -> int:
             found, direction = contacts(t, lm, size, every, offset)
             found = found[(found >= span[0]) & (found <= span[1])]
             if every == 1:
-                print(f"\ndirection: {direction}")
+                print(f"\ndirection: {direction} (labelled: {labels['faces']})")
                 print(" label  nearest  error")
                 for x in ics:
                     near = found[np.argmin(np.abs(found - x))] if len(found) else np.nan
@@ -86,7 +87,7 @@ def main() -> int:
         for j, tol in enumerate(TOLERANCES):
             hits = [r[j][0] for r in rows]
             extra = [r[j][1] for r in rows]
-            print(f"  within +-{tol}: {hits} of {len(ics)}   extra {extra}")
+            print(f"  within +-{tol}: {hits} of {len(ics)}   contacts matching no label (extra or mistimed) {extra}")
         print(f"  median |error| (frames of that rate): {[round(r[-1], 2) for r in rows]}")
     return 0
 
