@@ -110,6 +110,10 @@ def main() -> int:
     print(f"strike agreement with labels (matched ICs): {strike_ok}/{strike_n}")
     classes = [s["strike"] for s in steps if s["valid"]]
     print(f"strike classes of all valid steps: { {c: classes.count(c) for c in sorted(set(classes))} }")
+    ref = rep["flat_foot_reference"]
+    if ref["source"] == "mid-stance":
+        print(f"flat-foot reference: {ref['angle_deg']:.1f} deg, spread (IQR) {ref['spread_deg']:.1f} deg over "
+              f"{ref['stances']} mid-stances (a flat foot: a few degrees; more is the foot landmarks wandering)")
     print(contact_time_line(steps, float(np.median(np.diff(data["t"]))), args.time_scale))
     for every in args.every:
         print_thinned(data["t"], data["landmarks"], [e["frame"] for e in label_ics], every, args)

@@ -10,6 +10,7 @@ import pytest
 from appliance.gait import GaitTracker
 from appliance.gait.plots import plot_gait
 from appliance.gait.report import gait_report
+from appliance.landmarks import L
 from appliance.sim import RunnerParams, SimulatedRunner
 from appliance.sim.evaluate import WARMUP_S
 
@@ -46,6 +47,26 @@ def test_report_keys(report):
     assert rep["summary"]["right"]["strike"] == "forefoot"
     json.dumps(rep)  # JSON-ready: no NaN, no numpy scalars
     assert "NaN" not in json.dumps(rep)
+
+
+def test_report_gives_the_flat_foot_reference_and_how_steady_it_is(report):
+    rep, _ = report
+    ref = rep["flat_foot_reference"]
+    assert ref["source"] == "mid-stance" and ref["stances"] >= 3
+    assert abs(ref["angle_deg"]) < 10 and ref["spread_deg"] < 8  # feet flat in mid-stance, 1 % landmark noise
+
+
+def test_wandering_foot_landmarks_show_in_the_reference_spread():
+    # The pose model's toe wandering by half a foot's length from frame to frame, as on small or
+    # blurred real clips: the mid-stance foot angle, and every strike angle with it, is unsteady.
+    t, lm, _, sim = _clip(seconds=12.0)
+    toes = [int(L.LEFT_FOOT_INDEX), int(L.RIGHT_FOOT_INDEX)]
+    heels = [int(L.LEFT_HEEL), int(L.RIGHT_HEEL)]
+    foot_px = float(np.nanmedian(np.linalg.norm(lm[:, toes, :2] - lm[:, heels, :2], axis=2)))
+    lm = lm.copy()
+    lm[:, toes, 1] += np.random.default_rng(3).normal(0.0, 0.5 * foot_px, size=(len(t), 2))
+    ref = gait_report(t, lm, sim.params.image_size)["flat_foot_reference"]
+    assert ref["source"] == "mid-stance" and ref["spread_deg"] > 10
 
 
 def test_report_has_the_live_steps_and_the_warm_up_contacts():

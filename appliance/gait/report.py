@@ -114,6 +114,7 @@ def gait_report(
         "cadence_source": source,
         "step_period_s": _clean(period_s),
         "calibrated": calibration is not None,
+        "flat_foot_reference": {k: _clean(v) for k, v in tracker.flat_reference.items()},
         "gait_time_scale": time_scale,
         "strike_thresholds_deg": {"forefoot_below": st.forefoot_below_deg, "rearfoot_above": st.rearfoot_above_deg},
         "steps": [step_dict(s) for s in steps],

@@ -256,6 +256,23 @@ class GaitTracker:
             self._leg_px(), self._moving(), self._cadence_spm(), self._last_step, self.calibration is not None,
         )
 
+    @property
+    def flat_reference(self) -> dict:
+        """The flat-foot angle the strike angles are measured from: ``source`` (``calibration``,
+        ``mid-stance``: the median foot angle at 25-45 % of the last stances, or ``none`` yet),
+        ``angle_deg``, and for mid-stance its ``spread_deg`` (interquartile range over
+        ``stances``). A real foot is flat in mid-stance within a few degrees; a spread of 10 deg
+        or more is the pose model's foot landmarks wandering, and then single steps' strike angles
+        are that uncertain too."""
+        if self.calibration is not None:
+            return {"source": "calibration", "angle_deg": self.calibration.flat_foot_angle_deg,
+                    "spread_deg": None, "stances": 0}
+        if len(self._flat_angles) < 3:
+            return {"source": "none", "angle_deg": None, "spread_deg": None, "stances": len(self._flat_angles)}
+        q25, q50, q75 = np.percentile(self._flat_angles, [25, 50, 75])
+        return {"source": "mid-stance", "angle_deg": float(q50), "spread_deg": float(q75 - q25),
+                "stances": len(self._flat_angles)}
+
     def update(self, pose: Pose | None, t: float, frame_index: int) -> list[Step]:
         """Feed one frame (``pose`` None: nobody seen); returns steps confirmed at this frame."""
         if self._last_t is not None:
