@@ -1078,10 +1078,9 @@ class GaitTracker:
 
     def _flat_reference(self, line: BeltLine, leg_px: float, sign: float, k: int) -> tuple[float, bool]:
         """Flat-foot angle (image, runner's frame) and whether it comes from a standing calibration."""
-        if self.calibration is not None:
-            return self.calibration.flat_foot_angle_deg, True
-        if len(self._flat_angles) >= 3:
-            return float(np.median(self._flat_angles)), False
+        ref = self.flat_reference
+        if ref["source"] != "none":
+            return ref["angle_deg"], ref["source"] == "calibration"
         # Before any mid-stance: the heel and toe stance lines' offset over a typical foot length
         # (heel to toe ~ 0.28 leg lengths) and the belt's roll.
         dy = line.intercepts[(k, "heel")] - line.intercepts[(k, "toe")]  # toe line below heel line: dy < 0
