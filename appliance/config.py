@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appliance.types import UNSTEADY_FOOT_SPREAD_DEG
+
 CONFIG_VERSION = 1
 
 
@@ -116,6 +118,14 @@ class CoachSettings(Section):
     block_grace_s: float = Field(5.0, ge=0, le=60, description="No spoken cue in the first seconds of a feedback block (time to find the beat)", json_schema_extra={"unit": "s"})
     min_baseline_steps: int = Field(20, ge=4, le=1000, description="Valid warm-up steps needed for a baseline")
     spoken_summary: bool = Field(True, description="Speak a short summary at the end of the session")
+    strike_median_steps: int = Field(
+        5, ge=1, le=20, description="Judge the foot strike on the median angle of this many recent steps (1: every step alone)"
+    )
+    strike_max_spread_deg: float = Field(
+        UNSTEADY_FOOT_SPREAD_DEG, ge=3, le=45,
+        description="No strike cues while the foot's mid-stance angle varies more than this between steps (the camera cannot see the foot well enough)",
+        json_schema_extra={"unit": "deg"},
+    )
 
 
 class SessionSettings(Section):

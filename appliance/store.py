@@ -112,6 +112,7 @@ class StepRecord(BaseModel):
     vertical_oscillation_leg_lengths: float | None = None
     trunk_lean_deg: float | None = None
     calibrated: bool = False
+    strike_spread_deg: float | None = Field(None, description="Spread of the mid-stance foot angle: how far the strike angle can be trusted")
     final: bool = Field(False, description="True once the step's toe-off metrics are in")
     phase: str = Field("", description="Session phase at this step: warmup, feedback, no_feedback, retention...")
     feedback_on: bool = Field(False, description="True when the step fell in a feedback block")
@@ -216,6 +217,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: the gait tracker emits each step twice (at contact, then final after toe-off)
     """
     ALTER TABLE steps ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 3: how far each step's strike angle can be trusted (the mid-stance foot angle's spread)
+    """
+    ALTER TABLE steps ADD COLUMN strike_spread_deg REAL;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# A real foot is flat in mid-stance within a few degrees from step to step: a wider spread of the
+# mid-stance foot angle is the pose model's foot landmarks wandering, and single steps' strike
+# angles are then about that uncertain (Step.strike_spread_deg, report.json flat_foot_reference).
+UNSTEADY_FOOT_SPREAD_DEG = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -81,6 +86,9 @@ class Step:
     vertical_oscillation_leg_lengths: float = float("nan")
     trunk_lean_deg: float = float("nan")
     calibrated: bool = False
+    # Interquartile range of the foot angle in the recent mid-stances (deg; NaN before three):
+    # how far this step's strike angle can be trusted (see UNSTEADY_FOOT_SPREAD_DEG).
+    strike_spread_deg: float = float("nan")
     # The gait tracker emits each step twice: at its IC (final=False: contact time, TO and duty
     # factor still NaN/None) and again, same index, after its toe-off (final=True, all filled).
     final: bool = False

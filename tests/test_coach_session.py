@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
@@ -26,16 +28,19 @@ SETTINGS = CoachSettings(warmup_minutes=1, retention_minutes=1, min_block_minute
 SESSION = SessionPlan(number=6, run_minutes=5, feedback_share=0.5)
 
 
-def make_step(i: int, t: float, cadence: float, *, valid: bool = True, shank: float = 5.0, fsa: float = 12.0) -> Step:
+def make_step(i: int, t: float, cadence: float, *, valid: bool = True, shank: float = 5.0,
+              fsa: float | Callable[[int], float] = 12.0, spread: float = float("nan")) -> Step:
+    """A step; ``fsa`` may be a function of the step index, ``spread`` is the strike angle's uncertainty."""
+    angle = fsa(i) if callable(fsa) else fsa
     return Step(index=i, foot="left" if i % 2 else "right", frame_ic=i * 20, t_ic=t, strike="rearfoot",
-                foot_strike_angle_deg=fsa, shank_angle_deg=shank, knee_flexion_deg=20.0,
+                foot_strike_angle_deg=angle, shank_angle_deg=shank, knee_flexion_deg=20.0,
                 heel_to_hip_leg_lengths=0.2, cadence_spm=cadence, instant_cadence_spm=cadence, confidence=0.9,
-                valid=valid)
+                valid=valid, strike_spread_deg=spread)
 
 
-def run_session(cadence_at, valid_at=lambda i: True, targets=None, **step_kw):
+def run_session(cadence_at, valid_at=lambda i: True, targets=None, settings=SETTINGS, **step_kw):
     """Drive a coach with steps at the runner's cadence and a 30 Hz tick; all events in order."""
-    coach = Coach(SESSION, targets or Targets(), SETTINGS)
+    coach = Coach(SESSION, targets or Targets(), settings)
     events = coach.start(T0)
     t, i = T0, 0
     next_tick = T0
@@ -150,6 +155,37 @@ def test_several_targets_priority_and_flag():
     assert "shorter_steps" in lower and "land_softer" in lower
     prompts = {e.payload["prompt"] for e in kinds(events, "cue_given")}
     assert "shorter_steps" in prompts  # once cadence is on target, overstride gets the cue
+
+
+def strike_cues(events) -> tuple[int, int]:
+    """(spoken strike cues, light flags naming the strike) of a session."""
+    cues = sum(e.payload["metric"] == "strike" for e in kinds(events, "cue_given"))
+    flags = sum("strike" in e.payload["metrics"] for e in kinds(events, "light_flag"))
+    return cues, flags
+
+
+def test_a_midfoot_runner_with_an_odd_heel_landing_is_not_cued_but_a_heel_striker_is():
+    targets = Targets(cadence=None, strike=StrikeTarget(aim="midfoot"))
+    midfoot_with_odd_heel = lambda i: 15.0 if i % 4 == 0 else 2.0  # noqa: E731 - one step in four lands on the heel
+    _, events = run_session(runner, targets=targets, fsa=midfoot_with_odd_heel)
+    assert strike_cues(events) == (0, 0)  # judged on the median of 5 steps: 2 deg, midfoot
+    per_step = SETTINGS.model_copy(update={"strike_median_steps": 1})
+    _, events = run_session(runner, targets=targets, settings=per_step, fsa=midfoot_with_odd_heel)
+    assert strike_cues(events)[1] > 20  # judged step by step, every odd heel landing flashes
+    _, rearfoot = run_session(runner, targets=targets, fsa=12.0)
+    cues, flags = strike_cues(rearfoot)
+    assert cues >= 3 and flags > 50
+    assert {e.payload["prompt"] for e in kinds(rearfoot, "cue_given")} == {"land_softer"}
+
+
+def test_no_strike_cue_while_the_foot_landmarks_wander():
+    targets = Targets(cadence=None, strike=StrikeTarget(aim="midfoot"))
+    _, unsteady = run_session(runner, targets=targets, fsa=12.0, spread=15.0)
+    assert strike_cues(unsteady) == (0, 0)
+    reasons = Counter(e.payload["reason"] for e in kinds(unsteady, "cue_withheld"))
+    assert reasons["strike_unsteady"] > 50 and reasons["not_measured"] == 0
+    _, steady = run_session(runner, targets=targets, fsa=12.0, spread=4.0)
+    assert strike_cues(steady)[0] >= 3
 
 
 def test_no_baseline_no_metronome_and_no_target_reason():

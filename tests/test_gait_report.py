@@ -54,6 +54,9 @@ def test_report_gives_the_flat_foot_reference_and_how_steady_it_is(report):
     ref = rep["flat_foot_reference"]
     assert ref["source"] == "mid-stance" and ref["stances"] >= 3
     assert abs(ref["angle_deg"]) < 10 and ref["spread_deg"] < 8  # feet flat in mid-stance, 1 % landmark noise
+    # Each step carries the spread known when it was measured, for the coach to gate strike cues on.
+    spreads = [s["strike_spread_deg"] for s in rep["steps"]]
+    assert spreads[0] is None and all(0 <= x < 8 for x in spreads[10:])
 
 
 def test_wandering_foot_landmarks_show_in_the_reference_spread():
@@ -65,8 +68,10 @@ def test_wandering_foot_landmarks_show_in_the_reference_spread():
     foot_px = float(np.nanmedian(np.linalg.norm(lm[:, toes, :2] - lm[:, heels, :2], axis=2)))
     lm = lm.copy()
     lm[:, toes, 1] += np.random.default_rng(3).normal(0.0, 0.5 * foot_px, size=(len(t), 2))
-    ref = gait_report(t, lm, sim.params.image_size)["flat_foot_reference"]
+    rep = gait_report(t, lm, sim.params.image_size)
+    ref = rep["flat_foot_reference"]
     assert ref["source"] == "mid-stance" and ref["spread_deg"] > 10
+    assert rep["steps"][-1]["strike_spread_deg"] > 10
 
 
 def test_report_has_the_live_steps_and_the_warm_up_contacts():

@@ -173,7 +173,7 @@ def test_a_version_1_database_is_migrated_keeping_its_steps(tmp_path: Path):
     conn.close()
     with Store(tmp_path) as store:
         (step,) = store.session_steps(1)
-        assert step.strike == "midfoot" and step.final is False
+        assert step.strike == "midfoot" and step.final is False and step.strike_spread_deg is None
         assert store.recovered_sessions == []
     assert sqlite3.connect(tmp_path / "appliance.db").execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 

@@ -20,7 +20,8 @@ Every event is a ``CoachEvent(kind, t, payload)`` with ``to_dict()`` for the rec
 payloads are listed in ``appliance.coach.events``. Bandwidth feedback: a metric in band produces
 no cue event (silence is the feedback) but counts toward the summary; a step outside the band
 yields ``cue_given`` or ``cue_withheld`` with the reason (invalid_step, rate_limited,
-feedback_off, retention, lower_priority, block_start_grace, not_measured, no_target).
+feedback_off, retention, lower_priority, block_start_grace, not_measured, no_target,
+strike_unsteady). The strike is judged on the median of the last few steps.
 """
 
 from appliance.coach.coach import Coach, CoachError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter
+from collections import Counter, deque
 
 from appliance.coach import events as ev
 from appliance.coach.events import CoachEvent
@@ -61,6 +61,7 @@ class Coach:
         self._phases: dict[str, PhaseStats] = {}
         self._given: Counter = Counter()
         self._withheld: Counter = Counter()
+        self._recent_strike: deque[float] = deque(maxlen=self.settings.strike_median_steps)
 
     # ---- state ------------------------------------------------------------------------------
     @property
@@ -124,6 +125,8 @@ class Coach:
             return out
         stats = self._phases.setdefault(block.kind, PhaseStats())
         stats.steps += 1
+        if step.valid and self._strike_steady(step) and not math.isnan(step.foot_strike_angle_deg):
+            self._recent_strike.append(step.foot_strike_angle_deg)
         if block.kind == "warmup":
             if step.valid:
                 stats.valid_steps += 1
@@ -140,11 +143,11 @@ class Coach:
         outside: list[tuple[Band, float, str]] = []
         first_band: str | None = None
         for metric, band in self.bands.items():
-            value = metric_value(metric, step)
+            value, unjudged = self._judged_value(metric, step)
             verdict = band.judge(value)
             if verdict is None:
                 if block.kind == "feedback_on":
-                    out.append(self._withhold(t, "not_measured", step, metric=metric))
+                    out.append(self._withhold(t, unjudged, step, metric=metric))
                 continue
             stats.judged[metric] += 1
             if verdict == "in":
@@ -190,6 +193,7 @@ class Coach:
             return []
         out = self.tick(t)
         self._paused_at = t
+        self._recent_strike.clear()  # the runner may come back landing differently
         return out + [CoachEvent(ev.PAUSED, t, {}), CoachEvent(ev.METRONOME, t, {"bpm": None}),
                       CoachEvent(ev.LIGHTS, t, {"feedback": False})]
 
@@ -219,6 +223,25 @@ class Coach:
                               Counter(self._withheld), self._ended)
 
     # ---- internals --------------------------------------------------------------------------
+    def _judged_value(self, metric: str, step: Step) -> tuple[float, str]:
+        """The value ``metric``'s band judges on this valid step, or NaN and the withhold reason.
+
+        The strike is judged on the median angle of the last ``strike_median_steps`` steps: a
+        runner changes strike over a few steps, and a single step's angle carries the pose
+        model's foot noise. It is not judged at all while the foot's mid-stance angle wanders
+        ``strike_max_spread_deg`` or more between steps: a cue then would be a cue on noise.
+        """
+        value = metric_value(metric, step)
+        if metric != "strike" or math.isnan(value):
+            return value, "not_measured"
+        if not self._strike_steady(step):
+            return float("nan"), "strike_unsteady"
+        return statistics.median(self._recent_strike), ""
+
+    def _strike_steady(self, step: Step) -> bool:
+        """Whether the step's strike angle is steady enough to judge (unknown spread counts as steady)."""
+        return not step.strike_spread_deg >= self.settings.strike_max_spread_deg
+
     def _withhold(self, t: float, reason: str, step: Step, *, metric: str | None = None,
                   band: Band | None = None, value: float | None = None, prompt: str | None = None) -> CoachEvent:
         self._withheld[reason] += 1

@@ -22,7 +22,8 @@ Kinds and their payloads:
   than ``min_cue_interval_s`` ago), ``feedback_off`` (a faded block), ``retention``,
   ``not_measured`` (the metric is NaN on this step), ``no_target`` (no baseline for a relative target),
   ``lower_priority`` (another metric of the same step got the cue), ``block_start_grace`` (the first
-  ``block_grace_s`` of a feedback block: time to find the beat)
+  ``block_grace_s`` of a feedback block: time to find the beat), ``strike_unsteady`` (the foot's
+  mid-stance angle wanders ``strike_max_spread_deg`` or more between steps: strike angles are noise)
 - ``paused`` / ``resumed``
 - ``session_ended``: reason (completed | ended_early)
 - ``summary``: sentences [str], text, figures {...}

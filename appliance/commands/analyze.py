@@ -25,10 +25,10 @@ def run(args) -> int:
     from appliance.analysis import analyze_clip
     from appliance.cli import CommandError
     from appliance.config import load_settings
-    from appliance.gait.report import UNSTEADY_FOOT_SPREAD_DEG
     from appliance.pose.engine import PoseEngine
     from appliance.pose.model_files import ModelError
     from appliance.sources.base import SourceError
+    from appliance.types import UNSTEADY_FOOT_SPREAD_DEG
 
     if not args.time_scale > 0:
         raise CommandError("--time-scale must be a positive number of real seconds per clip second")

@@ -26,11 +26,6 @@ STEP_METRICS = (
 )
 
 
-# A real foot is flat in mid-stance within a few degrees from step to step: a wider spread of the
-# mid-stance foot angle is the pose model's foot landmarks wandering (flat_foot_reference).
-UNSTEADY_FOOT_SPREAD_DEG = 10.0
-
-
 def _clean(v):
     if isinstance(v, float | np.floating):
         v = float(v)

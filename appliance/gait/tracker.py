@@ -263,15 +263,17 @@ class GaitTracker:
         ``angle_deg``, and for mid-stance its ``spread_deg`` (interquartile range over
         ``stances``). A real foot is flat in mid-stance within a few degrees; a spread of 10 deg
         or more is the pose model's foot landmarks wandering, and then single steps' strike angles
-        are that uncertain too."""
+        are that uncertain too (a calibration fixes the reference, not that wander, so the spread
+        is given with a calibration too)."""
+        stances = len(self._flat_angles)
+        q25, q50, q75 = np.percentile(self._flat_angles, [25, 50, 75]) if stances >= 3 else (np.nan,) * 3
+        spread = float(q75 - q25) if stances >= 3 else None
         if self.calibration is not None:
             return {"source": "calibration", "angle_deg": self.calibration.flat_foot_angle_deg,
-                    "spread_deg": None, "stances": 0}
-        if len(self._flat_angles) < 3:
-            return {"source": "none", "angle_deg": None, "spread_deg": None, "stances": len(self._flat_angles)}
-        q25, q50, q75 = np.percentile(self._flat_angles, [25, 50, 75])
-        return {"source": "mid-stance", "angle_deg": float(q50), "spread_deg": float(q75 - q25),
-                "stances": len(self._flat_angles)}
+                    "spread_deg": spread, "stances": stances}
+        if stances < 3:
+            return {"source": "none", "angle_deg": None, "spread_deg": None, "stances": stances}
+        return {"source": "mid-stance", "angle_deg": float(q50), "spread_deg": spread, "stances": stances}
 
     def update(self, pose: Pose | None, t: float, frame_index: int) -> list[Step]:
         """Feed one frame (``pose`` None: nobody seen); returns steps confirmed at this frame."""
@@ -1006,8 +1008,10 @@ class GaitTracker:
         confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm * (1.0 if plausible else 0.0)
         valid = confidence >= st.min_confidence and min_vis >= st.min_visibility and strike != "unknown"
         frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
+        spread = self.flat_reference["spread_deg"]
         return dict(measured, frame_ic=frame_ic, t_ic=t_ic, strike=strike, confidence=round(confidence, 3),
-                    valid=bool(valid), calibrated=calibrated)
+                    valid=bool(valid), calibrated=calibrated,
+                    strike_spread_deg=float("nan") if spread is None else spread)
 
     @staticmethod
     def _angle_at_contact(pre: list[_Sample], t_ic: float, noise_leg: float, leg_px: float, sign: float) -> float:
