@@ -84,7 +84,7 @@ class Session(BaseModel):
     t_start: float | None = Field(None, description="Capture-clock time of the session start (seconds)")
     source: str = ""
     step_count: int = 0
-    cue_count: int = 0
+    cue_count: int = Field(0, description="Spoken cues given (the coach's cue_given events)")
 
 
 class StepRecord(BaseModel):
@@ -550,7 +550,7 @@ class Store:
     _SESSION_SQL = (
         "SELECT s.*, r.name AS runner_name, "
         "(SELECT count(*) FROM steps st WHERE st.session_id = s.id) AS step_count, "
-        "(SELECT count(*) FROM cue_events c WHERE c.session_id = s.id) AS cue_count "
+        "(SELECT count(*) FROM cue_events c WHERE c.session_id = s.id AND c.kind = 'cue_given') AS cue_count "
         "FROM sessions s JOIN runners r ON r.id = s.runner_id"
     )
 

@@ -224,6 +224,7 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     points = int(page.get_attribute("svg.chart[data-metric='cadence'] path.series", "data-points"))
     assert points >= 3, "the cadence chart has no steps"
     assert page.locator("#session-card svg.chart").count() == 3
+    assert page.locator("#strike-unsteady").count() == 0  # the simulated runner's feet are seen steadily
     assert page.locator("#session-list svg.chart[data-metric='progress']").count() == 2
     assert page.input_value("#notes") == "calf a bit tight" and page.input_value("#pain-after") == "2"
     page.locator("#session-card").scroll_into_view_if_needed()

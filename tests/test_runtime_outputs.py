@@ -196,3 +196,8 @@ def test_framing_advice():
     assert any("feet are cut off" in a for a in framing_advice(_standing_pose(feet_y=479), (640, 480), 0.0))
     assert any("small in the image (34 %" in a for a in framing_advice(_standing_pose(scale=0.4), (640, 480), 0.0))
     assert any("tilted by 5.7 degrees" in a for a in framing_advice(_standing_pose(), (640, 480), 0.1))
+    # Feet seen unsteadily over the last steps: the strike is not measured, and the technician is told why.
+    assert framing_advice(_standing_pose(), (640, 480), 0.0, foot_spread_deg=4.0) == []
+    assert framing_advice(_standing_pose(), (640, 480), 0.0, foot_spread_deg=float("nan")) == []
+    (advice,) = framing_advice(_standing_pose(), (640, 480), 0.0, foot_spread_deg=15.2)
+    assert "varies by 15 degrees" in advice and "not cued" in advice

@@ -105,11 +105,12 @@ def test_session_with_steps_and_cues_round_trips(store: Store):
     for st in steps:
         store.record_step(s.id, st, phase="warmup" if st.index < 5 else "feedback", feedback_on=st.index >= 5)
     store.record_cue(s.id, 102.0, "metronome_on", {"bpm": 172.5})
-    store.record_cue(s.id, 103.0, "voice", {"prompt": "land_softer", "value": float("nan")})
+    store.record_cue(s.id, 103.0, "cue_given", {"prompt": "land_softer", "value": float("nan")})
+    store.record_cue(s.id, 104.0, "cue_withheld", {"reason": "rate_limited"})
     store.set_session_cadence(s.id, 160.0, 172.0)
     done = store.finish_session(s.id, "completed", {"steps": 10, "on_target_share": 0.8})
     assert done.state == "completed" and done.ended is not None
-    assert done.step_count == 10 and done.cue_count == 2
+    assert done.step_count == 10 and done.cue_count == 1  # spoken cues only
     assert done.baseline_cadence_spm == 160.0 and done.target_cadence_spm == 172.0
     assert done.summary == {"steps": 10, "on_target_share": 0.8}
 
@@ -119,7 +120,7 @@ def test_session_with_steps_and_cues_round_trips(store: Store):
     assert got[0].t_ic == pytest.approx(100.0) and got[0].shank_angle_deg == 8.0
     assert got[0].phase == "warmup" and not got[0].feedback_on and got[7].feedback_on
     events = store.session_events(s.id)
-    assert [e.kind for e in events] == ["metronome_on", "voice"]
+    assert [e.kind for e in events] == ["metronome_on", "cue_given", "cue_withheld"]
     assert events[1].payload == {"prompt": "land_softer", "value": None}
     # the next session of this runner is number 2
     assert store.create_session(runner.id).session_number == 2

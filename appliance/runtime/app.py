@@ -194,7 +194,9 @@ class Runtime:
             raise ControllerError("no camera frame yet: the camera is starting or delivers no images")
         state = last.gait
         belt = (state.belt_slope, state.belt_intercept_px) if state is not None and state.belt_slope is not None else None
-        return render_snapshot(last.image, last.pose, last.image_size, belt, last.t, simulated=last.image is None)
+        step = state.last_step if state is not None else None
+        return render_snapshot(last.image, last.pose, last.image_size, belt, last.t, simulated=last.image is None,
+                               foot_spread_deg=step.strike_spread_deg if step is not None else None)
 
     def health(self) -> Health:
         stats = self.loop.stats() if self.loop is not None else None

@@ -38,9 +38,10 @@
       ["Baseline → target", `${App.num(s.baseline_cadence_spm)} → ${App.num(s.target_cadence_spm)}`],
       ["Median shank angle", App.num(median(series.shank_angle_deg.filter((_, i) => valid[i])), 1) + "°"],
       ["Pain before / after", `${s.pain_before ?? "–"} / ${s.pain_after ?? "–"}`],
-      ["Cues", s.cue_count],
+      ["Spoken cues", s.cue_count],
     ];
     const sum = s.summary || {};
+    const unsteady = (sum.cues_withheld || {}).strike_unsteady || 0;
     const PHASES = [["warmup", "Warm-up"], ["feedback_on", "Feedback on"], ["feedback_off", "Feedback off"], ["retention", "Retention"]];
     const phaseRows = PHASES.filter(([k]) => sum.phases && sum.phases[k]).map(([k, label]) => {
       const p = sum.phases[k];
@@ -52,6 +53,8 @@
       App.el("h2", {}, `Session ${s.session_number} · ${App.when(Date.parse(s.started) / 1000)} · ${s.state}`),
       App.el("table", {}, App.el("tbody", {}, ...summary.map(([k, v]) => App.el("tr", {}, App.el("th", {}, k), App.el("td", {}, String(v)))))),
       sum.sentences ? App.el("p", { class: "sub", id: "summary-sentences" }, sum.sentences.join(" ")) : null,
+      unsteady ? App.el("div", { class: "warnbox", id: "strike-unsteady" }, `⚠ Foot strike not judged on ${unsteady} steps: `
+        + "the feet were seen too unsteadily to measure it (see the set-up page's advice), so no strike cue was given on them.") : null,
       phaseRows.length ? App.el("table", { id: "phase-table" }, App.el("tr", {}, App.el("th", {}, "Block"), App.el("th", {}, "Steps"),
         App.el("th", {}, "Cadence"), App.el("th", {}, "On target")), ...phaseRows) : null,
       App.el("p", { class: "help" }, "Shaded: feedback on."),
