@@ -59,6 +59,8 @@ def test_sessions_start_pause_resume_stop_through_the_controller(runtime: Runtim
     runtime.resume_session()
     assert runtime.snapshot().phase == "warmup"
     wait_for(lambda: runtime.snapshot().steps > 20)
+    snap = runtime.snapshot()
+    assert snap.strike in ("rearfoot", "midfoot", "forefoot") and snap.strike_unsteady is False  # steady simulated feet
     runtime.stop_session()
     assert runtime.snapshot().phase == "summary"
     runtime.store.flush()

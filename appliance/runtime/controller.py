@@ -78,6 +78,9 @@ class LiveSnapshot(BaseModel):
     strike: str | None = Field(None, description="Class of the last valid step: rearfoot, midfoot, forefoot or unknown")
     foot_strike_angle_deg: float | None = None
     strike_target: str | None = Field(None, description="Target strike class, or None when strike is not retrained")
+    strike_unsteady: bool = Field(
+        False, description="True when the last valid step's feet were seen too unsteadily to judge the strike (no strike cues)"
+    )
     shank_angle_deg: float | None = None
     overstride_band: tuple[float, float] | None = Field(None, description="(lo, hi) shank angle in degrees")
     on_target_share: float | None = Field(None, description="Share (0..1) of valid steps on target in this session")

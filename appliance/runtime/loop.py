@@ -30,7 +30,7 @@ from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
 from appliance.runtime.presence import PresenceDetector
 from appliance.runtime.session import SessionEvent, SessionMachine
 from appliance.runtime.stats import LoopMonitor
-from appliance.types import Pose, Step
+from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Pose, Step
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +316,8 @@ class ControlLoop:
             strike=last.strike if last else None,
             foot_strike_angle_deg=_round(last.foot_strike_angle_deg) if last else None,
             strike_target=strike_target,
+            strike_unsteady=bool(last and last.strike_spread_deg >= (
+                coach.settings.strike_max_spread_deg if coach is not None else UNSTEADY_FOOT_SPREAD_DEG)),
             shank_angle_deg=_round(last.shank_angle_deg) if last else None,
             overstride_band=(0.0, overstride.hi) if overstride else None,
             on_target_share=_round(share, 3),

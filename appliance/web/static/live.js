@@ -54,8 +54,10 @@
     $("cadence").className = "big" + (s.cadence_band && s.cadence_spm !== null ? (cadenceInBand ? " ok" : " bad") : "");
     const centre = s.cadence_target_spm || s.cadence_spm || 170;
     gauge($("cadence-gauge"), s.cadence_spm, s.cadence_band, centre - 25, centre + 25);
-    $("strike").textContent = s.strike || "–";
-    $("strike").className = "mid" + (s.strike_target && s.strike ? (s.strike === s.strike_target ? " ok" : " bad") : "");
+    // Aim midfoot means no rearfoot landings (forefoot is fine too); aim forefoot means forefoot only.
+    const strikeOk = s.strike_target === "midfoot" ? ["midfoot", "forefoot"].includes(s.strike) : s.strike === s.strike_target;
+    $("strike").textContent = (s.strike || "–") + (s.strike_unsteady ? " (unsteady)" : "");
+    $("strike").className = "mid" + (s.strike_target && s.strike && !s.strike_unsteady ? (strikeOk ? " ok" : " bad") : "");
     $("strike-angle").textContent = App.num(s.foot_strike_angle_deg, 1);
     $("strike-target").textContent = s.strike_target || "not retrained";
     $("shank").textContent = App.num(s.shank_angle_deg, 1);
