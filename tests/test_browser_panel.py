@@ -207,6 +207,7 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     # The simulated runner follows the metronome: the live cadence climbs from the baseline into the band.
     assert statistics.median(int(v) for v in numeric) <= 171, values
     page.wait_for_function("() => Number(document.getElementById('cadence').textContent) >= 175", timeout=60_000)
+    page.wait_for_function("() => /^\\d+$/.test(document.getElementById('on-target').textContent)")  # the coach's share
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "03-live-feedback")
 

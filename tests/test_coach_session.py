@@ -216,3 +216,16 @@ def test_errors():
         coach.on_step(make_step(1, 0.0, 160))
     with pytest.raises(ValueError, match="at least one"):
         Targets(cadence=None)
+
+
+def test_on_target_share_is_the_primary_targets_share_as_the_coach_judged_it():
+    coach = Coach(SESSION, Targets(), SETTINGS)
+    coach.start(T0)
+    assert coach.on_target_share() is None  # no target before the warm-up's baseline
+    coach, _ = run_session(runner)
+    phases = coach.summary().to_dict()["phases"]
+    judged = [p for k, p in phases.items() if k != "warmup"]
+    share = coach.on_target_share()
+    assert 0.0 < share < 1.0
+    lo, hi = min(p["on_target_pct"]["cadence"] for p in judged), max(p["on_target_pct"]["cadence"] for p in judged)
+    assert lo / 100 <= share <= hi / 100

@@ -216,6 +216,15 @@ class Coach:
         return self._finish(t, "ended_early")
 
     # ---- outputs ----------------------------------------------------------------------------
+    def on_target_share(self) -> float | None:
+        """Share (0..1) of this session's judged steps with the primary (first-priority) target in
+        band, as the coach judged them; None before any step was judged."""
+        if not self.bands:
+            return None
+        metric = next(iter(self.bands))
+        judged = sum(p.judged[metric] for p in self._phases.values())
+        return sum(p.in_band[metric] for p in self._phases.values()) / judged if judged else None
+
     def summary(self) -> SessionSummary:
         """Figures so far (final after the end)."""
         return SessionSummary(self.session.number, self.session.run_minutes, self.session.feedback_share,

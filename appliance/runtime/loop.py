@@ -23,7 +23,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
-from appliance.coach.targets import metric_value
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
@@ -88,11 +87,11 @@ class ControlLoop:
         self._commands: queue.Queue[tuple[Callable[[float], Any], Future]] = queue.Queue()
         self._snapshot = LiveSnapshot(source=source_name)
         self._snapshot_wall = 0.0
-        self._on_target = [0, 0]  # (in band, judged) of the primary metric this session
         self._index_offset = 0  # a tracker replaced mid-session (calibration) continues the step numbering
         self._next_index = 0
         self._last_cadence: float | None = None
         self._last_valid: Step | None = None
+        self._on_target_share: float | None = None  # of the current (or last) session, as the coach judged it
         self._thread = threading.Thread(target=self._run, name="control-loop", daemon=True)
 
     # ---- thread ----
@@ -238,9 +237,9 @@ class ControlLoop:
         phase = self.session.phase if self.session.active is not None else phase_before  # steps of the last tick
         if any(e.kind == "session_start" for e in events):
             # A new runner: fresh belt, identity and calibration; this tick's steps were before the start.
-            self._on_target = [0, 0]
             self._last_valid = None
             self._last_cadence = None
+            self._on_target_share = None
             self.tracker = self.make_tracker(None)
             self._index_offset = self._next_index = 0
             steps = []
@@ -253,12 +252,6 @@ class ControlLoop:
             self._last_valid = step
             if math.isfinite(step.cadence_spm):
                 self._last_cadence = step.cadence_spm
-            if coach is not None and coach.bands:
-                band = next(iter(coach.bands.values()))  # the primary (first-priority) target
-                value = metric_value(band.metric, step)
-                if math.isfinite(value):
-                    self._on_target[1] += 1
-                    self._on_target[0] += int(band.lo <= value <= band.hi)
         for e in events:
             self.store.record_cue(sid, e.t, e.kind, e.payload)
 
@@ -300,7 +293,8 @@ class ControlLoop:
         overstride = bands.get("overstride")
         strike_target = coach.targets.strike.aim if coach is not None and coach.targets.strike is not None else None
         last = self._last_valid
-        share = self._on_target[0] / self._on_target[1] if self._on_target[1] else None
+        if coach is not None:
+            self._on_target_share = coach.on_target_share()  # kept for the summary after the session
         self._snapshot = LiveSnapshot(
             runner=RunnerRef(id=a.runner_id, name=a.runner_name) if a else None,
             session_id=a.session_id if a else (s.last_session_id if s.phase == "summary" else None),
@@ -320,7 +314,7 @@ class ControlLoop:
                 coach.settings.strike_max_spread_deg if coach is not None else UNSTEADY_FOOT_SPREAD_DEG)),
             shank_angle_deg=_round(last.shank_angle_deg) if last else None,
             overstride_band=(0.0, overstride.hi) if overstride else None,
-            on_target_share=_round(share, 3),
+            on_target_share=_round(self._on_target_share, 3),
             steps=a.steps if a else 0,
             runner_presence=self.presence.state,
             source=self.source_name,
