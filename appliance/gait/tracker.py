@@ -982,7 +982,8 @@ class GaitTracker:
         shank_deg = self._at(around, t_ic, shank)
         knee_deg = self._at(around, t_ic, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
         heel_hip = self._at(around, t_ic, heel_to_hip)
-        flat, calibrated = self._flat_reference(line, leg_px, sign, k)
+        ref = self.flat_reference
+        flat, calibrated = self._flat_reference(ref, line, leg_px, sign, k)
         fsa = raw_angle - flat
         st = self.settings
         strike = "rearfoot" if fsa > st.rearfoot_above_deg else ("forefoot" if fsa < st.forefoot_below_deg else "midfoot")
@@ -1008,7 +1009,7 @@ class GaitTracker:
         confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm * (1.0 if plausible else 0.0)
         valid = confidence >= st.min_confidence and min_vis >= st.min_visibility and strike != "unknown"
         frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
-        spread = self.flat_reference["spread_deg"]
+        spread = ref["spread_deg"]
         return dict(measured, frame_ic=frame_ic, t_ic=t_ic, strike=strike, confidence=round(confidence, 3),
                     valid=bool(valid), calibrated=calibrated,
                     strike_spread_deg=float("nan") if spread is None else spread)
@@ -1080,9 +1081,10 @@ class GaitTracker:
         self._last_step = final
         return final
 
-    def _flat_reference(self, line: BeltLine, leg_px: float, sign: float, k: int) -> tuple[float, bool]:
-        """Flat-foot angle (image, runner's frame) and whether it comes from a standing calibration."""
-        ref = self.flat_reference
+    @staticmethod
+    def _flat_reference(ref: dict, line: BeltLine, leg_px: float, sign: float, k: int) -> tuple[float, bool]:
+        """Flat-foot angle (image, runner's frame) and whether it comes from a standing calibration;
+        ``ref`` is ``flat_reference``."""
         if ref["source"] != "none":
             return ref["angle_deg"], ref["source"] == "calibration"
         # Before any mid-stance: the heel and toe stance lines' offset over a typical foot length
