@@ -84,6 +84,12 @@ STRIKE_MIN_FRAMES = 3.5
 # variance times this (9: a slope of three standard errors is followed at 50 %; at 30 fps and
 # 1 % landmark noise a held foot then reads as well as by the plain mean).
 STRIKE_SLOPE_PRIOR = 9.0
+# A foot rotating into a toe-first contact: the toe's own descent is measured over the last 60 ms
+# before the contact, from at least 4 frames, and its difference to the whole foot's is followed
+# at 50 % when three standard errors clear of noise (as STRIKE_SLOPE_PRIOR).
+ROTATION_FIT_S = 0.06
+ROTATION_PRIOR = 9.0
+ROTATION_MIN_SAMPLES = 4
 JOINT_WINDOW_S = 0.06
 # A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
 # belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
@@ -843,7 +849,9 @@ class GaitTracker:
         grid = np.arange(lo, hi + 1e-9, dt / 10)
         if not rising:
             beta = self._descent_speed(pts, s1.t)
-            if beta is not None:
+            if beta is not None and not heel_lower:
+                beta -= self._rotation_offset(k, s1.t, self.belt.line.noise_leg_lengths)
+            if beta is not None and beta > 0:
                 # Slope known from the whole foot: only the instant and the contact level remain.
                 a = np.maximum(grid[:, None] - tt[None, :], 0.0)
                 n = float(len(tt)) + CONTACT_LEVEL_PRIOR
@@ -872,24 +880,56 @@ class GaitTracker:
         return float(grid[int(np.argmin(resid))])
 
     def _descent_speed(self, pts: list[_Sample], t_first: float) -> float | None:
-        """Descent speed (leg lengths/s) of the landing foot just before ``t_first``, from heel, toe
-        and ankle together: before contact the foot is held at its landing angle, so all three
-        come down at the same speed, and pooling them averages their noise."""
+        """Descent speed (leg lengths/s) of the whole foot just before ``t_first``, from heel, toe
+        and ankle together: a foot held at its landing angle comes down as one piece, and pooling
+        the three averages their noise."""
         pre = [x for x in pts if x.t < t_first - 0.25 * self._dt]
-        if len(pre) < 2:
+        slopes = self._height_slopes(pre)
+        if not slopes:
             return None
+        pooled = float(np.mean(list(slopes.values())))
+        return -pooled if pooled < 0 else None
+
+    def _rotation_offset(self, k: int, t_first: float, noise: float) -> float:
+        """How much faster (leg lengths/s, >= 0) the foot as a whole comes down than its toe, which
+        lands first, in the ROTATION_FIT_S before ``t_first``.
+
+        A foot still rotating toe-up into a toe-first landing (as the knee extends; ~500 deg/s on
+        both real clips) drops its heel several times faster than its toe, and the pooled speed
+        would then time the toe's contact ~35 ms early (8 frames at 240 fps). The difference is
+        shrunk towards zero by its own noise (from the landmark ``noise``, leg lengths), so that a
+        foot held still is timed as before. Zero when the toe is not coming down at all (a toe
+        skimming the belt while the heel lands), and with too few frames to tell (below ~70 fps)."""
+        w = max(ROTATION_FIT_S, 2.5 * self._dt)
+        pre = [x for x in self._window(self._history[k], t_first - w, t_first) if x.t < t_first - 0.25 * self._dt]
+        if len(pre) < ROTATION_MIN_SAMPLES:
+            return 0.0
+        slopes = self._height_slopes(pre)
+        if "toe_h" not in slopes or len(slopes) < 2 or slopes["toe_h"] >= 0:
+            return 0.0
+        diff = slopes["toe_h"] - float(np.mean(list(slopes.values())))
         tt = np.array([x.t for x in pre])
-        num = den = 0.0
-        for series in ([x.heel_h for x in pre], [x.toe_h for x in pre], [x.ankle_h for x in pre]):
-            h = np.asarray(series)
-            if not np.isfinite(h).all():
-                continue
-            dtt = tt - tt.mean()
-            num += float((dtt * (h - h.mean())).sum())
-            den += float((dtt * dtt).sum())
-        if den <= 0 or num >= 0:
-            return None
-        return -num / den
+        span = float(((tt - tt.mean()) ** 2).sum())
+        diff_var = ROTATION_PRIOR * (1 - 1 / len(slopes)) * noise * noise / span
+        return max(0.0, diff * diff * diff / (diff * diff + diff_var))
+
+    @staticmethod
+    def _height_slopes(pre: list[_Sample]) -> dict[str, float]:
+        """Least-squares rate of change (leg lengths/s) of heel, toe and ankle heights over ``pre``,
+        for each of them seen throughout."""
+        if len(pre) < 2:
+            return {}
+        tt = np.array([x.t for x in pre])
+        dtt = tt - tt.mean()
+        span = float((dtt * dtt).sum())
+        if span <= 0:
+            return {}
+        slopes = {}
+        for name in ("heel_h", "toe_h", "ankle_h"):
+            h = np.array([getattr(x, name) for x in pre])
+            if np.isfinite(h).all():
+                slopes[name] = float((dtt * (h - h.mean())).sum()) / span
+        return slopes
 
     def _window(self, hist: deque[_Sample], t0: float, t1: float) -> list[_Sample]:
         out = []
