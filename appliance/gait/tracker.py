@@ -900,8 +900,8 @@ class GaitTracker:
         shrunk towards zero by its own noise (from the landmark ``noise``, leg lengths), so that a
         foot held still is timed as before. Zero when the toe is not coming down at all (a toe
         skimming the belt while the heel lands), and with too few frames to tell (below ~70 fps)."""
-        w = max(ROTATION_FIT_S, 2.5 * self._dt)
-        pre = [x for x in self._window(self._history[k], t_first - w, t_first) if x.t < t_first - 0.25 * self._dt]
+        window = self._window(self._history[k], t_first - ROTATION_FIT_S, t_first)
+        pre = [x for x in window if x.t < t_first - 0.25 * self._dt]
         if len(pre) < ROTATION_MIN_SAMPLES:
             return 0.0
         slopes = self._height_slopes(pre)
