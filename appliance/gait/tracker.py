@@ -85,11 +85,12 @@ STRIKE_MIN_FRAMES = 3.5
 # 1 % landmark noise a held foot then reads as well as by the plain mean).
 STRIKE_SLOPE_PRIOR = 9.0
 # A foot rotating into a toe-first contact: the toe's own descent is measured over the last 60 ms
-# before the contact, from at least 4 frames, and its difference to the whole foot's is followed
-# at 50 % when three standard errors clear of noise (as STRIKE_SLOPE_PRIOR).
+# (at least 3.5 frames) before the contact, from at least 3 frames, and its difference to the whole
+# foot's is followed at 50 % when three standard errors clear of noise (as STRIKE_SLOPE_PRIOR).
 ROTATION_FIT_S = 0.06
+ROTATION_MIN_FRAMES = 3.5
 ROTATION_PRIOR = 9.0
-ROTATION_MIN_SAMPLES = 4
+ROTATION_MIN_SAMPLES = 3
 JOINT_WINDOW_S = 0.06
 # A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
 # belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
@@ -892,15 +893,16 @@ class GaitTracker:
 
     def _rotation_offset(self, k: int, t_first: float, noise: float) -> float:
         """How much faster (leg lengths/s, >= 0) the foot as a whole comes down than its toe, which
-        lands first, in the ROTATION_FIT_S before ``t_first``.
+        lands first, in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before ``t_first``.
 
         A foot still rotating toe-up into a toe-first landing (as the knee extends; ~500 deg/s on
         both real clips) drops its heel several times faster than its toe, and the pooled speed
         would then time the toe's contact ~35 ms early (8 frames at 240 fps). The difference is
         shrunk towards zero by its own noise (from the landmark ``noise``, leg lengths), so that a
         foot held still is timed as before. Zero when the toe is not coming down at all (a toe
-        skimming the belt while the heel lands), and with too few frames to tell (below ~70 fps)."""
-        window = self._window(self._history[k], t_first - ROTATION_FIT_S, t_first)
+        skimming the belt while the heel lands), and with fewer than ROTATION_MIN_SAMPLES frames."""
+        span = max(ROTATION_FIT_S, ROTATION_MIN_FRAMES * self._dt)
+        window = self._window(self._history[k], t_first - span, t_first)
         pre = [x for x in window if x.t < t_first - 0.25 * self._dt]
         if len(pre) < ROTATION_MIN_SAMPLES:
             return 0.0
