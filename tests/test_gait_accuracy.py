@@ -72,17 +72,18 @@ def test_strike_angle_is_read_at_contact_while_the_foot_still_rotates():
     assert np.mean([s.strike == x.strike for s, x in m.pairs]) >= 0.8
 
 
-@pytest.mark.parametrize("fps", [120.0, 240.0])
+@pytest.mark.parametrize("fps", [60.0, 120.0, 240.0])
 def test_a_toe_first_landing_still_rotating_is_timed_at_the_toe(fps):
     # A forefoot landing with the foot still turning toe-up at 500 deg/s (both real clips): the
     # heel drops several times faster than the toe. Timed with the whole foot's descent speed, the
-    # toe's contact came ~35 ms early (median -8.7 frames at 240 fps, 30 % outside the match window).
+    # toe's contact came ~30 ms early (median -1.8 frames at 60 fps, -8.7 frames at 240 fps, there
+    # 30 % outside the match window).
     m = track_simulation(20.0, fps, noise_leg_lengths=0.01, strike_angle_deg=-8.0,
                          terminal_swing_rotation_dps=500.0, seed=100)
     assert len(m.missed) <= 0.1 * len(m.truth)
     err_ms = m.ic_error_frames() / fps * 1000
-    assert abs(np.median(err_ms)) <= 15.0, np.median(err_ms)
-    assert np.mean([s.strike == "forefoot" for s, _ in m.pairs]) >= 0.9
+    assert abs(np.median(err_ms)) <= max(15.0, 1000.0 / fps), np.median(err_ms)
+    assert np.mean([s.strike == "forefoot" for s, _ in m.pairs]) >= 0.85
 
 
 def test_label_swaps_do_not_change_feet():
