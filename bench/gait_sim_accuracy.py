@@ -55,6 +55,7 @@ def main() -> None:
         "midfoot 3.2 deg": {"strike_angle_deg": 3.2},
         "forefoot -8 deg": {"strike_angle_deg": -8.0},
         "rear 14 +150/s": {"strike_angle_deg": 14.0, "terminal_swing_rotation_dps": 150.0},
+        "mid 3.2 +300/s": {"strike_angle_deg": 3.2, "terminal_swing_rotation_dps": 300.0},
         "fore -8 +500/s": {"strike_angle_deg": -8.0, "terminal_swing_rotation_dps": 500.0},
         "swaps 20/min": {"swaps_per_min": 20.0},
         "facing left, roll 3 deg": {"direction": "left", "roll_deg": 3.0},

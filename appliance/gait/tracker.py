@@ -102,6 +102,9 @@ BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
 CONTACT_LEVEL_PRIOR = 0.5
+# After a landing the landmark that touched is on the belt and the other one still above it until
+# the foot is flat, at ~15 % of contact in rearfoot and forefoot strikes (~40 ms).
+LANDING_SETTLE_S = 0.04
 # A landing foot comes down at ~0.5-1 m/s (0.6-1.1 leg lengths/s); the slow end bounds how long a
 # foot already within the landmark noise of the belt can still take to land.
 SLOW_LANDING_LEG_PER_S = 0.6
@@ -818,10 +821,11 @@ class GaitTracker:
         """Sub-frame instant the foot reaches (or leaves) the belt near history index ``first``,
         the first frame below (or above) the contact height.
 
-        A hinge is fitted to the height of the lowest landmark (of the toe for toe-off) over the
-        frames around ``first``: zero on the belt, a straight line in the air, joined at the
-        event instant; the instant is searched on a grid of a tenth of a frame. The last ~40 ms of
-        a landing and the first ~40 ms of a toe-off are close to straight lines in height.
+        A hinge (``_hinge_time``) is fitted to the height of the landmark that lands first (of the
+        toe for toe-off) over the frames around ``first``. For a landing both are fitted, and the
+        one lower at the earlier of the two instants (``_toe_above_heel``) is kept. The minimum of
+        the two heights is not fitted: of two noisy heights it is biased low once both are down,
+        which would pull the fit.
         """
         hist = self._history[k]
         dt = self._dt
@@ -830,54 +834,83 @@ class GaitTracker:
         back = int(window / dt) + 2
         items = [x for x in islice(hist, max(0, first - back), None) if math.isfinite(x.g)]
         if rising:
-            key = lambda x: x.toe_h  # noqa: E731
-        else:
-            # The landmark that lands first (the lower one just before contact) alone: the minimum
-            # of two noisy heights is biased low once both are down, which would pull the fit.
-            before = [x for x in items if s1.t - window <= x.t <= s1.t]
-            heel_lower = np.mean([x.heel_h for x in before]) <= np.mean([x.toe_h for x in before]) if before else True
-            key = (lambda x: x.heel_h) if heel_lower else (lambda x: x.toe_h)
-        if rising:
             pts = [x for x in items if s1.t - window <= x.t <= s1.t + window]
-            lo, hi = s1.t - window, s1.t
-        else:
-            pts = [x for x in items if x.t >= s1.t - window]
-            lo, hi = s1.t - 1.5 * dt, pts[-1].t if pts else s1.t
+            t = self._hinge_time(pts, "toe_h", s1.t - window, s1.t, rising=True)
+            return s1.t if t is None else t
+        pts = [x for x in items if x.t >= s1.t - window]
         if len(pts) < 3:
             return s1.t
+        noise = self.belt.line.noise_leg_lengths
+        pooled = self._descent_speed(pts, s1.t)
+        times = {}
+        for name in ("heel_h", "toe_h"):
+            beta = None if pooled is None else pooled - self._rotation_offset(k, s1.t, noise, name)
+            t = self._hinge_time(pts, name, s1.t - 1.5 * dt, pts[-1].t, rising=False, beta=beta)
+            if t is not None:
+                times[name] = t
+        if not times:
+            return s1.t
+        t_early = min(times.values())
+        before = [x for x in items if s1.t - window <= x.t <= s1.t]
+        after = [x for x in pts if t_early - 1e-9 <= x.t <= t_early + max(LANDING_SETTLE_S, dt)] or pts[-1:]
+        heel_first = self._toe_above_heel(before, after, t_early) >= 0
+        return times.get("heel_h" if heel_first else "toe_h", t_early)
+
+    @staticmethod
+    def _toe_above_heel(before: list[_Sample], after: list[_Sample], t: float) -> float:
+        """How far the toe is above the heel (each over its stance level, leg lengths) at the
+        landing instant ``t``: the straight line through their difference over the approach
+        (``before``), read at ``t``, and the mean difference over the frames just after it
+        (``after``), each weighted by the inverse of its variance. The approach alone misses a foot
+        rotating toe-up whose heel overtakes the toe in the last few ms; the frames after alone
+        are few at low frame rates, and the foot may already be flat in them."""
+        d_after = float(np.mean([x.toe_h - x.heel_h for x in after]))
+        var_after = 1.0 / len(after)  # in units of one frame's variance of the difference
+        if len(before) < 2:
+            return d_after
+        tb = np.array([x.t for x in before])
+        spread = float(((tb - tb.mean()) ** 2).sum())
+        if spread <= 0:
+            return d_after
+        _, d_before = np.polyfit(tb - t, [x.toe_h - x.heel_h for x in before], 1)
+        var_before = 1.0 / len(before) + (t - tb.mean()) ** 2 / spread
+        return float((d_before / var_before + d_after / var_after) / (1 / var_before + 1 / var_after))
+
+    def _hinge_time(self, pts: list[_Sample], name: str, lo: float, hi: float, rising: bool,
+                    beta: float | None = None) -> float | None:
+        """The instant in [lo, hi] (on a grid of a tenth of a frame) at which a hinge best fits the
+        height ``name`` over ``pts``: a level on the belt, a straight line in the air, joined at
+        the instant. The last ~40 ms of a landing and the first ~40 ms of a toe-off are close to
+        straight lines in height. ``beta``, where given and positive, is the line's slope (the
+        landing speed, from the whole foot); else it is fitted. None without a fit."""
+        if len(pts) < 3:
+            return None
         tt = np.array([x.t for x in pts])
-        hh = np.array([key(x) for x in pts])
-        grid = np.arange(lo, hi + 1e-9, dt / 10)
-        if not rising:
-            beta = self._descent_speed(pts, s1.t)
-            if beta is not None and not heel_lower:
-                beta -= self._rotation_offset(k, s1.t, self.belt.line.noise_leg_lengths)
-            if beta is not None and beta > 0:
-                # Slope known from the whole foot: only the instant and the contact level remain.
-                a = np.maximum(grid[:, None] - tt[None, :], 0.0)
-                n = float(len(tt)) + CONTACT_LEVEL_PRIOR
-                c = (hh[None, :] - beta * a).sum(axis=1) / n
-                resid = ((hh[None, :] - c[:, None] - beta * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
-                return float(grid[int(np.argmin(resid))])
+        hh = np.array([getattr(x, name) for x in pts])
+        grid = np.arange(lo, hi + 1e-9, self._dt / 10)
         # Height in the air grows linearly with the distance in time from the event: a = |t - t0|
         # on the airborne side; on the belt the height is a level c, which should be 0 but may be
         # off by a fraction of the landmark noise (the stance level is itself an estimate). c is
-        # held near 0 by a prior worth CONTACT_LEVEL_PRIOR frames; c and the slope come from the
-        # 2x2 normal equations for every candidate instant at once.
+        # held near 0 by a prior worth CONTACT_LEVEL_PRIOR frames.
         a = (tt[None, :] - grid[:, None]) if rising else (grid[:, None] - tt[None, :])
         a = np.maximum(a, 0.0)
         n = float(len(tt)) + CONTACT_LEVEL_PRIOR
+        if beta is not None and beta > 0:
+            c = (hh[None, :] - beta * a).sum(axis=1) / n
+            resid = ((hh[None, :] - c[:, None] - beta * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
+            return float(grid[int(np.argmin(resid))])
+        # c and the slope from the 2x2 normal equations for every candidate instant at once.
         sa, saa = a.sum(axis=1), (a * a).sum(axis=1)
         sh, sah = float(hh.sum()), (a * hh[None, :]).sum(axis=1)
         det = n * saa - sa * sa
         ok = det > 1e-12
         det = np.where(ok, det, 1.0)
         c = np.where(ok, (saa * sh - sa * sah) / det, sh / n)
-        beta = np.where(ok, (n * sah - sa * sh) / det, 0.0)
-        resid = ((hh[None, :] - c[:, None] - beta[:, None] * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
-        resid = np.where(beta > 0, resid, np.inf)
+        slope = np.where(ok, (n * sah - sa * sh) / det, 0.0)
+        resid = ((hh[None, :] - c[:, None] - slope[:, None] * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
+        resid = np.where(slope > 0, resid, np.inf)
         if not np.isfinite(resid).any():
-            return s1.t
+            return None
         return float(grid[int(np.argmin(resid))])
 
     def _descent_speed(self, pts: list[_Sample], t_first: float) -> float | None:
@@ -891,15 +924,16 @@ class GaitTracker:
         pooled = float(np.mean(list(slopes.values())))
         return -pooled if pooled < 0 else None
 
-    def _rotation_offset(self, k: int, t_first: float, noise: float) -> float:
-        """How much faster (leg lengths/s, >= 0) the foot as a whole comes down than its toe, which
-        lands first, in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before ``t_first``.
+    def _rotation_offset(self, k: int, t_first: float, noise: float, key: str) -> float:
+        """How much faster (leg lengths/s) the foot as a whole comes down than its landmark ``key``
+        (heel_h or toe_h), in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before
+        ``t_first``: >= 0 for the toe, <= 0 for the heel.
 
         A foot still rotating toe-up into a toe-first landing (as the knee extends; ~500 deg/s on
         both real clips) drops its heel several times faster than its toe, and the pooled speed
         would then time the toe's contact ~35 ms early (8 frames at 240 fps). The difference is
         shrunk towards zero by its own noise (from the landmark ``noise``, leg lengths), so that a
-        foot held still is timed as before. Zero when the toe is not coming down at all (a toe
+        foot held still is timed as before. Zero when ``key`` is not coming down at all (a toe
         skimming the belt while the heel lands), and with fewer than ROTATION_MIN_SAMPLES frames."""
         span = max(ROTATION_FIT_S, ROTATION_MIN_FRAMES * self._dt)
         window = self._window(self._history[k], t_first - span, t_first)
@@ -907,13 +941,16 @@ class GaitTracker:
         if len(pre) < ROTATION_MIN_SAMPLES:
             return 0.0
         slopes = self._height_slopes(pre)
-        if "toe_h" not in slopes or len(slopes) < 2 or slopes["toe_h"] >= 0:
+        if key not in slopes or len(slopes) < 2 or slopes[key] >= 0:
             return 0.0
-        diff = slopes["toe_h"] - float(np.mean(list(slopes.values())))
+        diff = slopes[key] - float(np.mean(list(slopes.values())))
         tt = np.array([x.t for x in pre])
         span = float(((tt - tt.mean()) ** 2).sum())
         diff_var = ROTATION_PRIOR * (1 - 1 / len(slopes)) * noise * noise / span
-        return max(0.0, diff * diff * diff / (diff * diff + diff_var))
+        offset = diff * diff * diff / (diff * diff + diff_var)
+        # Only a toe-up rotation (the toe slower than the foot, the heel faster) is followed: that is
+        # how the foot moves into contact; the other way it is the landmark noise.
+        return offset if (offset > 0) == (key == "toe_h") else 0.0
 
     @staticmethod
     def _height_slopes(pre: list[_Sample]) -> dict[str, float]:
