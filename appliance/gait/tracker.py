@@ -842,9 +842,10 @@ class GaitTracker:
             return s1.t
         noise = self.belt.line.noise_leg_lengths
         pooled = self._descent_speed(pts, s1.t)
+        offsets = self._rotation_offsets(k, s1.t, noise)
         times = {}
         for name in ("heel_h", "toe_h"):
-            beta = None if pooled is None else pooled - self._rotation_offset(k, s1.t, noise, name)
+            beta = None if pooled is None else pooled - offsets[name]
             t = self._hinge_time(pts, name, s1.t - 1.5 * dt, pts[-1].t, rising=False, beta=beta)
             if t is not None:
                 times[name] = t
@@ -924,33 +925,39 @@ class GaitTracker:
         pooled = float(np.mean(list(slopes.values())))
         return -pooled if pooled < 0 else None
 
-    def _rotation_offset(self, k: int, t_first: float, noise: float, key: str) -> float:
-        """How much faster (leg lengths/s) the foot as a whole comes down than its landmark ``key``
-        (heel_h or toe_h), in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before
+    def _rotation_offsets(self, k: int, t_first: float, noise: float) -> dict[str, float]:
+        """How much faster (leg lengths/s) the foot as a whole comes down than its heel and than its
+        toe (keys heel_h, toe_h), in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before
         ``t_first``: >= 0 for the toe, <= 0 for the heel.
 
         A foot still rotating toe-up into a toe-first landing (as the knee extends; ~500 deg/s on
         both real clips) drops its heel several times faster than its toe, and the pooled speed
-        would then time the toe's contact ~35 ms early (8 frames at 240 fps). The difference is
+        would then time the toe's contact ~35 ms early (8 frames at 240 fps). Each difference is
         shrunk towards zero by its own noise (from the landmark ``noise``, leg lengths), so that a
-        foot held still is timed as before. Zero when ``key`` is not coming down at all (a toe
+        foot held still is timed as before. Zero for a landmark not coming down at all (a toe
         skimming the belt while the heel lands), and with fewer than ROTATION_MIN_SAMPLES frames."""
+        offsets = {"heel_h": 0.0, "toe_h": 0.0}
         span = max(ROTATION_FIT_S, ROTATION_MIN_FRAMES * self._dt)
         window = self._window(self._history[k], t_first - span, t_first)
         pre = [x for x in window if x.t < t_first - 0.25 * self._dt]
         if len(pre) < ROTATION_MIN_SAMPLES:
-            return 0.0
+            return offsets
         slopes = self._height_slopes(pre)
-        if key not in slopes or len(slopes) < 2 or slopes[key] >= 0:
-            return 0.0
-        diff = slopes[key] - float(np.mean(list(slopes.values())))
+        if len(slopes) < 2:
+            return offsets
+        pooled = float(np.mean(list(slopes.values())))
         tt = np.array([x.t for x in pre])
-        span = float(((tt - tt.mean()) ** 2).sum())
-        diff_var = ROTATION_PRIOR * (1 - 1 / len(slopes)) * noise * noise / span
-        offset = diff * diff * diff / (diff * diff + diff_var)
-        # Only a toe-up rotation (the toe slower than the foot, the heel faster) is followed: that is
-        # how the foot moves into contact; the other way it is the landmark noise.
-        return offset if (offset > 0) == (key == "toe_h") else 0.0
+        diff_var = ROTATION_PRIOR * (1 - 1 / len(slopes)) * noise * noise / float(((tt - tt.mean()) ** 2).sum())
+        for key in offsets:
+            if key not in slopes or slopes[key] >= 0:
+                continue
+            diff = slopes[key] - pooled
+            offset = diff * diff * diff / (diff * diff + diff_var)
+            # Only a toe-up rotation (the toe slower than the foot, the heel faster) is followed:
+            # that is how the foot moves into contact; the other way it is the landmark noise.
+            if (offset > 0) == (key == "toe_h"):
+                offsets[key] = offset
+        return offsets
 
     @staticmethod
     def _height_slopes(pre: list[_Sample]) -> dict[str, float]:
