@@ -7,8 +7,8 @@ state machine on the height of its lowest landmark (heel or toe):
 
 * swing -> stance (initial contact): the lowest point comes within the contact height of the belt
   while that foot is the front one. The contact instant is where the foot's descent, fitted over
-  the last 40 ms before it, meets the belt (sub-frame), so a 30 fps camera does not quantise
-  contacts to 33 ms. The step is emitted (for the cue) once the next 1-3 frames (20 ms) are on the
+  the last 40 ms before it, meets the belt (sub-frame, landing.py), so a 30 fps camera does not
+  quantise contacts to 33 ms; the step's measures are read at that instant (at_contact.py). The step is emitted (for the cue) once the next 1-3 frames (20 ms) are on the
   belt too; a foot that skimmed the belt through its swing (a shuffle) shows its landing only in
   the belt's pull, so it waits until the belt carries it backwards (or 300 ms on the belt). Once
   the belt carries the foot, the contact is re-timed by the onset of that pull, which landmark
@@ -45,9 +45,11 @@ from itertools import islice
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.gait.at_contact import foot_angle_at, value_at
 from appliance.gait.belt import BeltEstimator, BeltLine
 from appliance.gait.cadence import CadenceEstimator
 from appliance.gait.calibration import Calibration
+from appliance.gait.foot_samples import FootSample, observed_between
 from appliance.gait.geometry import (
     ANKLE,
     HEEL,
@@ -63,6 +65,7 @@ from appliance.gait.geometry import (
     leg_points,
 )
 from appliance.gait.identity import FootIdentity
+from appliance.gait.landing import EVENT_FIT_S, belt_onset, descent_speed, event_time
 from appliance.gait.rhythm import RhythmEstimator
 from appliance.landmarks import L
 from appliance.types import Pose, Step
@@ -72,39 +75,17 @@ from appliance.types import Pose, Step
 # frames on both sides of the contact), never more than 3 frames.
 CONFIRM_S = 0.02
 MAX_LOOKAHEAD_FRAMES = 3
-# The descent (or rise) of the foot is fitted over this long: the last ~60 ms of a landing are a
-# near-straight line in the foot's height (the foot is pre-positioned and moves at ~0.5-1 m/s).
-EVENT_FIT_S = 0.06
 # Metrics at IC: the foot angle is read at contact from the frames of the 100 ms (at least 3.5
 # frames) before it (after contact the foot rotates fast to flat); joint angles are a local
 # parabola through the frames within 60 ms (at least 2.5 frames) around contact.
 STRIKE_WINDOW_S = 0.1
 STRIKE_MIN_FRAMES = 3.5
-# How strongly the foot's rotation rate before contact is shrunk towards zero: by its noise
-# variance times this (9: a slope of three standard errors is followed at 50 %; at 30 fps and
-# 1 % landmark noise a held foot then reads as well as by the plain mean).
-STRIKE_SLOPE_PRIOR = 9.0
-# A foot rotating into a toe-first contact: the toe's own descent is measured over the last 60 ms
-# (at least 3.5 frames) before the contact, from at least 3 frames, and its difference to the whole
-# foot's is followed at 50 % when three standard errors clear of noise (as STRIKE_SLOPE_PRIOR).
-ROTATION_FIT_S = 0.06
-ROTATION_MIN_FRAMES = 3.5
-ROTATION_PRIOR = 9.0
-ROTATION_MIN_SAMPLES = 3
 JOINT_WINDOW_S = 0.06
-# A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
-# belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
-ONSET_FIT_S = 0.1
-ONSET_MAX_PRE_SPEED = 0.25  # fraction of belt speed
 SWING_LOOKBACK_S = 0.4  # how far back to look for the swing before the rhythm is known (a slow jog's step)
 BELT_SPEED_BASE_S = 0.02
 BELT_SPEED_WINDOW_S = 5.0
 MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
-CONTACT_LEVEL_PRIOR = 0.5
-# After a landing the landmark that touched is on the belt and the other one still above it until
-# the foot is flat, at ~15 % of contact in rearfoot and forefoot strikes (~40 ms).
-LANDING_SETTLE_S = 0.04
 # A landing foot comes down at ~0.5-1 m/s (0.6-1.1 leg lengths/s); the slow end bounds how long a
 # foot already within the landmark noise of the belt can still take to land.
 SLOW_LANDING_LEG_PER_S = 0.6
@@ -176,22 +157,6 @@ class GaitState:
 
 
 @dataclass
-class _Sample:
-    t: float
-    frame: int
-    points: np.ndarray  # [5, 2]
-    vis: np.ndarray  # [5]
-    observed: bool
-    ambiguous: bool
-    g: float  # lowest landmark's height above its stance level (leg lengths)
-    toe_h: float
-    heel_h: float
-    fwd: float  # foot centre (mid heel-toe) along the belt, forward positive, px
-    ankle_h: float  # ankle height above the heel's stance level (leg lengths)
-    held: tuple | None = None  # (g, toe_h, heel_h, fwd, ankle_h) while set aside as implausible
-
-
-@dataclass
 class _FootState:
     phase: str = "unknown"  # unknown | swing | stance | lifted (after TO, not yet airborne)
     ic_candidate: int | None = None  # absolute sample number of the first frame on the belt
@@ -234,7 +199,7 @@ class GaitTracker:
         self.cadence = CadenceEstimator(
             self.settings.cadence_window_s, 60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm
         )
-        self._history: list[deque[_Sample]] = [deque(maxlen=HISTORY_FRAMES), deque(maxlen=HISTORY_FRAMES)]
+        self._history: list[deque[FootSample]] = [deque(maxlen=HISTORY_FRAMES), deque(maxlen=HISTORY_FRAMES)]
         self._appended = [0, 0]  # samples ever appended per track: candidates are absolute numbers
         self._feet = [_FootState(), _FootState()]
         self._legs_px: deque[float] = deque(maxlen=61)
@@ -422,7 +387,7 @@ class GaitTracker:
             ha = line.height_px(o.points[ANKLE], "heel", k) / leg_px
         else:
             g = ht = hh = fwd = ha = float("nan")
-        self._history[k].append(_Sample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd, ha))
+        self._history[k].append(FootSample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd, ha))
         self._appended[k] += 1
 
     def _contact_height(self, line: BeltLine) -> float:
@@ -530,7 +495,7 @@ class GaitTracker:
                     out.append(step)
         return out
 
-    def _stance_plausible(self, k: int, s: _Sample, line: BeltLine, leg_px: float) -> bool:
+    def _stance_plausible(self, k: int, s: FootSample, line: BeltLine, leg_px: float) -> bool:
         """Whether the newest sample of a foot in stance can be that foot: on the belt where the
         belt has carried it, or lifting off from there (see STANCE_SLACK). An implausible sample
         is set aside as unobserved, and so is every later one until the foot is seen back at the
@@ -637,7 +602,7 @@ class GaitTracker:
         period = self._step_period()
         span = period if math.isfinite(period) else SWING_LOOKBACK_S
         run_from, run = math.nan, 0
-        for x in self._window(self._history[k], t1 - span, t1):
+        for x in observed_between(self._history[k], t1 - span, t1):
             if x.g <= air:
                 run = 0
                 continue
@@ -652,14 +617,14 @@ class GaitTracker:
         """How far (s) the landmark noise can shift a contact timed from the height alone: the
         noise over the foot's descent speed, at least a frame."""
         t1 = self._history[k][first].t
-        pts = self._window(self._history[k], t1 - max(EVENT_FIT_S, 2.5 * self._dt), t1)
-        speed = self._descent_speed(pts, t1 + self._dt)
+        pts = observed_between(self._history[k], t1 - max(EVENT_FIT_S, 2.5 * self._dt), t1)
+        speed = descent_speed(pts, t1 + self._dt, self._dt)
         return max(self._dt, noise / max(speed or 0.0, SLOW_LANDING_LEG_PER_S))
 
     def _height_contact_time(self, k: int, first: int, line: BeltLine, n_conf: int) -> float:
         """The contact instant from the foot's height alone, for a landing whose first frame on the
         belt is history index ``first``."""
-        t_ic = self._event_time(k, first, rising=False)
+        t_ic = event_time(self._history[k], first, self._dt, line.noise_leg_lengths, rising=False)
         # The height cannot put the contact much after the first frame in which the foot is on the
         # belt to within the landmark noise: a foot that low lands within noise / descent speed
         # (or half a frame at low frame rates).
@@ -685,7 +650,7 @@ class GaitTracker:
             return
         foot.refine_from = None
         t_ic = self._height_contact_time(k, first, line, self._confirm_frames())
-        onset = self._belt_onset(k, first, belt_v)
+        onset = belt_onset(self._history[k], first, self._dt, belt_v)
         if onset is not None:
             # The belt's pull refines a clear landing only within the height's own timing
             # uncertainty: a foot may slide or stand still for tens of ms after touching down
@@ -698,7 +663,7 @@ class GaitTracker:
         if t_ic != foot.step.t_ic:
             self._retime_contact(k, first, t_ic, line, leg_px, sign)
 
-    def _sample_belt_speed(self, k: int, s: _Sample, thr: float) -> None:
+    def _sample_belt_speed(self, k: int, s: FootSample, thr: float) -> None:
         """Record the backward speed of a foot on the belt (px/s), over >= 20 ms."""
         hist = self._history[k]
         for prev in reversed(hist):
@@ -739,49 +704,6 @@ class GaitTracker:
                 return -(s.fwd - prev.fwd) / (s.t - prev.t) >= 0.5 * belt_v
         return False
 
-    def _belt_onset(self, k: int, first: int, belt_v: float) -> float | None:
-        """When the foot started moving with the belt, near history index ``first``, or None when
-        it was already moving nearly as fast before (then the landing shows only in its height).
-
-        A hinge is fitted to the foot's position along the belt: any straight line before the
-        onset, the belt's own speed after it.
-        """
-        hist = self._history[k]
-        s1 = hist[first]
-        pre_w = max(ONSET_FIT_S, 5 * self._dt)
-        pts = [x for x in islice(hist, max(0, first - int(pre_w / self._dt) - 2), None)
-               if x.observed and x.t >= s1.t - pre_w and math.isfinite(x.fwd)]
-        if len(pts) < 4:
-            return None
-        tt = np.array([x.t for x in pts])
-        ff = np.array([x.fwd for x in pts])
-        grid = np.arange(s1.t - pre_w / 2, tt[-1] + 1e-9, self._dt / 4)
-        # For every candidate onset at once: before it f = a + b (t - t0), after it
-        # f = a - belt_v (t - t0); least squares in a and b from the 2x2 normal equations.
-        x = tt[None, :] - grid[:, None]
-        pre = x < 0
-        y = np.where(pre, ff[None, :], ff[None, :] + belt_v * x)
-        xp = np.where(pre, x, 0.0)
-        n = float(len(tt))
-        sx, sxx = xp.sum(axis=1), (xp * xp).sum(axis=1)
-        sy, sxy = y.sum(axis=1), (xp * y).sum(axis=1)
-        det = n * sxx - sx * sx
-        usable = (pre.sum(axis=1) >= 2) & ((~pre).sum(axis=1) >= 1) & (det > 1e-12)
-        if not usable.any():
-            return None
-        det = np.where(usable, det, 1.0)
-        a = (sxx * sy - sx * sxy) / det
-        b = (n * sxy - sx * sy) / det
-        resid = ((y - a[:, None] - b[:, None] * xp) ** 2).sum(axis=1)
-        resid = np.where(usable, resid, np.inf)
-        i = int(np.argmin(resid))
-        # Only a foot that was clearly not moving with the belt before (gliding in, or still
-        # swinging forward) shows its contact in this way; a foot already pulled back at nearly
-        # belt speed (swing retraction) lands visibly only in its height.
-        if b[i] < -ONSET_MAX_PRE_SPEED * belt_v:
-            return None
-        return float(grid[i])
-
     def _new_footprint(self, k: int, first: int, belt_v: float, leg_px: float) -> bool:
         """Whether the contact that came down at history index ``first`` lands ahead of the
         previous footprint on the belt.
@@ -803,7 +725,7 @@ class GaitTracker:
         """Position in the history deque of the sample with absolute number ``absolute``."""
         return absolute - (self._appended[k] - len(self._history[k]))
 
-    def _may_land(self, k: int, s: _Sample, sign: float, line: BeltLine) -> bool:
+    def _may_land(self, k: int, s: FootSample, sign: float, line: BeltLine) -> bool:
         """Physiological gate for a contact: the landing foot is the front one, and the same foot
         does not land twice within two of the shortest plausible steps."""
         foot = self._feet[k]
@@ -816,190 +738,6 @@ class GaitTracker:
             if ahead < 0:
                 return False
         return True
-
-    def _event_time(self, k: int, first: int, rising: bool) -> float:
-        """Sub-frame instant the foot reaches (or leaves) the belt near history index ``first``,
-        the first frame below (or above) the contact height.
-
-        A hinge (``_hinge_time``) is fitted to the height of the landmark that lands first (of the
-        toe for toe-off) over the frames around ``first``. For a landing both are fitted, and the
-        one lower at the earlier of the two instants (``_toe_above_heel``) is kept. The minimum of
-        the two heights is not fitted: of two noisy heights it is biased low once both are down,
-        which would pull the fit.
-        """
-        hist = self._history[k]
-        dt = self._dt
-        window = max(EVENT_FIT_S, 2.5 * dt)
-        s1 = hist[first]
-        back = int(window / dt) + 2
-        items = [x for x in islice(hist, max(0, first - back), None) if math.isfinite(x.g)]
-        if rising:
-            pts = [x for x in items if s1.t - window <= x.t <= s1.t + window]
-            t = self._hinge_time(pts, "toe_h", s1.t - window, s1.t, rising=True)
-            return s1.t if t is None else t
-        pts = [x for x in items if x.t >= s1.t - window]
-        if len(pts) < 3:
-            return s1.t
-        noise = self.belt.line.noise_leg_lengths
-        pooled = self._descent_speed(pts, s1.t)
-        offsets = self._rotation_offsets(k, s1.t, noise)
-        times = {}
-        for name in ("heel_h", "toe_h"):
-            beta = None if pooled is None else pooled - offsets[name]
-            t = self._hinge_time(pts, name, s1.t - 1.5 * dt, pts[-1].t, rising=False, beta=beta)
-            if t is not None:
-                times[name] = t
-        if not times:
-            return s1.t
-        t_early = min(times.values())
-        before = [x for x in items if s1.t - window <= x.t <= s1.t]
-        after = [x for x in pts if t_early - 1e-9 <= x.t <= t_early + max(LANDING_SETTLE_S, dt)] or pts[-1:]
-        heel_first = self._toe_above_heel(before, after, t_early) >= 0
-        return times.get("heel_h" if heel_first else "toe_h", t_early)
-
-    @staticmethod
-    def _toe_above_heel(before: list[_Sample], after: list[_Sample], t: float) -> float:
-        """How far the toe is above the heel (each over its stance level, leg lengths) at the
-        landing instant ``t``: the straight line through their difference over the approach
-        (``before``), read at ``t``, and the mean difference over the frames just after it
-        (``after``), each weighted by the inverse of its variance. The approach alone misses a foot
-        rotating toe-up whose heel overtakes the toe in the last few ms; the frames after alone
-        are few at low frame rates, and the foot may already be flat in them."""
-        d_after = float(np.mean([x.toe_h - x.heel_h for x in after]))
-        var_after = 1.0 / len(after)  # in units of one frame's variance of the difference
-        if len(before) < 2:
-            return d_after
-        tb = np.array([x.t for x in before])
-        spread = float(((tb - tb.mean()) ** 2).sum())
-        if spread <= 0:
-            return d_after
-        _, d_before = np.polyfit(tb - t, [x.toe_h - x.heel_h for x in before], 1)
-        var_before = 1.0 / len(before) + (t - tb.mean()) ** 2 / spread
-        return float((d_before / var_before + d_after / var_after) / (1 / var_before + 1 / var_after))
-
-    def _hinge_time(self, pts: list[_Sample], name: str, lo: float, hi: float, rising: bool,
-                    beta: float | None = None) -> float | None:
-        """The instant in [lo, hi] (on a grid of a tenth of a frame) at which a hinge best fits the
-        height ``name`` over ``pts``: a level on the belt, a straight line in the air, joined at
-        the instant. The last ~40 ms of a landing and the first ~40 ms of a toe-off are close to
-        straight lines in height. ``beta``, where given and positive, is the line's slope (the
-        landing speed, from the whole foot); else it is fitted. None without a fit."""
-        if len(pts) < 3:
-            return None
-        tt = np.array([x.t for x in pts])
-        hh = np.array([getattr(x, name) for x in pts])
-        grid = np.arange(lo, hi + 1e-9, self._dt / 10)
-        # Height in the air grows linearly with the distance in time from the event: a = |t - t0|
-        # on the airborne side; on the belt the height is a level c, which should be 0 but may be
-        # off by a fraction of the landmark noise (the stance level is itself an estimate). c is
-        # held near 0 by a prior worth CONTACT_LEVEL_PRIOR frames.
-        a = (tt[None, :] - grid[:, None]) if rising else (grid[:, None] - tt[None, :])
-        a = np.maximum(a, 0.0)
-        n = float(len(tt)) + CONTACT_LEVEL_PRIOR
-        if beta is not None and beta > 0:
-            c = (hh[None, :] - beta * a).sum(axis=1) / n
-            resid = ((hh[None, :] - c[:, None] - beta * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
-            return float(grid[int(np.argmin(resid))])
-        # c and the slope from the 2x2 normal equations for every candidate instant at once.
-        sa, saa = a.sum(axis=1), (a * a).sum(axis=1)
-        sh, sah = float(hh.sum()), (a * hh[None, :]).sum(axis=1)
-        det = n * saa - sa * sa
-        ok = det > 1e-12
-        det = np.where(ok, det, 1.0)
-        c = np.where(ok, (saa * sh - sa * sah) / det, sh / n)
-        slope = np.where(ok, (n * sah - sa * sh) / det, 0.0)
-        resid = ((hh[None, :] - c[:, None] - slope[:, None] * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
-        resid = np.where(slope > 0, resid, np.inf)
-        if not np.isfinite(resid).any():
-            return None
-        return float(grid[int(np.argmin(resid))])
-
-    def _descent_speed(self, pts: list[_Sample], t_first: float) -> float | None:
-        """Descent speed (leg lengths/s) of the whole foot just before ``t_first``, from heel, toe
-        and ankle together: a foot held at its landing angle comes down as one piece, and pooling
-        the three averages their noise."""
-        pre = [x for x in pts if x.t < t_first - 0.25 * self._dt]
-        slopes = self._height_slopes(pre)
-        if not slopes:
-            return None
-        pooled = float(np.mean(list(slopes.values())))
-        return -pooled if pooled < 0 else None
-
-    def _rotation_offsets(self, k: int, t_first: float, noise: float) -> dict[str, float]:
-        """How much faster (leg lengths/s) the foot as a whole comes down than its heel and than its
-        toe (keys heel_h, toe_h), in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before
-        ``t_first``: >= 0 for the toe, <= 0 for the heel.
-
-        A foot still rotating toe-up into a toe-first landing (as the knee extends; ~500 deg/s on
-        both real clips) drops its heel several times faster than its toe, and the pooled speed
-        would then time the toe's contact ~35 ms early (8 frames at 240 fps). Each difference is
-        shrunk towards zero by its own noise (from the landmark ``noise``, leg lengths), so that a
-        foot held still is timed as before. Zero for a landmark not coming down at all (a toe
-        skimming the belt while the heel lands), and with fewer than ROTATION_MIN_SAMPLES frames."""
-        offsets = {"heel_h": 0.0, "toe_h": 0.0}
-        span = max(ROTATION_FIT_S, ROTATION_MIN_FRAMES * self._dt)
-        window = self._window(self._history[k], t_first - span, t_first)
-        pre = [x for x in window if x.t < t_first - 0.25 * self._dt]
-        if len(pre) < ROTATION_MIN_SAMPLES:
-            return offsets
-        slopes = self._height_slopes(pre)
-        if len(slopes) < 2:
-            return offsets
-        pooled = float(np.mean(list(slopes.values())))
-        tt = np.array([x.t for x in pre])
-        diff_var = ROTATION_PRIOR * (1 - 1 / len(slopes)) * noise * noise / float(((tt - tt.mean()) ** 2).sum())
-        for key in offsets:
-            if key not in slopes or slopes[key] >= 0:
-                continue
-            diff = slopes[key] - pooled
-            offset = diff * diff * diff / (diff * diff + diff_var)
-            # Only a toe-up rotation (the toe slower than the foot, the heel faster) is followed:
-            # that is how the foot moves into contact; the other way it is the landmark noise.
-            if (offset > 0) == (key == "toe_h"):
-                offsets[key] = offset
-        return offsets
-
-    @staticmethod
-    def _height_slopes(pre: list[_Sample]) -> dict[str, float]:
-        """Least-squares rate of change (leg lengths/s) of heel, toe and ankle heights over ``pre``,
-        for each of them seen throughout."""
-        if len(pre) < 2:
-            return {}
-        tt = np.array([x.t for x in pre])
-        dtt = tt - tt.mean()
-        span = float((dtt * dtt).sum())
-        if span <= 0:
-            return {}
-        slopes = {}
-        for name in ("heel_h", "toe_h", "ankle_h"):
-            h = np.array([getattr(x, name) for x in pre])
-            if np.isfinite(h).all():
-                slopes[name] = float((dtt * (h - h.mean())).sum()) / span
-        return slopes
-
-    def _window(self, hist: deque[_Sample], t0: float, t1: float) -> list[_Sample]:
-        out = []
-        for x in reversed(hist):
-            if x.t < t0:
-                break
-            if x.t <= t1 and x.observed:
-                out.append(x)
-        out.reverse()
-        return out
-
-    def _at(self, samples: list[_Sample], t: float, fn) -> float:
-        """A per-frame quantity ``fn(sample)`` at the contact instant ``t``: least-squares parabola
-        through the frames around it (a straight line with 3 frames, the nearest with fewer).
-        Joint angles peak or turn near contact, which a parabola follows and a line would cut."""
-        vals = [(x.t, fn(x)) for x in samples]
-        vals = [(a, b) for a, b in vals if np.isfinite(b)]
-        if not vals:
-            return float("nan")
-        tt = (np.array([a for a, _ in vals]) - t) / self._dt
-        yy = np.array([b for _, b in vals])
-        if len(vals) < 3:
-            return float(yy[int(np.argmin(np.abs(tt)))])
-        return float(np.polyfit(tt, yy, 2 if len(vals) >= 4 else 1)[-1])
 
     def _initial_contact(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float) -> Step:
         """The step of a contact just confirmed at ``t_ic``; puts the foot in stance."""
@@ -1050,24 +788,24 @@ class GaitTracker:
         hist = self._history[k]
         dt = self._dt
         roll = line.roll_rad
-        pre = self._window(hist, t_ic - max(STRIKE_WINDOW_S, STRIKE_MIN_FRAMES * dt), t_ic)
+        pre = observed_between(hist, t_ic - max(STRIKE_WINDOW_S, STRIKE_MIN_FRAMES * dt), t_ic)
         if not pre:
             pre = [hist[first]]
-        raw_angle = self._angle_at_contact(pre, t_ic, line.noise_leg_lengths, leg_px, sign)
+        raw_angle = foot_angle_at(pre, t_ic, line.noise_leg_lengths, leg_px, sign)
         w = max(JOINT_WINDOW_S, 2.5 * dt)
-        around = self._window(hist, t_ic - w, t_ic + w)
+        around = observed_between(hist, t_ic - w, t_ic + w)
 
-        def shank(x: _Sample) -> float:
+        def shank(x: FootSample) -> float:
             f, u = belt_components(x.points[ANKLE] - x.points[KNEE], sign, roll)
             return math.degrees(math.atan2(f, -u))
 
-        def heel_to_hip(x: _Sample) -> float:
+        def heel_to_hip(x: FootSample) -> float:
             f, _ = belt_components(x.points[HEEL] - x.points[HIP], sign, roll)
             return f / leg_px
 
-        shank_deg = self._at(around, t_ic, shank)
-        knee_deg = self._at(around, t_ic, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
-        heel_hip = self._at(around, t_ic, heel_to_hip)
+        shank_deg = value_at(around, t_ic, dt, shank)
+        knee_deg = value_at(around, t_ic, dt, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
+        heel_hip = value_at(around, t_ic, dt, heel_to_hip)
         ref = self.flat_reference
         flat, calibrated = self._flat_reference(ref, line, leg_px, sign, k)
         fsa = raw_angle - flat
@@ -1100,29 +838,6 @@ class GaitTracker:
                     valid=bool(valid), calibrated=calibrated,
                     strike_spread_deg=float("nan") if spread is None else spread)
 
-    @staticmethod
-    def _angle_at_contact(pre: list[_Sample], t_ic: float, noise_leg: float, leg_px: float, sign: float) -> float:
-        """Foot angle (image, deg) at the contact instant, from the frames just before it.
-
-        A foot held at its landing angle is best read as the mean of those frames; one still
-        rotating toe-up into contact (several hundred deg/s on both real clips) is read early by
-        that mean, by tens of degrees. So a line is fitted and read at ``t_ic``, its slope shrunk
-        towards zero by the slope's own noise (from the landmark noise over the foot's length):
-        a clear rotation is followed, and noise is not extrapolated.
-        """
-        angles = np.array([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in pre])
-        if len(pre) < 3:
-            return float(np.mean(angles))
-        tt = np.array([x.t for x in pre])
-        dtt = tt - tt.mean()
-        span = float((dtt * dtt).sum())
-        slope = float((dtt * (angles - angles.mean())).sum()) / span
-        foot = float(np.median([np.linalg.norm(x.points[TOE] - x.points[HEEL]) for x in pre])) / leg_px
-        noise_deg = math.degrees(math.sqrt(2.0) * noise_leg / max(foot, 0.05))
-        slope_var = STRIKE_SLOPE_PRIOR * noise_deg**2 / span
-        slope *= slope * slope / (slope * slope + slope_var)
-        return float(angles.mean() + slope * (t_ic - tt.mean()))
-
     def _pelvis_metrics(self, prev_ic: float, t_ic: float) -> tuple[float, float]:
         """Vertical oscillation (pelvis range, leg lengths) and median trunk lean over the step that
         ends at ``t_ic`` (from the previous contact of either foot)."""
@@ -1141,7 +856,7 @@ class GaitTracker:
         foot = self._feet[k]
         if foot.refine_from is not None:
             self._refine_contact(k, line, leg_px, sign, at_toe_off=True)
-        t_to = self._event_time(k, first, rising=True)
+        t_to = event_time(hist, first, self._dt, line.noise_leg_lengths, rising=True)
         foot.phase = "lifted"
         foot.last_to_t = t_to
         step = foot.step
@@ -1151,7 +866,7 @@ class GaitTracker:
         # before the heel rises): the automatic flat-foot reference when there is no calibration.
         contact = t_to - step.t_ic
         lo, hi = step.t_ic + 0.25 * contact, step.t_ic + 0.45 * contact
-        mid = self._window(hist, lo, hi) or self._window(hist, lo - self._dt, hi + self._dt)
+        mid = observed_between(hist, lo, hi) or observed_between(hist, lo - self._dt, hi + self._dt)
         if mid:
             self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
         period = self._step_period()
