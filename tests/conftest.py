@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,14 @@ def model_dir() -> Path:
     except ModelError as e:
         pytest.skip(f"pose model not available: {e}")
     return d
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path):
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET: (its path, the socket, 2 s timeout)."""
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(2)
+    yield path, sock
+    sock.close()

@@ -62,17 +62,9 @@ def export(data_dir: Path, session: str = "last") -> dict:
     return json.loads(out.stdout)
 
 
-@pytest.fixture
-def notify_socket(tmp_path: Path):
-    path = tmp_path / "notify.sock"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(path))
-    sock.settimeout(0.1)
-    yield path, sock
-    sock.close()
-
-
 def drain(sock: socket.socket) -> list[str]:
+    """The datagrams that have arrived, waiting at most 0.1 s for more."""
+    sock.settimeout(0.1)
     out = []
     while True:
         try:

@@ -3,7 +3,6 @@ loop statistics and runner presence."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -16,16 +15,6 @@ from appliance.runtime.notify import SystemdNotifier
 from appliance.runtime.presence import PresenceDetector
 from appliance.runtime.stats import LoopMonitor
 from appliance.types import Step
-
-
-@pytest.fixture
-def notify_socket(tmp_path: Path):
-    path = tmp_path / "notify.sock"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(path))
-    sock.settimeout(2)
-    yield path, sock
-    sock.close()
 
 
 def test_notifier_speaks_the_systemd_datagram_protocol(notify_socket):

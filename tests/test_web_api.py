@@ -223,6 +223,8 @@ def test_pages_and_assets_are_served_from_memory_and_paths_never_reach_the_disk(
     for page in ("/live", "/setup", "/runners", "/settings", "/history", "/health", "/login", "/docs"):
         r = client.get(page)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.text.startswith("<!doctype html>") and "{{" not in r.text and '<nav aria-label="Pages">' in r.text
+        assert client.get(page, headers={"If-None-Match": r.headers["etag"]}).status_code == 304
     r = client.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/live"
     r = client.get("/static/app.css")
@@ -233,7 +235,7 @@ def test_pages_and_assets_are_served_from_memory_and_paths_never_reach_the_disk(
 
 
 def test_no_page_or_script_loads_anything_from_another_host(client: TestClient) -> None:
-    for name, asset in client.app.state.assets.items():
+    for name, asset in [*client.app.state.assets.items(), *client.app.state.pages.items()]:
         text = asset.body.decode().replace("http://www.w3.org/2000/svg", "")  # a namespace name, not a fetch
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
         assert "<script>" not in text and " style=" not in text, f"{name}: inline script/style breaks the CSP"

@@ -39,6 +39,7 @@ def create_app(controller: ApplianceController, data_dir: Path) -> FastAPI:
     app.state.data_dir = Path(data_dir)
     app.state.stopping = threading.Event()
     app.state.assets = load_assets()
+    app.state.pages = pages.compose_pages(app.state.assets)
     state = auth.AuthState(pins=PinStore(Path(data_dir)))
     state.check_pin_unchanged()
     state.ensure_setup_code()

@@ -31,6 +31,11 @@ class Asset:
     etag: str
 
 
+def make_asset(name: str, body: bytes, content_type: str) -> Asset:
+    """An asset with its strong ETag (a hash of the body)."""
+    return Asset(name, body, content_type, '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
+
+
 def load_assets(directory: Path = STATIC_DIR) -> dict[str, Asset]:
     """Every file directly in ``directory`` with a known type, keyed by file name."""
     assets: dict[str, Asset] = {}
@@ -38,8 +43,7 @@ def load_assets(directory: Path = STATIC_DIR) -> dict[str, Asset]:
         kind = CONTENT_TYPES.get(path.suffix)
         if not path.is_file() or kind is None:
             continue
-        body = path.read_bytes()
-        assets[path.name] = Asset(path.name, body, kind, '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
-    if "live.html" not in assets:
+        assets[path.name] = make_asset(path.name, path.read_bytes(), kind)
+    if "page.html" not in assets or "live.html" not in assets:
         raise RuntimeError(f"panel assets missing in {directory}: the package is incomplete")
     return assets
