@@ -73,6 +73,37 @@ def test_sessions_start_pause_resume_stop_through_the_controller(runtime: Runtim
         runtime.stop_session()
 
 
+def test_feet_seen_unsteadily_mark_the_live_strike_unsteady_and_withhold_strike_cues(tmp_path: Path, monkeypatch):
+    # The tracker's own measure of how unsteady the foot landmarks are (the spread of the mid-stance
+    # foot angle; tests/test_gait_report.py drives it with wandering toes) reports 25 deg here.
+    from appliance.gait.tracker import GaitTracker
+
+    real = GaitTracker.flat_reference.fget
+    monkeypatch.setattr(GaitTracker, "flat_reference", property(lambda self: {**real(self), "spread_deg": 25.0}))
+    settings = Settings()
+    settings.coach.warmup_minutes = 0.5
+    settings.coach.block_grace_s = 0.0
+    settings.coach.min_cue_interval_s = 2.0
+    rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path, speed=20, demo=False, panel=False))
+    rt.start()
+    try:
+        # The simulated runner lands on the heel (~12 deg): a midfoot aim wants a strike cue.
+        ann = rt.store.create_runner("Ann", targets={"cadence": None, "strike": {"aim": "midfoot"}})
+        session_id = rt.start_session(ann.id)
+        wait_for(lambda: rt.snapshot().phase == "feedback" and rt.snapshot().feedback_on)
+        t_on = rt.loop.t
+        wait_for(lambda: rt.loop.t - t_on > 20.0)  # 20 s of the runner's time in the feedback block
+        snap = rt.snapshot()
+        assert snap.strike_target == "midfoot" and snap.strike == "rearfoot" and snap.strike_unsteady is True
+        rt.stop_session()
+        rt.store.flush()
+        summary = rt.store.get_session(session_id).summary
+    finally:
+        rt.shutdown()
+    assert summary["cues_withheld"].get("strike_unsteady", 0) > 0, summary["cues_withheld"]
+    assert not summary["cues_given"], summary["cues_given"]
+
+
 def test_settings_are_saved_recorded_and_applied_at_a_tick_boundary(runtime: Runtime, tmp_path: Path):
     new = runtime.settings.model_copy(deep=True)
     new.session.pause_after_absent_seconds = 5.0
