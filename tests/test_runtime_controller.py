@@ -94,7 +94,7 @@ def test_feet_seen_unsteadily_mark_the_live_strike_unsteady_and_withhold_strike_
         t_on = rt.loop.t
         wait_for(lambda: rt.loop.t - t_on > 20.0)  # 20 s of the runner's time in the feedback block
         snap = rt.snapshot()
-        assert snap.strike_target == "midfoot" and snap.strike == "rearfoot" and snap.strike_unsteady is True
+        assert snap.strike_target == "midfoot" and snap.strike_unsteady is True
         rt.stop_session()
         rt.store.flush()
         summary = rt.store.get_session(session_id).summary
