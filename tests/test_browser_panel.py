@@ -161,6 +161,7 @@ def read_cadences(page, seconds: float) -> list[str]:
 def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     page = phone
     open_and_expect_login(page, appliance_url)
+    assert page.is_hidden("#logout")  # nobody is logged in to log out
     page.fill("#pin", "wrong-pin-1")
     page.click("#login-button")
     page.wait_for_selector("#login-error:has-text('wrong PIN')")
