@@ -8,8 +8,8 @@ state machine on the height of its lowest landmark (heel or toe):
 * swing -> stance (initial contact): the lowest point comes within the contact height of the belt
   while that foot is the front one. The contact instant is where the foot's descent, fitted over
   the last 40 ms before it, meets the belt (sub-frame, landing.py), so a 30 fps camera does not
-  quantise contacts to 33 ms; the step's measures are read at that instant (at_contact.py). The step is emitted (for the cue) once the next 1-3 frames (20 ms) are on the
-  belt too; a foot that skimmed the belt through its swing (a shuffle) shows its landing only in
+  quantise contacts to 33 ms; the step's measures are read at that instant (at_contact.py).
+  The step is emitted (for the cue) once the next 1-3 frames (20 ms) are on the belt too; a foot that skimmed the belt through its swing (a shuffle) shows its landing only in
   the belt's pull, so it waits until the belt carries it backwards (or 300 ms on the belt). Once
   the belt carries the foot, the contact is re-timed by the onset of that pull, which landmark
   noise at 120-240 fps does not move as it moves the height, and the step is re-measured there:
