@@ -6,16 +6,16 @@ runner's facing direction is voted from toe-ahead-of-heel and nose-ahead-of-ears
 state machine on the height of its lowest landmark (heel or toe):
 
 * swing -> stance (initial contact): the lowest point comes within the contact height of the belt
-  while that foot is the front one. The contact instant is where the foot's descent, fitted over
-  the last 40 ms before it, meets the belt (sub-frame, landing.py), so a 30 fps camera does not
-  quantise contacts to 33 ms; the step's measures are read at that instant (at_contact.py).
-  The step is emitted (for the cue) once the next 1-3 frames (20 ms) are on the belt too; a foot that skimmed the belt through its swing (a shuffle) shows its landing only in
-  the belt's pull, so it waits until the belt carries it backwards (or 300 ms on the belt). Once
-  the belt carries the foot, the contact is re-timed by the onset of that pull, which landmark
-  noise at 120-240 fps does not move as it moves the height, and the step is re-measured there:
-  the final emission carries the re-timed contact. The first emission comes 2-3 frames after the
-  contact it reports; at 120-240 fps under landmark noise the height often shows a contact only
-  4-5 frames later (bench/gait_lookahead.py).
+  while that foot is the front one. The contact instant is where the foot's descent, fitted over the
+  last 60 ms before it, meets the belt (sub-frame, landing.py), so a 30 fps camera does not quantise
+  contacts to 33 ms; the step's measures are read at that instant (at_contact.py). The step is
+  emitted (for the cue) once the next 1-3 frames (20 ms) are on the belt too; a foot that skimmed
+  the belt through its swing (a shuffle) shows its landing only in the belt's pull, so it waits
+  until the belt carries it backwards (or 300 ms on the belt). Once the belt carries the foot, the
+  contact is re-timed by the onset of that pull, which landmark noise at 120-240 fps does not move
+  as it moves the height, and the step is re-measured there: the final emission carries the re-timed
+  contact. The first emission comes 2-3 frames after the contact it reports; at 120-240 fps under
+  landmark noise the height often shows a contact only 4-5 frames later (bench/gait_lookahead.py).
 * stance -> swing (toe-off): the toe rises above the contact height, confirmed the same way; the
   instant is where the rise, extrapolated back, leaves the belt. In stance the foot stands still on
   the belt, and can leave it only from rest: a sample further from where the belt has carried it
