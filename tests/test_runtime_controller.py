@@ -136,6 +136,7 @@ def test_camera_snapshot_health_and_output_tests(runtime: Runtime):
     assert image.shape == (snap.height, snap.width, 3) == (480, 640, 3)
     assert snap.simulated and image.max() > 100  # the skeleton is drawn on the dark canvas
     assert isinstance(snap.advice, list)
+    wait_for(lambda: runtime.loop.stats().frames >= 3)  # a rate needs at least two loop periods
     health = runtime.health()
     assert health.loop_hz > 0 and health.loop_healthy and health.disk_free_bytes > 0 and health.uptime_s > 0
     json.loads(health.model_dump_json())
