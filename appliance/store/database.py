@@ -1,255 +1,45 @@
-"""The appliance's records in one SQLite file: runners, sessions, every step, every cue decision and
-every settings change.
-
-- WAL mode, ``synchronous=FULL``: a commit is on disk when it returns, and readers (the panel,
-  ``appliance export``) never block the writer.
-- Schema migrations keyed on ``PRAGMA user_version``; each migration runs in one transaction.
-- One writer thread owns the writing connection and is fed by a queue. Steps and cue events are
-  queued without waiting (the control loop never blocks on the disk) and committed in batches as soon
-  as they arrive, so a crash or power cut loses at most the last fraction of a second. Calls that need
-  an answer (``create_runner``, ``create_session``...) wait for the writer; queue order means every
-  write queued before them is committed too. ``flush()`` waits for everything queued so far.
-- Reads use one connection per calling thread.
-- Crash recovery: a session still ``running`` when the store is opened for writing belonged to a
-  process that died; it is marked ``interrupted`` and keeps every committed step.
-- Only one process may open the store for writing (an advisory lock on ``<db>.lock``);
-  ``Store(path, readonly=True)`` is for readers such as ``appliance export`` beside a running appliance.
-"""
+"""The Store: the appliance's SQLite file, one writer thread fed by a queue, readers per thread
+(see the package docstring for the guarantees)."""
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import io
 import json
 import logging
-import math
 import os
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from appliance.store.export import ExportFormat, session_export
+from appliance.store.records import (
+    SESSION_STATES,
+    CueEvent,
+    NotFound,
+    Runner,
+    Session,
+    SessionState,
+    SettingsChange,
+    StepRecord,
+    StoreError,
+    dumps,
+    finite,
+)
+from appliance.store.schema import MIGRATIONS, SCHEMA_VERSION, STEP_FIELDS, UPSERT_STEP
 from appliance.types import Step
 
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "appliance.db"
-SessionState = Literal["running", "completed", "interrupted", "aborted"]
-SESSION_STATES: tuple[str, ...] = ("running", "completed", "interrupted", "aborted")
-
-
-class StoreError(Exception):
-    """The database cannot be used as asked; the message says why and what to do."""
-
-
-class NotFound(StoreError):
-    """No record with that id."""
-
-
-# ---- records ----------------------------------------------------------------------------------
-
-
-class Runner(BaseModel):
-    id: int
-    name: str
-    archived: bool = False
-    targets: dict[str, Any] = Field(default_factory=dict, description="Retraining targets (JSON; the coach validates them)")
-    programme: dict[str, Any] = Field(default_factory=dict, description="Programme settings (JSON; the coach validates them)")
-    created: datetime
-    sessions_completed: int = Field(0, description="Sessions of this runner that reached the end")
-
-
-class Session(BaseModel):
-    id: int
-    runner_id: int
-    runner_name: str = ""
-    session_number: int = Field(description="1-based number of this session in the runner's programme")
-    started: datetime
-    ended: datetime | None = None
-    state: SessionState
-    pain_before: int | None = Field(None, ge=0, le=10)
-    pain_after: int | None = Field(None, ge=0, le=10)
-    notes: str = ""
-    summary: dict[str, Any] | None = None
-    baseline_cadence_spm: float | None = None
-    target_cadence_spm: float | None = None
-    t_start: float | None = Field(None, description="Capture-clock time of the session start (seconds)")
-    source: str = ""
-    step_count: int = 0
-    cue_count: int = Field(0, description="Spoken cues given (the coach's cue_given events)")
-
-
-class StepRecord(BaseModel):
-    """One stored step: the gait tracker's ``Step`` plus the session phase it happened in."""
-
-    session_id: int
-    index: int
-    foot: str
-    frame_ic: int
-    t_ic: float
-    strike: str
-    foot_strike_angle_deg: float | None
-    shank_angle_deg: float | None
-    knee_flexion_deg: float | None
-    heel_to_hip_leg_lengths: float | None
-    cadence_spm: float | None
-    instant_cadence_spm: float | None
-    confidence: float | None
-    valid: bool
-    frame_to: int | None = None
-    t_to: float | None = None
-    contact_time_s: float | None = None
-    flight_time_s: float | None = None
-    duty_factor: float | None = None
-    vertical_oscillation_leg_lengths: float | None = None
-    trunk_lean_deg: float | None = None
-    calibrated: bool = False
-    strike_spread_deg: float | None = Field(None, description="Spread of the mid-stance foot angle: how far the strike angle can be trusted")
-    final: bool = Field(False, description="True once the step's toe-off metrics are in")
-    phase: str = Field("", description="Session phase at this step: warmup, feedback, no_feedback, retention...")
-    feedback_on: bool = Field(False, description="True when the step fell in a feedback block")
-
-
-class CueEvent(BaseModel):
-    session_id: int
-    t: float = Field(description="Capture-clock time of the decision (seconds)")
-    kind: str
-    payload: dict[str, Any] = Field(default_factory=dict)
-
-
-class SettingsChange(BaseModel):
-    id: int
-    t: datetime
-    who: str
-    diff: dict[str, Any]
-
-
-STEP_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(Step))
-STEP_COLUMNS: tuple[str, ...] = STEP_FIELDS + ("phase", "feedback_on")
-
-_STEP_UPDATE = ", ".join(f'"{c}" = excluded."{c}"' for c in STEP_FIELDS if c != "index")
-_UPSERT_STEP = (
-    f"INSERT INTO steps ({', '.join(chr(34) + c + chr(34) for c in ('session_id',) + STEP_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in range(len(STEP_COLUMNS) + 1))}) "
-    f'ON CONFLICT (session_id, "index") DO UPDATE SET {_STEP_UPDATE}'
-)
-
-# ---- schema -----------------------------------------------------------------------------------
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema
-    """
-    CREATE TABLE runners (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        archived INTEGER NOT NULL DEFAULT 0,
-        targets TEXT NOT NULL DEFAULT '{}',
-        programme TEXT NOT NULL DEFAULT '{}',
-        created TEXT NOT NULL
-    );
-    CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        runner_id INTEGER NOT NULL REFERENCES runners(id),
-        session_number INTEGER NOT NULL,
-        started TEXT NOT NULL,
-        ended TEXT,
-        state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'interrupted', 'aborted')),
-        pain_before INTEGER CHECK (pain_before BETWEEN 0 AND 10),
-        pain_after INTEGER CHECK (pain_after BETWEEN 0 AND 10),
-        notes TEXT NOT NULL DEFAULT '',
-        summary TEXT,
-        baseline_cadence_spm REAL,
-        target_cadence_spm REAL,
-        t_start REAL,
-        source TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX sessions_runner ON sessions(runner_id, id);
-    CREATE TABLE steps (
-        session_id INTEGER NOT NULL REFERENCES sessions(id),
-        "index" INTEGER NOT NULL,
-        foot TEXT NOT NULL,
-        frame_ic INTEGER NOT NULL,
-        t_ic REAL NOT NULL,
-        strike TEXT NOT NULL,
-        foot_strike_angle_deg REAL,
-        shank_angle_deg REAL,
-        knee_flexion_deg REAL,
-        heel_to_hip_leg_lengths REAL,
-        cadence_spm REAL,
-        instant_cadence_spm REAL,
-        confidence REAL,
-        valid INTEGER NOT NULL,
-        frame_to INTEGER,
-        t_to REAL,
-        contact_time_s REAL,
-        flight_time_s REAL,
-        duty_factor REAL,
-        vertical_oscillation_leg_lengths REAL,
-        trunk_lean_deg REAL,
-        calibrated INTEGER NOT NULL DEFAULT 0,
-        phase TEXT NOT NULL DEFAULT '',
-        feedback_on INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (session_id, "index")
-    );
-    CREATE TABLE cue_events (
-        id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions(id),
-        t REAL NOT NULL,
-        kind TEXT NOT NULL,
-        payload TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX cue_events_session ON cue_events(session_id, t);
-    CREATE TABLE settings_changes (
-        id INTEGER PRIMARY KEY,
-        t TEXT NOT NULL,
-        who TEXT NOT NULL,
-        diff TEXT NOT NULL
-    );
-    """,
-    # 2: the gait tracker emits each step twice (at contact, then final after toe-off)
-    """
-    ALTER TABLE steps ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
-    """,
-    # 3: how far each step's strike angle can be trusted (the mid-stance foot angle's spread)
-    """
-    ALTER TABLE steps ADD COLUMN strike_spread_deg REAL;
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _finite(x: Any) -> Any:
-    """NaN/inf become NULL (SQLite and JSON have no NaN)."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _json_safe(obj: Any) -> Any:
-    """A copy of ``obj`` with non-finite floats replaced by None, so json.dumps writes strict JSON."""
-    if isinstance(obj, float):
-        return _finite(obj)
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(_json_safe(obj), allow_nan=False, sort_keys=True)
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -500,7 +290,7 @@ class Store:
         def op(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO runners (name, targets, programme, created) VALUES (?, ?, ?, ?)",
-                (name, _dumps(targets or {}), _dumps(programme or {}), _now()),
+                (name, dumps(targets or {}), dumps(programme or {}), _now()),
             )
             return int(cur.lastrowid)
 
@@ -518,9 +308,9 @@ class Store:
             if name is not None:
                 conn.execute("UPDATE runners SET name = ? WHERE id = ?", (name.strip(), runner_id))
             if targets is not None:
-                conn.execute("UPDATE runners SET targets = ? WHERE id = ?", (_dumps(targets), runner_id))
+                conn.execute("UPDATE runners SET targets = ? WHERE id = ?", (dumps(targets), runner_id))
             if programme is not None:
-                conn.execute("UPDATE runners SET programme = ? WHERE id = ?", (_dumps(programme), runner_id))
+                conn.execute("UPDATE runners SET programme = ? WHERE id = ?", (dumps(programme), runner_id))
 
         self._submit(op, wait=True)
         return self.get_runner(runner_id)
@@ -585,7 +375,7 @@ class Store:
         self._submit(
             lambda c: c.execute(
                 "UPDATE sessions SET baseline_cadence_spm = ?, target_cadence_spm = ? WHERE id = ?",
-                (_finite(baseline_spm), _finite(target_spm), session_id),
+                (finite(baseline_spm), finite(target_spm), session_id),
             ),
             wait=False,
         )
@@ -598,7 +388,7 @@ class Store:
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE sessions SET state = ?, ended = ?, summary = ? WHERE id = ?",
-                (state, _now(), _dumps(summary) if summary is not None else None, session_id),
+                (state, _now(), dumps(summary) if summary is not None else None, session_id),
             )
 
         self._submit(op, wait=True)
@@ -651,13 +441,13 @@ class Store:
     def record_step(self, session_id: int, step: Step, phase: str = "", feedback_on: bool = False) -> None:
         """Queue one step for the session (never blocks on the disk). A step recorded again with the
         same index (the tracker's final emission after toe-off) replaces the first one."""
-        values = [session_id] + [_finite(getattr(step, name)) for name in STEP_FIELDS] + [phase, int(feedback_on)]
-        sql = _UPSERT_STEP
+        values = [session_id] + [finite(getattr(step, name)) for name in STEP_FIELDS] + [phase, int(feedback_on)]
+        sql = UPSERT_STEP
         self._submit(lambda c: c.execute(sql, values), wait=False)
 
     def record_cue(self, session_id: int, t: float, kind: str, payload: dict | None = None) -> None:
         """Queue one cue decision (``t`` is a capture time)."""
-        text = _dumps(payload or {})
+        text = dumps(payload or {})
         self._submit(
             lambda c: c.execute(
                 "INSERT INTO cue_events (session_id, t, kind, payload) VALUES (?, ?, ?, ?)", (session_id, t, kind, text)
@@ -677,7 +467,7 @@ class Store:
 
     def record_settings_change(self, who: str, diff: dict[str, Any], wait: bool = True) -> None:
         """Record who changed which settings (``diff``: dotted name -> [old, new])."""
-        text = _dumps(diff)
+        text = dumps(diff)
         self._submit(
             lambda c: c.execute("INSERT INTO settings_changes (t, who, diff) VALUES (?, ?, ?)", (_now(), who, text)),
             wait=wait,
@@ -703,56 +493,13 @@ class Store:
         except ValueError:
             raise StoreError(f"session: {which!r} is not a session id or 'last'") from None
 
-    def export_session(self, session_id: int, fmt: Literal["json", "csv"] = "json") -> str:
-        """The session with its runner, steps and cue events, as JSON or as one CSV table.
-
-        The CSV has one row per record in time order: ``record`` is ``step`` or ``cue``; ``t_rel_s``
-        is seconds since the session start; step metric columns are empty on cue rows and ``cue_kind``
-        / ``cue_payload`` are empty on step rows. Session fields are in ``session_*`` columns on every row
-        so one file stands alone in a patient record.
-        """
+    def export_session(self, session_id: int, fmt: ExportFormat = "json") -> str:
+        """The session with its runner, steps and cue events as one file (see ``export.session_export``)."""
         if fmt not in ("json", "csv"):
             raise StoreError(f"format: {fmt!r} is not supported; use json or csv")
         session = self.get_session(session_id)
-        runner = self.get_runner(session.runner_id)
-        steps = self.session_steps(session_id)
-        events = self.session_events(session_id)
-        if fmt == "json":
-            doc = {
-                "session": session.model_dump(mode="json"),
-                "runner": runner.model_dump(mode="json"),
-                "steps": [s.model_dump(mode="json", exclude={"session_id"}) for s in steps],
-                "cue_events": [e.model_dump(mode="json", exclude={"session_id"}) for e in events],
-            }
-            return json.dumps(_json_safe(doc), indent=2, allow_nan=False) + "\n"
-        t0 = session.t_start
-        if t0 is None:
-            t0 = min([s.t_ic for s in steps] + [e.t for e in events], default=0.0)
-        session_cols = {
-            "session_id": session.id, "session_runner": runner.name, "session_number": session.session_number,
-            "session_started": session.started.isoformat(), "session_state": session.state,
-            "session_pain_before": session.pain_before, "session_pain_after": session.pain_after,
-            "session_baseline_cadence_spm": session.baseline_cadence_spm,
-            "session_target_cadence_spm": session.target_cadence_spm,
-        }
-        header = ["record", "t", "t_rel_s"] + [c for c in STEP_COLUMNS if c != "t_ic"] + ["cue_kind", "cue_payload"]
-        header += list(session_cols)
-        rows: list[tuple[float, int, dict[str, Any]]] = []
-        for s in steps:
-            d = s.model_dump(exclude={"session_id"})
-            d.update(record="step", t=s.t_ic)
-            rows.append((s.t_ic, 0, d))
-        for e in events:
-            rows.append((e.t, 1, {"record": "cue", "t": e.t, "cue_kind": e.kind, "cue_payload": _dumps(e.payload)}))
-        rows.sort(key=lambda r: (r[0], r[1]))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for t, _, d in rows:
-            d["t_rel_s"] = round(t - t0, 4)
-            d.update(session_cols)
-            writer.writerow({k: ("" if v is None else v) for k, v in d.items()})
-        return out.getvalue()
+        return session_export(session, self.get_runner(session.runner_id), self.session_steps(session_id),
+                              self.session_events(session_id), fmt)
 
 
 def open_store_for_reading(data_dir: Path) -> Store:
