@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from appliance.config import Settings, load_settings
-from appliance.runtime.app import RunOptions, Runtime, settings_diff
+from appliance.runtime.app import RunOptions, Runtime
 from appliance.runtime.controller import ApplianceController, ControllerError
+from appliance.runtime.settings_changes import settings_diff
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:
@@ -292,7 +293,7 @@ def test_a_missing_video_is_a_clear_error(tmp_path: Path):
 
 
 def test_which_settings_need_a_restart():
-    from appliance.runtime.app import needs_restart
+    from appliance.runtime.settings_changes import needs_restart
 
     assert needs_restart("camera.fps") and needs_restart("audio.sink") and needs_restart("lights.red_pin")
     assert not needs_restart("audio.volume") and not needs_restart("lights.brightness")

@@ -3,7 +3,8 @@ systemd notify/watchdog, and the controller the panel steers.
 
 Public API::
 
-    from appliance.runtime.app import Runtime, RunOptions, needs_restart
+    from appliance.runtime.app import Runtime, RunOptions
+    from appliance.runtime.settings_changes import needs_restart
     rt = Runtime(settings, RunOptions(source="sim", data_dir=d, speed=10, demo=True, panel=False))
     rt.start()                      # store, source (+ pose engine), outputs, button, loop, panel
     rt.start_session(runner_id)     # ... the ApplianceController protocol (controller.py)
@@ -16,6 +17,8 @@ Modules: ``controller.py`` (the contract with the panel: ``ApplianceController``
 (idle -> calibrating -> warm-up -> blocks -> retention -> summary -> idle, pause/resume),
 ``presence.py`` (absent/standing/walking/running), ``stats.py`` (loop period, jitter, stage times,
 drops, deadline misses), ``notify.py`` (sd_notify over NOTIFY_SOCKET), ``camera_view.py`` (set-up
-snapshot and framing advice), ``app.py`` (wiring, the controller, start and shutdown). Coach events
-become sound and light in ``appliance.outputs.cue_player.CuePlayer``.
+snapshot and framing advice), ``settings_changes.py`` (what a settings change touches, and which
+changes wait for a restart), ``host.py`` (CPU temperature, Pi throttling), ``app.py`` (wiring, the
+controller, start and shutdown). Coach events become sound and light in
+``appliance.outputs.cue_player.CuePlayer``.
 """

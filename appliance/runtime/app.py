@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -28,9 +27,11 @@ from appliance.config import CoachSettings, Settings, save_settings
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import CameraSnapshot, ControllerError, Health, LiveSnapshot, OutputKind
+from appliance.runtime.host import cpu_temperature_c, pi_throttled
 from appliance.runtime.loop import ControlLoop
 from appliance.runtime.notify import SystemdNotifier
 from appliance.runtime.session import ActiveSession, SessionCommandError, SessionMachine
+from appliance.runtime.settings_changes import needs_restart, settings_diff
 from appliance.store import NotFound, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -41,23 +42,6 @@ DEMO_PROGRAMME = {"name": "demo (5 min, feedback faded to 50 %)",
                   "sessions": [{"number": 1, "run_minutes": 5, "feedback_share": 0.5}]}
 DEMO_COACH = CoachSettings(warmup_minutes=0.5, retention_minutes=0.5, min_block_minutes=0.5,
                            min_cue_interval_s=8, min_baseline_steps=20)
-RESTART_SECTIONS = ("camera", "pose", "panel", "gpio", "button", "storage")
-RESTART_AUDIO_FIELDS = ("sink", "device", "sample_rate", "block_size", "voice", "prompts_dir", "prompt_texts",
-                        "metronome_sound", "accent_every_stride")
-LIVE_LIGHT_FIELDS = ("brightness", "pulse_on_beat")  # other lights.* (driver, pins, LED count) need a restart
-
-
-def needs_restart(name: str) -> bool:
-    """True when the setting ``name`` (dotted, e.g. ``audio.sink``) takes effect only after a restart.
-
-    Everything else applies at the next tick (session.*, audio.volume, lights.brightness...) or at
-    the next session (coach.*, and gait.* fully: the tracker is rebuilt when a session starts)."""
-    section, _, field = name.partition(".")
-    field = field.split(".")[0]
-    return (section in RESTART_SECTIONS or (section == "audio" and field in RESTART_AUDIO_FIELDS)
-            or (section == "lights" and field not in LIVE_LIGHT_FIELDS))
-
-
 class StartupError(Exception):
     """A runtime that cannot start; the message says what to fix."""
 
@@ -78,23 +62,6 @@ class RunOptions:
     panel: bool = True
     stats_window: int = 300  # ticks kept for the loop figures (the benchmark keeps a whole replay)
     sim_absences: tuple[tuple[float, float], ...] = ()  # simulated runner: (start, end) s off the belt
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and all(isinstance(x, str) for x in v) and k != "prompt_texts":
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
-def settings_diff(old: Settings, new: Settings) -> dict[str, list[Any]]:
-    """Dotted setting name -> [old, new] for every changed value."""
-    a, b = _flatten(old.model_dump(mode="json")), _flatten(new.model_dump(mode="json"))
-    return {k: [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
 class Runtime:
@@ -205,8 +172,8 @@ class Runtime:
             loop_healthy=self.loop_healthy(),
             dropped_frames=stats.dropped_frames if stats else 0,
             deadline_misses=stats.deadline_misses if stats else 0,
-            cpu_temperature_c=_cpu_temperature(),
-            throttled=_pi_throttled(),
+            cpu_temperature_c=cpu_temperature_c(),
+            throttled=pi_throttled(),
             disk_free_bytes=shutil.disk_usage(self.data_dir).free,
             version=__version__,
             uptime_s=round(time.monotonic() - self.started_wall, 1),
@@ -573,31 +540,3 @@ class Runtime:
             self._store.close()
         self.notifier.close()
         log.info("stopped in %.2f s", time.monotonic() - t0)
-
-
-def _cpu_temperature() -> float | None:
-    """CPU temperature in degrees C from the kernel's thermal zone, when the machine has one."""
-    path = Path("/sys/class/thermal/thermal_zone0/temp")
-    try:
-        return round(int(path.read_text().strip()) / 1000.0, 1)
-    except (OSError, ValueError):
-        return None
-
-
-def _pi_throttled() -> bool | None:
-    """Raspberry Pi firmware's throttling flags (under-voltage, thermal) now or since boot; None off a Pi."""
-    for path in (Path("/sys/devices/platform/soc/soc:firmware/get_throttled"),
-                 Path("/sys/devices/platform/axi/axi:firmware/get_throttled")):
-        try:
-            return int(path.read_text().strip(), 16) != 0
-        except (OSError, ValueError):
-            continue
-    vcgencmd = shutil.which("vcgencmd")
-    if vcgencmd is None:
-        return None
-    try:
-        out = subprocess.run([vcgencmd, "get_throttled"], capture_output=True, text=True, timeout=1).stdout
-        return int(out.strip().partition("=")[2], 16) != 0  # "throttled=0x50000"
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-

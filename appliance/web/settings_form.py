@@ -62,7 +62,7 @@ def _unit_from_name(name: str) -> str | None:
 def applies_after_restart(path: str) -> bool:
     """True for settings the running appliance takes up only when it restarts (camera, pins, ...);
     every other change is applied by the control loop at its next tick. The rule is the runtime's."""
-    from appliance.runtime.app import needs_restart
+    from appliance.runtime.settings_changes import needs_restart
 
     if path == "panel.public_live_view":  # read by the panel on every request
         return False
