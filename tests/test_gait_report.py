@@ -54,6 +54,7 @@ def test_report_gives_the_flat_foot_reference_and_how_steady_it_is(report):
     ref = rep["flat_foot_reference"]
     assert ref["source"] == "mid-stance" and ref["stances"] >= 3
     assert abs(ref["angle_deg"]) < 10 and ref["spread_deg"] < 8  # feet flat in mid-stance, 1 % landmark noise
+    assert rep["strike_unsteady"] is False
     # Each step carries the spread known when it was measured, for the coach to gate strike cues on.
     spreads = [s["strike_spread_deg"] for s in rep["steps"]]
     assert spreads[0] is None and all(0 <= x < 8 for x in spreads[10:])
@@ -71,6 +72,7 @@ def test_wandering_foot_landmarks_show_in_the_reference_spread():
     rep = gait_report(t, lm, sim.params.image_size)
     ref = rep["flat_foot_reference"]
     assert ref["source"] == "mid-stance" and ref["spread_deg"] > 10
+    assert rep["strike_unsteady"] is True
     assert rep["steps"][-1]["strike_spread_deg"] > 10
 
 

@@ -75,6 +75,8 @@ def test_analyze_cli_end_to_end(slowmo_clip, model_dir, tmp_path):
     assert (out / report["overlay"]).stat().st_size > 10_000
     assert report["direction"] == "right"
     assert {"frame_ic", "t_ic", "foot", "strike"} <= set(report["steps"][0])
+    # The clinician running it is told on the terminal too when the feet were seen unsteadily.
+    assert ("warning: the foot angle in mid-stance varies" in proc.stdout) == report["strike_unsteady"]
 
 
 def test_missing_model_is_a_clear_cli_error(slowmo_clip, tmp_path):

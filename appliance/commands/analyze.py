@@ -28,7 +28,6 @@ def run(args) -> int:
     from appliance.pose.engine import PoseEngine
     from appliance.pose.model_files import ModelError
     from appliance.sources.base import SourceError
-    from appliance.types import UNSTEADY_FOOT_SPREAD_DEG
 
     if not args.time_scale > 0:
         raise CommandError("--time-scale must be a positive number of real seconds per clip second")
@@ -47,8 +46,8 @@ def run(args) -> int:
     n = len(report.get("steps", []))
     print(f"{report['frames']} frames, pose on {report['frames_with_pose']}, {n} steps, "
           f"direction {report.get('direction')}, cadence {report.get('cadence_spm')} spm -> {args.out}")
-    spread = (report.get("flat_foot_reference") or {}).get("spread_deg")
-    if spread is not None and spread >= UNSTEADY_FOOT_SPREAD_DEG:
+    if report.get("strike_unsteady"):
+        spread = report["flat_foot_reference"]["spread_deg"]
         print(f"warning: the foot angle in mid-stance varies by {spread:.0f} deg between steps (a flat foot: a few); "
               "the pose model does not place the feet steadily in this clip, so strike angles are that uncertain")
     return 0

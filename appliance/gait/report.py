@@ -17,7 +17,7 @@ from appliance.gait.calibration import Calibration
 from appliance.gait.geometry import HIPS, SHOULDERS
 from appliance.gait.rhythm import step_period
 from appliance.gait.tracker import GaitTracker
-from appliance.types import Pose, Step
+from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Pose, Step
 
 STEP_METRICS = (
     "foot_strike_angle_deg", "shank_angle_deg", "knee_flexion_deg", "heel_to_hip_leg_lengths",
@@ -107,6 +107,8 @@ def gait_report(
     steps = [latest[k] for k in sorted(latest)]
     valid_ics = [s for s in steps if s.valid]
     period_s = _trunk_step_period(t * time_scale, lm, st)
+    reference = tracker.flat_reference
+    spread = reference["spread_deg"]
     cadence, source = (60.0 / period_s, "trunk rhythm") if math.isfinite(period_s) else (_overall_cadence(steps), "steps")
     return {
         "direction": tracker.state.direction,
@@ -114,7 +116,10 @@ def gait_report(
         "cadence_source": source,
         "step_period_s": _clean(period_s),
         "calibrated": calibration is not None,
-        "flat_foot_reference": {k: _clean(v) for k, v in tracker.flat_reference.items()},
+        "flat_foot_reference": {k: _clean(v) for k, v in reference.items()},
+        # The foot angle in mid-stance varies this much between steps only when the pose model
+        # places the feet unsteadily; then every strike angle is that uncertain (as live cues are).
+        "strike_unsteady": spread is not None and spread >= UNSTEADY_FOOT_SPREAD_DEG,
         "gait_time_scale": time_scale,
         "strike_thresholds_deg": {"forefoot_below": st.forefoot_below_deg, "rearfoot_above": st.rearfoot_above_deg},
         "steps": [step_dict(s) for s in steps],
