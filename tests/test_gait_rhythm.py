@@ -47,6 +47,16 @@ def test_no_rhythm_gives_no_period():
     assert np.isnan(step_period(np.zeros(50), 1 / 60, MIN_P, MAX_P)[0])  # too short for a stride
 
 
+@pytest.mark.parametrize("cadence", [17.6, 25.0])
+def test_a_rhythm_slower_than_the_slowest_plausible_gives_no_period(cadence: float):
+    """Slow motion played without its time scale (a 240 fps step over 3.4 clip seconds at 30 fps):
+    the trunk's swell correlates with itself at every short lag, but it has no peak in the
+    plausible range, so no cadence is made up from the edge of that range."""
+    t, h = trunk(cadence, 30.0, 30.0, noise=0.05)
+    period, _ = step_period(h, 1 / 30, MIN_P, MAX_P)
+    assert np.isnan(period)
+
+
 def test_live_estimate_with_dropped_and_jittered_frames():
     t, h = trunk(176.0, 90.0, 8.0)
     rng = np.random.default_rng(2)

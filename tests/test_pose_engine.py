@@ -75,6 +75,9 @@ def test_analyze_cli_end_to_end(slowmo_clip, model_dir, tmp_path):
     assert (out / report["overlay"]).stat().st_size > 10_000
     assert report["direction"] == "right"
     assert {"frame_ic", "t_ic", "foot", "strike"} <= set(report["steps"][0])
+    # Slow motion analysed without its time scale: no step rhythm in the plausible range (a step
+    # spans 3.4 clip seconds), so no cadence is made up from the trunk, and the fix is printed.
+    assert report["cadence_source"] == "steps" and "give --time-scale" in proc.stdout
     # The clinician running it is told on the terminal too when the feet were seen unsteadily.
     assert ("warning: the foot angle in mid-stance varies" in proc.stdout) == report["strike_unsteady"]
 

@@ -46,6 +46,12 @@ def run(args) -> int:
     n = len(report.get("steps", []))
     print(f"{report['frames']} frames, pose on {report['frames_with_pose']}, {n} steps, "
           f"direction {report.get('direction')}, cadence {report.get('cadence_spm')} spm -> {args.out}")
+    if report.get("cadence_source") != "trunk rhythm":
+        gait = settings.gait
+        print(f"warning: the trunk shows no running rhythm between {gait.min_cadence_spm:.0f} and "
+              f"{gait.max_cadence_spm:.0f} steps/min at this time scale ({args.time_scale:g}), so the cadence "
+              "comes from the contacts alone; if the clip is slow motion, give --time-scale (real seconds per "
+              "clip second, e.g. 0.125 for 240 fps played at 30 fps)")
     if report.get("strike_unsteady"):
         spread = report["flat_foot_reference"]["spread_deg"]
         print(f"warning: the foot angle in mid-stance varies by {spread:.0f} deg between steps (a flat foot: a few); "

@@ -52,9 +52,14 @@ def step_period(height: np.ndarray, dt: float, min_period_s: float, max_period_s
     lags = np.arange(lo, hi + 1)
     score = ac[lags] + ac[2 * lags] - ac[lags // 2]
     best = int(lags[int(np.argmax(score))])
-    strength = float(ac[2 * best - 1:2 * best + 2].max())
+    near_stride = ac[2 * best - 2:2 * best + 3]
+    strength = float(near_stride[1:4].max())
     if strength < MIN_STRENGTH:
         return float("nan"), strength
+    if int(np.argmax(near_stride)) in (0, near_stride.size - 1):
+        # No stride peak there, only the slope of a slower swell (a period beyond the plausible
+        # range: slow motion not declared, or a person walking far below the slowest cadence).
+        return float("nan"), 0.0
     # Refine on every stride peak up to half the series (beyond, too few products are left): each
     # peak's sub-sample lag (a parabola through the local maximum near m strides and its
     # neighbours), then the stride as the least-squares slope of lag over stride count, so that
