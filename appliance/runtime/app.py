@@ -42,6 +42,8 @@ DEMO_PROGRAMME = {"name": "demo (5 min, feedback faded to 50 %)",
                   "sessions": [{"number": 1, "run_minutes": 5, "feedback_share": 0.5}]}
 DEMO_COACH = CoachSettings(warmup_minutes=0.5, retention_minutes=0.5, min_block_minutes=0.5,
                            min_cue_interval_s=8, min_baseline_steps=20)
+
+
 class StartupError(Exception):
     """A runtime that cannot start; the message says what to fix."""
 
