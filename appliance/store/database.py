@@ -495,8 +495,6 @@ class Store:
 
     def export_session(self, session_id: int, fmt: ExportFormat = "json") -> str:
         """The session with its runner, steps and cue events as one file (see ``export.session_export``)."""
-        if fmt not in ("json", "csv"):
-            raise StoreError(f"format: {fmt!r} is not supported; use json or csv")
         session = self.get_session(session_id)
         return session_export(session, self.get_runner(session.runner_id), self.session_steps(session_id),
                               self.session_events(session_id), fmt)
