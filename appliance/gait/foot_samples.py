@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
+
+# The pose model misplaces a foot by up to ~0.3 leg lengths for up to ~25 ms (runs of up to 7
+# frames on the labelled ~300 fps clip): a phase change is believed once seen over this long.
+GLITCH_S = 0.025
 
 
 @dataclass
@@ -25,6 +31,84 @@ class FootSample:
     fwd: float  # foot centre (mid heel-toe) along the belt, forward positive, px
     ankle_h: float  # ankle height above the heel's stance level
     held: tuple | None = None  # (g, toe_h, heel_h, fwd, ankle_h) while set aside as implausible
+
+
+class FootHistory(deque):
+    """A foot track's last ``maxlen`` samples, oldest first. Each sample also has a number that
+    does not change as older ones drop out (how many were appended before it), so a state machine
+    can remember a sample across frames."""
+
+    def __init__(self, maxlen: int) -> None:
+        super().__init__((), maxlen)
+        self.appended = 0
+
+    def append(self, sample: FootSample) -> None:
+        super().append(sample)
+        self.appended += 1
+
+    @property
+    def newest_number(self) -> int:
+        return self.appended - 1
+
+    def number(self, index: int) -> int:
+        """The number of the sample at position ``index`` in this deque."""
+        return self.appended - len(self) + index
+
+    def index(self, number: int) -> int:
+        """Position in this deque of the sample numbered ``number`` (negative once dropped)."""
+        return number - (self.appended - len(self))
+
+    def persists(self, held: Callable[[FootSample], bool]) -> bool:
+        """Whether ``held(sample)`` is true for every observed sample of the last GLITCH_S and for
+        at least the last two: for less it may be a pose-model glitch."""
+        now = self[-1].t
+        n = 0
+        for x in reversed(self):
+            if not x.observed:
+                continue
+            if not held(x):
+                return False
+            n += 1
+            if n >= 2 and now - x.t >= GLITCH_S:
+                return True
+        return False
+
+    def drop_spike(self, first: int, thr: float) -> bool:
+        """If the samples from index ``first`` to the one before the newest rose above both
+        neighbours by more than ``thr`` (a pose-model glitch, not the foot lifting), mark them
+        unobserved so that no fit uses them, and return True."""
+        run = [x for x in islice(self, first, len(self) - 1) if x.observed]
+        before = next((self[i].g for i in range(first - 1, -1, -1) if self[i].observed), float("nan"))
+        if not run or not max(x.g for x in run) - max(before, self[-1].g) > thr:
+            return False
+        for x in run:
+            x.observed = False
+            x.g = x.toe_h = x.heel_h = x.fwd = x.ankle_h = float("nan")  # as for a frame without the foot
+        return True
+
+    def first_on_belt(self, first: int, level: float, run: int) -> float | None:
+        """Time of the first sample from index ``first`` that starts ``run`` samples all within
+        ``level`` of the belt (None if there is none yet)."""
+        xs = list(islice(self, first, None))
+        for i in range(len(xs) - run + 1):
+            if all(x.g <= level for x in xs[i:i + run]):
+                return xs[i].t
+        return None
+
+    def airborne_between(self, t0: float, t1: float, air: float) -> bool:
+        """Whether the foot was above ``air`` for GLITCH_S and two observed samples in a row
+        between ``t0`` and ``t1``."""
+        run_from, run = float("nan"), 0
+        for x in observed_between(self, t0, t1):
+            if x.g <= air:
+                run = 0
+                continue
+            if run == 0:
+                run_from = x.t
+            run += 1
+            if run >= 2 and x.t - run_from >= GLITCH_S:
+                return True
+        return False
 
 
 def observed_between(hist: deque[FootSample], t0: float, t1: float) -> list[FootSample]:

@@ -8,7 +8,7 @@ state machine on the height of its lowest landmark (heel or toe):
 * swing -> stance (initial contact): the lowest point comes within the contact height of the belt
   while that foot is the front one. The contact instant is where the foot's descent, fitted over the
   last 60 ms before it, meets the belt (sub-frame, landing.py), so a 30 fps camera does not quantise
-  contacts to 33 ms; the step's measures are read at that instant (at_contact.py). The step is
+  contacts to 33 ms; the step's measures are read at that instant (step_measures.py). The step is
   emitted (for the cue) once the next 1-3 frames (20 ms) are on the belt too; a foot that skimmed
   the belt through its swing (a shuffle) shows its landing only in the belt's pull, so it waits
   until the belt carries it backwards (or 300 ms on the belt). Once the belt carries the foot, the
@@ -40,33 +40,32 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, replace
-from itertools import islice
 
 import numpy as np
 
 from appliance.config import GaitSettings
-from appliance.gait.at_contact import foot_angle_at, value_at
 from appliance.gait.belt import BeltEstimator, BeltLine
+from appliance.gait.belt_speed import BeltSpeedEstimator, moving_with_belt
 from appliance.gait.cadence import CadenceEstimator
 from appliance.gait.calibration import Calibration
-from appliance.gait.foot_samples import FootSample, observed_between
+from appliance.gait.facing import FacingVote
+from appliance.gait.foot_samples import FootHistory, FootSample, observed_between
 from appliance.gait.geometry import (
     ANKLE,
     HEEL,
-    HIP,
     HIPS,
     KNEE,
     SHOULDERS,
     TOE,
     belt_components,
     foot_angle_image_deg,
-    knee_flexion_deg,
     leg_length_px,
     leg_points,
 )
 from appliance.gait.identity import FootIdentity
 from appliance.gait.landing import EVENT_FIT_S, belt_onset, descent_speed, event_time
 from appliance.gait.rhythm import RhythmEstimator
+from appliance.gait.step_measures import contact_measures, pelvis_metrics
 from appliance.landmarks import L
 from appliance.types import Pose, Step
 
@@ -75,16 +74,7 @@ from appliance.types import Pose, Step
 # frames on both sides of the contact), never more than 3 frames.
 CONFIRM_S = 0.02
 MAX_LOOKAHEAD_FRAMES = 3
-# Metrics at IC: the foot angle is read at contact from the frames of the 100 ms (at least 3.5
-# frames) before it (after contact the foot rotates fast to flat); joint angles are a local
-# parabola through the frames within 60 ms (at least 2.5 frames) around contact.
-STRIKE_WINDOW_S = 0.1
-STRIKE_MIN_FRAMES = 3.5
-JOINT_WINDOW_S = 0.06
 SWING_LOOKBACK_S = 0.4  # how far back to look for the swing before the rhythm is known (a slow jog's step)
-BELT_SPEED_BASE_S = 0.02
-BELT_SPEED_WINDOW_S = 5.0
-MIN_BELT_SPEED_LEG_PER_S = 0.3  # slowest walking belt, ~0.3 m/s
 CANDIDATE_TIMEOUT_S = 0.3
 # A landing foot comes down at ~0.5-1 m/s (0.6-1.1 leg lengths/s); the slow end bounds how long a
 # foot already within the landmark noise of the belt can still take to land.
@@ -92,23 +82,9 @@ SLOW_LANDING_LEG_PER_S = 0.6
 # ... and a foot counts as on the belt once it stays within the noise for this long: at high frame
 # rates a few noisy samples of a foot still coming down fall that low by chance.
 ON_BELT_RUN_S = 0.04
-# What a landing foot can look like at contact in running, with a wide margin: shank angle -5 to
-# +25 deg (Souza 2016; overstriders at the top), foot-strike angle about -20 (forefoot) to +30
-# (rearfoot), knee flexed 5-40 deg, heel up to ~0.5 leg lengths ahead of the hip. A step outside
-# these ranges was measured on a mislocated leg (on real side views the pose model draws the far
-# leg behind the body or bent backwards), so it is reported but never cued on.
-PLAUSIBLE_AT_CONTACT = {
-    "shank_angle_deg": (-30.0, 50.0),
-    "foot_strike_angle_deg": (-40.0, 50.0),
-    "knee_flexion_deg": (0.0, 75.0),
-    "heel_to_hip_leg_lengths": (-0.4, 1.0),
-}
 # Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
 # slow walking; half of that separates a new contact from the foot already on the belt.
 MIN_FOOTPRINT_SPACING = 0.3
-# The pose model misplaces a foot by up to ~0.3 leg lengths for up to ~25 ms (runs of up to 7
-# frames on the labelled ~300 fps clip): a phase change is believed once seen over this long.
-GLITCH_S = 0.025
 MIN_CONTACT_S = 0.08  # shortest ground contact in running (elite sprinting ~0.08 s)
 # In belt coordinates a stance foot stands still, and after toe-off it starts from rest: within
 # tau of last being seen on the belt it is at most STANCE_SLACK (+ 3 x the landmark noise) +
@@ -131,8 +107,6 @@ NOISE_MULTIPLIER = 3.0
 # in overstriding sprinters. Such a leg is the pose model mislocating the swing leg (on real side
 # views the far leg is drawn ahead of the body at knee height for tens of frames).
 MAX_SHANK_FORWARD_DEG = 60.0
-DIRECTION_DECAY = 0.98  # per-frame decay of the facing vote (forgets after ~50 frames)
-DIRECTION_MIN_VOTE = 3.0
 HISTORY_FRAMES = 512
 WARM_UP_FRAMES = 2048  # > the ~1.5 s until the belt line settles, at 240 fps and more
 
@@ -196,17 +170,15 @@ class GaitTracker:
         self.identity = FootIdentity()
         self.rhythm = RhythmEstimator(60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm)
         self.belt = BeltEstimator()
+        self.belt_speed = BeltSpeedEstimator()
         self.cadence = CadenceEstimator(
             self.settings.cadence_window_s, 60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm
         )
-        self._history: list[deque[FootSample]] = [deque(maxlen=HISTORY_FRAMES), deque(maxlen=HISTORY_FRAMES)]
-        self._appended = [0, 0]  # samples ever appended per track: candidates are absolute numbers
+        self._history = [FootHistory(HISTORY_FRAMES), FootHistory(HISTORY_FRAMES)]
         self._feet = [_FootState(), _FootState()]
         self._legs_px: deque[float] = deque(maxlen=61)
         self._pelvis: deque[tuple[float, float, float, float]] = deque(maxlen=HISTORY_FRAMES)  # t, up, lean, frame
-        self._direction_vote = 0.0
-        if calibration is not None:
-            self._direction_vote = 10.0 if calibration.direction == "right" else -10.0
+        self.facing = FacingVote(calibration.direction if calibration is not None else None)
         self._direction: str | None = None
         self._dt = 1 / 30
         self._last_t: float | None = None
@@ -215,8 +187,6 @@ class GaitTracker:
         self._flat_angles: deque[float] = deque(maxlen=20)
         self._last_step: Step | None = None
         self._recent_flight: deque[float] = deque(maxlen=8)
-        self._belt_v: deque[tuple[float, float]] = deque()
-        self._belt_speed_cache = (-math.inf, float("nan"))
         self._leg_cache: float | None = None
         self._last_footprint = (math.nan, math.nan)  # (t, position along the belt px) of the last contact
         self._pending_footprint = (math.nan, math.nan)
@@ -271,7 +241,7 @@ class GaitTracker:
         leg_px = self._leg_px()
         if leg_px is None:
             return []
-        self._vote_direction(lm, legs)
+        self._direction = self.facing.add(lm, legs)
         if self._direction is not None:
             legs = {side: self._plausible(pv) for side, pv in legs.items()}
         obs = self.identity.assign(t, legs, leg_px)
@@ -365,19 +335,6 @@ class GaitTracker:
             return np.full_like(pts, np.nan), np.zeros_like(vis)
         return leg
 
-    def _vote_direction(self, lm: np.ndarray, legs) -> None:
-        vote = 0.0
-        for pts, vis in legs.values():
-            if np.isfinite(pts[[HEEL, TOE]]).all():
-                vote += min(vis[HEEL], vis[TOE]) * float(np.sign(pts[TOE, 0] - pts[HEEL, 0]))
-        ears = lm[[int(L.LEFT_EAR), int(L.RIGHT_EAR)], :2].astype(np.float64)
-        nose = lm[int(L.NOSE), :2].astype(np.float64)
-        if np.isfinite(ears).all() and np.isfinite(nose).all():
-            vote += float(lm[int(L.NOSE), 3]) * float(np.sign(nose[0] - ears[:, 0].mean()))
-        self._direction_vote = DIRECTION_DECAY * self._direction_vote + vote
-        if abs(self._direction_vote) >= DIRECTION_MIN_VOTE:
-            self._direction = "right" if self._direction_vote > 0 else "left"
-
     def _append_sample(self, k: int, t: float, frame: int, o, line: BeltLine, leg_px: float, sign: float) -> None:
         if o.observed:
             hh = line.height_px(o.points[HEEL], "heel", k) / leg_px
@@ -388,7 +345,6 @@ class GaitTracker:
         else:
             g = ht = hh = fwd = ha = float("nan")
         self._history[k].append(FootSample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd, ha))
-        self._appended[k] += 1
 
     def _contact_height(self, line: BeltLine) -> float:
         return max(self.settings.contact_height_leg_lengths, NOISE_MULTIPLIER * line.noise_leg_lengths)
@@ -409,24 +365,23 @@ class GaitTracker:
         thr = self._contact_height(line)
         air = self._airborne_height(line)
         n_conf = self._confirm_frames()
-        now = self._appended[k] - 1  # absolute number of the newest sample
+        now = hist.newest_number
         out: list[Step] = []
         if foot.phase == "stance" and not self._stance_plausible(k, s, line, leg_px):
             return out
         # The belt's speed from feet it carries: in stance, flat on the belt, and past the landing
         # (a landing foot may still slide forwards; a foot of unknown phase may be anywhere).
         if foot.phase == "stance" and foot.refine_from is None and max(s.heel_h, s.toe_h) < thr:
-            self._sample_belt_speed(k, s, thr)
+            self.belt_speed.add(self._history[k], thr, self._dt)
         if foot.phase != "swing" and s.fwd < foot.rearmost_fwd:
             foot.rearmost_fwd, foot.rearmost_at = s.fwd, now
         # A foot on the belt only moves backwards: one carried forwards by a footprint's length
         # from where it was rearmost is in swing, even if it never rose above the contact or the
         # airborne height (a shuffling jogger's foot skims the belt).
         spacing = MIN_FOOTPRINT_SPACING * leg_px
-        swinging_forwards = s.fwd - foot.rearmost_fwd > spacing and self._persists(
-            k, lambda x: x.fwd - foot.rearmost_fwd > spacing)
+        swinging_forwards = s.fwd - foot.rearmost_fwd > spacing and hist.persists(lambda x: x.fwd - foot.rearmost_fwd > spacing)
         if foot.phase in ("unknown", "lifted"):
-            if swinging_forwards or (s.g > air and self._persists(k, lambda x: x.g > air)):
+            if swinging_forwards or (s.g > air and hist.persists(lambda x: x.g > air)):
                 self._start_swing(foot)
             return out
         if foot.phase == "swing":
@@ -437,14 +392,14 @@ class GaitTracker:
                 if s.g >= thr:
                     if foot.above_from is None:
                         foot.above_from = now
-                    if self._persists(k, lambda x: x.g >= thr):
+                    if hist.persists(lambda x: x.g >= thr):
                         foot.ic_candidate = foot.above_from = None  # a dip, not a landing
                 else:
                     if foot.above_from is not None:
-                        if not self._drop_spike(k, self._index(k, foot.above_from), thr):
+                        if not hist.drop_spike(hist.index(foot.above_from), thr):
                             foot.ic_candidate = now  # it rose and came down again: land from here
                         foot.above_from = None
-                    first = self._index(k, foot.ic_candidate)
+                    first = hist.index(foot.ic_candidate)
                     t_ic = self._height_contact_time(k, first, line, n_conf)
                     # Confirmed from the height alone once n_conf frames have been seen on the belt
                     # after the contact instant, so the step goes out within the look-ahead bound;
@@ -469,14 +424,14 @@ class GaitTracker:
                 foot.above_from = now
         elif foot.above_from is not None:
             # Back on the belt: a foot thrown up for a few frames was a pose-model glitch.
-            self._drop_spike(k, self._index(k, foot.above_from), thr)
+            hist.drop_spike(hist.index(foot.above_from), thr)
             foot.above_from = None
         if foot.refine_from is not None and foot.above_from is None:
             self._refine_contact(k, line, leg_px, sign, at_toe_off=False)
         if swinging_forwards and foot.rearmost_at is not None:
             # Toe-off went unseen in the height: the foot left the belt where it was rearmost
             # (Zeni et al.'s toe-off).
-            step = self._toe_off(k, max(0, self._index(k, foot.rearmost_at)), line, leg_px, sign)
+            step = self._toe_off(k, max(0, hist.index(foot.rearmost_at)), line, leg_px, sign)
             self._start_swing(foot)
             return [step] if step is not None else []
         if foot.to_candidate is None:
@@ -486,10 +441,10 @@ class GaitTracker:
                 foot.to_candidate = now
         else:
             if s.toe_h < thr:
-                if self._persists(k, lambda x: x.toe_h < thr):
+                if hist.persists(lambda x: x.toe_h < thr):
                     foot.to_candidate = None
-            elif now - foot.to_candidate >= n_conf and self._persists(k, lambda x: x.toe_h >= thr):
-                step = self._toe_off(k, self._index(k, foot.to_candidate), line, leg_px, sign)
+            elif now - foot.to_candidate >= n_conf and hist.persists(lambda x: x.toe_h >= thr):
+                step = self._toe_off(k, hist.index(foot.to_candidate), line, leg_px, sign)
                 foot.to_candidate = None
                 if step is not None:
                     out.append(step)
@@ -539,43 +494,12 @@ class GaitTracker:
         """Believe the samples of track ``k`` set aside after time ``since``; the first of them off
         the belt becomes the toe-off candidate."""
         foot = self._feet[k]
-        base = self._appended[k] - len(self._history[k])
         for i, x in enumerate(self._history[k]):
             if x.held is not None and x.t > since:
                 x.g, x.toe_h, x.heel_h, x.fwd, x.ankle_h = x.held
                 x.held, x.observed = None, True
                 if foot.to_candidate is None and min(x.toe_h, x.heel_h) >= thr:
-                    foot.to_candidate = base + i
-
-    def _persists(self, k: int, held) -> bool:
-        """Whether ``held(sample)`` is true for every observed sample of the last GLITCH_S and for
-        at least the last two: for less it may be a pose-model glitch."""
-        hist = self._history[k]
-        now = hist[-1].t
-        n = 0
-        for x in reversed(hist):
-            if not x.observed:
-                continue
-            if not held(x):
-                return False
-            n += 1
-            if n >= 2 and now - x.t >= GLITCH_S:
-                return True
-        return False
-
-    def _drop_spike(self, k: int, first: int, thr: float) -> bool:
-        """If the samples from history index ``first`` to the one before the newest rose above both
-        neighbours by more than ``thr`` (a pose-model glitch, not the foot lifting), mark them
-        unobserved so that no fit uses them, and return True."""
-        hist = self._history[k]
-        run = [x for x in islice(hist, first, len(hist) - 1) if x.observed]
-        before = next((hist[i].g for i in range(first - 1, -1, -1) if hist[i].observed), math.nan)
-        if not run or not max(x.g for x in run) - max(before, hist[-1].g) > thr:
-            return False
-        for x in run:
-            x.observed = False
-            x.g = x.toe_h = x.heel_h = x.fwd = x.ankle_h = math.nan  # as for a frame without the foot
-        return True
+                    foot.to_candidate = self._history[k].number(i)
 
     @staticmethod
     def _start_swing(foot: _FootState) -> None:
@@ -584,34 +508,15 @@ class GaitTracker:
         foot.rearmost_fwd, foot.rearmost_at = math.inf, None
         foot.on_belt, foot.holding = None, False
 
-    def _first_on_belt(self, k: int, first: int, level: float, run: int) -> float | None:
-        """Time of the first frame from ``first`` that starts ``run`` frames all within ``level``
-        of the belt (None if there is none yet)."""
-        xs = list(islice(self._history[k], first, None))
-        for i in range(len(xs) - run + 1):
-            if all(x.g <= level for x in xs[i:i + run]):
-                return xs[i].t
-        return None
-
     def _was_airborne(self, k: int, first: int, air: float) -> bool:
-        """Whether the foot was clearly airborne (above ``air`` for GLITCH_S and two samples in a
-        row) in the step period before history index ``first``: its landing then shows in its
-        height. The whole swing counts, not only its end: a shallow landing stays below ``air``
-        for its last ~100 ms (the labelled clip), yet it is a landing, not a shuffle."""
+        """Whether the foot was clearly airborne (above ``air``) in the step period before history
+        index ``first``: its landing then shows in its height. The whole swing counts, not only its
+        end: a shallow landing stays below ``air`` for its last ~100 ms (the labelled clip), yet it
+        is a landing, not a shuffle."""
         t1 = self._history[k][first].t
         period = self._step_period()
         span = period if math.isfinite(period) else SWING_LOOKBACK_S
-        run_from, run = math.nan, 0
-        for x in observed_between(self._history[k], t1 - span, t1):
-            if x.g <= air:
-                run = 0
-                continue
-            if run == 0:
-                run_from = x.t
-            run += 1
-            if run >= 2 and x.t - run_from >= GLITCH_S:
-                return True
-        return False
+        return self._history[k].airborne_between(t1 - span, t1, air)
 
     def _height_timing_spread(self, k: int, first: int, noise: float) -> float:
         """How far (s) the landmark noise can shift a contact timed from the height alone: the
@@ -629,7 +534,7 @@ class GaitTracker:
         # belt to within the landmark noise: a foot that low lands within noise / descent speed
         # (or half a frame at low frame rates).
         noise = line.noise_leg_lengths
-        down = self._first_on_belt(k, first, noise, max(n_conf, math.ceil(ON_BELT_RUN_S / self._dt)))
+        down = self._history[k].first_on_belt(first, noise, max(n_conf, math.ceil(ON_BELT_RUN_S / self._dt)))
         if down is not None:
             t_ic = min(t_ic, down + max(0.5 * self._dt, noise / SLOW_LANDING_LEG_PER_S))
         return t_ic
@@ -641,7 +546,7 @@ class GaitTracker:
         contacts a few frames early or late; the moment the belt takes the foot does not move
         with the noise. The re-timed step goes out with the toe-off (the final emission)."""
         foot = self._feet[k]
-        first = self._index(k, foot.refine_from)
+        first = self._history[k].index(foot.refine_from)
         belt_v = self._belt_speed()
         if first < 0 or foot.step is None or not math.isfinite(belt_v):
             foot.refine_from = None
@@ -663,27 +568,8 @@ class GaitTracker:
         if t_ic != foot.step.t_ic:
             self._retime_contact(k, first, t_ic, line, leg_px, sign)
 
-    def _sample_belt_speed(self, k: int, s: FootSample, thr: float) -> None:
-        """Record the backward speed of a foot on the belt (px/s), over >= 20 ms."""
-        hist = self._history[k]
-        for prev in reversed(hist):
-            if s.t - prev.t >= max(BELT_SPEED_BASE_S, 0.9 * self._dt):
-                if prev.observed and prev.g < thr and s.t - prev.t < 3 * max(BELT_SPEED_BASE_S, self._dt):
-                    self._belt_v.append((s.t, -(s.fwd - prev.fwd) / (s.t - prev.t)))
-                break
-        while self._belt_v and self._belt_v[0][0] < s.t - BELT_SPEED_WINDOW_S:
-            self._belt_v.popleft()
-
     def _belt_speed(self) -> float:
-        """Belt speed in px/s (NaN until measured): median backward speed of feet on the belt,
-        recomputed at most every 0.25 s (a treadmill's speed changes over seconds)."""
-        if len(self._belt_v) < 20:
-            return float("nan")
-        if self._t - self._belt_speed_cache[0] >= 0.25:
-            v = float(np.median([x[1] for x in self._belt_v]))
-            leg = self._leg_px() or 1.0
-            self._belt_speed_cache = (self._t, v if v > MIN_BELT_SPEED_LEG_PER_S * leg else float("nan"))
-        return self._belt_speed_cache[1]
+        return self.belt_speed.speed(self._t, self._leg_px() or 1.0)
 
     def _carried_since(self, k: int, first: int) -> bool:
         """Whether the foot on the belt since history index ``first`` is now carried backwards by
@@ -693,16 +579,7 @@ class GaitTracker:
         belt_v = self._belt_speed()
         if not math.isfinite(belt_v) or hist[-1].t - hist[first].t > CANDIDATE_TIMEOUT_S:
             return True
-        return self._moving_with_belt(k, belt_v)
-
-    def _moving_with_belt(self, k: int, belt_v: float) -> bool:
-        """Whether the foot moved backwards at >= half the belt speed over the last ~30 ms."""
-        hist = self._history[k]
-        s = hist[-1]
-        for prev in reversed(hist):
-            if s.t - prev.t >= max(0.03, 1.9 * self._dt) and prev.observed:
-                return -(s.fwd - prev.fwd) / (s.t - prev.t) >= 0.5 * belt_v
-        return False
+        return moving_with_belt(hist, belt_v, self._dt)
 
     def _new_footprint(self, k: int, first: int, belt_v: float, leg_px: float) -> bool:
         """Whether the contact that came down at history index ``first`` lands ahead of the
@@ -720,10 +597,6 @@ class GaitTracker:
         # Where the previous footprint has been carried by now, and how far ahead of it this one is.
         carried = prev_fwd - belt_v * (here.t - prev_t)
         return here.fwd - carried >= MIN_FOOTPRINT_SPACING * leg_px
-
-    def _index(self, k: int, absolute: int) -> int:
-        """Position in the history deque of the sample with absolute number ``absolute``."""
-        return absolute - (self._appended[k] - len(self._history[k]))
 
     def _may_land(self, k: int, s: FootSample, sign: float, line: BeltLine) -> bool:
         """Physiological gate for a contact: the landing foot is the front one, and the same foot
@@ -752,7 +625,7 @@ class GaitTracker:
         elif np.isfinite(other.last_ic_t) and t_ic - other.last_ic_t < 2 * (period if np.isfinite(period) else 1.0):
             flight = 0.0  # the other foot is still on the belt: double support, no flight
             self._recent_flight.append(-1.0)
-        osc, lean = self._pelvis_metrics(max(other.last_ic_t, foot.last_ic_t), t_ic)
+        osc, lean = pelvis_metrics(self._pelvis, max(other.last_ic_t, foot.last_ic_t), t_ic)
         step = Step(
             index=self._step_index, foot=self.identity.foot_name(k), cadence_spm=rolling,
             instant_cadence_spm=instant, flight_time_s=flight, vertical_oscillation_leg_lengths=osc,
@@ -783,73 +656,9 @@ class GaitTracker:
 
     def _contact_measures(self, k: int, first: int, t_ic: float, line: BeltLine, leg_px: float, sign: float,
                           instant_spm: float) -> dict:
-        """The step's measurements at its contact instant ``t_ic`` (the Step fields of that name):
-        strike, joint angles, overstride, and a confidence."""
-        hist = self._history[k]
-        dt = self._dt
-        roll = line.roll_rad
-        pre = observed_between(hist, t_ic - max(STRIKE_WINDOW_S, STRIKE_MIN_FRAMES * dt), t_ic)
-        if not pre:
-            pre = [hist[first]]
-        raw_angle = foot_angle_at(pre, t_ic, line.noise_leg_lengths, leg_px, sign)
-        w = max(JOINT_WINDOW_S, 2.5 * dt)
-        around = observed_between(hist, t_ic - w, t_ic + w)
-
-        def shank(x: FootSample) -> float:
-            f, u = belt_components(x.points[ANKLE] - x.points[KNEE], sign, roll)
-            return math.degrees(math.atan2(f, -u))
-
-        def heel_to_hip(x: FootSample) -> float:
-            f, _ = belt_components(x.points[HEEL] - x.points[HIP], sign, roll)
-            return f / leg_px
-
-        shank_deg = value_at(around, t_ic, dt, shank)
-        knee_deg = value_at(around, t_ic, dt, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
-        heel_hip = value_at(around, t_ic, dt, heel_to_hip)
-        ref = self.flat_reference
-        flat, calibrated = self._flat_reference(ref, line, leg_px, sign, k)
-        fsa = raw_angle - flat
-        st = self.settings
-        strike = "rearfoot" if fsa > st.rearfoot_above_deg else ("forefoot" if fsa < st.forefoot_below_deg else "midfoot")
-        if not np.isfinite(fsa):
-            strike = "unknown"
-        # Confidence: visibility of the leg around contact, whether the foot was seen throughout,
-        # whether its identity was clear, whether the step fits the rhythm, and whether the leg's
-        # geometry at contact is one a runner can have.
-        vis = float(np.mean([x.vis[[KNEE, ANKLE, HEEL, TOE]].mean() for x in around])) if around else 0.0
-        min_vis = float(np.min([x.vis[[KNEE, ANKLE, HEEL, TOE]].min() for x in around])) if around else 0.0
-        span = [x for x in hist if t_ic - w <= x.t <= min(t_ic + w, hist[-1].t)]
-        expected = (min(t_ic + w, hist[-1].t) - (t_ic - w)) / dt + 1
-        seen = min(1.0, sum(x.observed for x in span) / max(expected, 1.0))  # frames without a pose count as unseen
-        ambiguous = any(x.ambiguous for x in span)
-        period = self._step_period()
-        rhythm = 1.0
-        if np.isfinite(period) and np.isfinite(instant_spm):
-            rhythm = 1.0 if abs(60.0 / instant_spm - period) <= 0.3 * period else 0.5
-        measured = {"shank_angle_deg": shank_deg, "foot_strike_angle_deg": fsa, "knee_flexion_deg": knee_deg,
-                    "heel_to_hip_leg_lengths": heel_hip}
-        plausible = all(lo <= measured[m] <= hi for m, (lo, hi) in PLAUSIBLE_AT_CONTACT.items()
-                        if math.isfinite(measured[m]))
-        confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm * (1.0 if plausible else 0.0)
-        valid = confidence >= st.min_confidence and min_vis >= st.min_visibility and strike != "unknown"
-        frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
-        spread = ref["spread_deg"]
-        return dict(measured, frame_ic=frame_ic, t_ic=t_ic, strike=strike, confidence=round(confidence, 3),
-                    valid=bool(valid), calibrated=calibrated,
-                    strike_spread_deg=float("nan") if spread is None else spread)
-
-    def _pelvis_metrics(self, prev_ic: float, t_ic: float) -> tuple[float, float]:
-        """Vertical oscillation (pelvis range, leg lengths) and median trunk lean over the step that
-        ends at ``t_ic`` (from the previous contact of either foot)."""
-        if not np.isfinite(prev_ic):
-            return float("nan"), float("nan")
-        rows = [p for p in self._pelvis if prev_ic <= p[0] <= t_ic]
-        if len(rows) < 3:
-            return float("nan"), float("nan")
-        up = np.array([r[1] for r in rows])
-        lean = np.array([r[2] for r in rows])
-        # 95th-5th percentile rather than max-min, so single noisy frames do not inflate it.
-        return float(np.percentile(up, 95) - np.percentile(up, 5)), float(np.median(lean))
+        """The step's measurements at its contact instant ``t_ic`` (step_measures.py)."""
+        return contact_measures(self._history[k], first, t_ic, self._dt, line, leg_px, sign, k, self.settings,
+                                self.flat_reference, self._step_period(), instant_spm)
 
     def _toe_off(self, k: int, first: int, line: BeltLine, leg_px: float, sign: float) -> Step | None:
         hist = self._history[k]
@@ -881,17 +690,6 @@ class GaitTracker:
         foot.step = final
         self._last_step = final
         return final
-
-    @staticmethod
-    def _flat_reference(ref: dict, line: BeltLine, leg_px: float, sign: float, k: int) -> tuple[float, bool]:
-        """Flat-foot angle (image, runner's frame) and whether it comes from a standing calibration;
-        ``ref`` is ``flat_reference``."""
-        if ref["source"] != "none":
-            return ref["angle_deg"], ref["source"] == "calibration"
-        # Before any mid-stance: the heel and toe stance lines' offset over a typical foot length
-        # (heel to toe ~ 0.28 leg lengths) and the belt's roll.
-        dy = line.intercepts[(k, "heel")] - line.intercepts[(k, "toe")]  # toe line below heel line: dy < 0
-        return math.degrees(math.atan2(dy, 0.28 * leg_px)) - sign * math.degrees(line.roll_rad), False
 
     def _moving(self) -> str:
         if self._t - self._last_pose_t > ABSENT_S:
