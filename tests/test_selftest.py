@@ -237,14 +237,33 @@ def test_temperature_and_throttling(tmp_path):
     assert st.check_temperature(tmp_path / "empty", throttled=None).status == "SKIP"
 
 
+def test_throttling_is_read_from_the_firmware_and_a_broken_sensor_fails_the_check(tmp_path):
+    from appliance.runtime.host import read_throttled
+
+    root = fake_sys(tmp_path, 51000)
+    firmware = root / "sys/devices/platform/axi/axi:firmware"
+    firmware.mkdir(parents=True)
+    (firmware / "get_throttled").write_text("0x50000\n")
+    assert read_throttled(root) == 0x50000
+    options = st.SelftestOptions(camera=False, model=False, audio=False, leds=False, button=False, sys_root=root)
+    temperature = st.run_selftest(Settings(), options, out=lambda line: None)[-1]
+    assert temperature.status == "FAIL" and "51.0 °C" in temperature.detail and "under-voltage since boot" in temperature.detail
+
+    (root / "sys/class/thermal/thermal_zone0/temp").write_text("garbage\n")
+    temperature = st.run_selftest(Settings(), options, out=lambda line: None)[-1]
+    assert temperature.status == "FAIL" and "ValueError" in temperature.detail
+
+
 def test_decode_throttled():
-    assert st.decode_throttled(0x50005) == [
+    from appliance.runtime.host import decode_throttled
+
+    assert decode_throttled(0x50005) == [
         "under-voltage now",
         "throttled now",
         "under-voltage since boot",
         "throttled since boot",
     ]
-    assert st.decode_throttled(0) == []
+    assert decode_throttled(0) == []
 
 
 # --- the whole run and the command ---

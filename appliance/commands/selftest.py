@@ -31,18 +31,6 @@ Status = Literal["PASS", "FAIL", "SKIP"]
 SERVICE_BUSY_FIX = "if appliance.service is running, stop it first: sudo systemctl stop appliance"
 MIN_FREE_BYTES = 1 << 30  # session database and optional videos need room; SD cards slow down when full
 MAX_TEMPERATURE_C = 80.0  # the Pi 5 starts soft-throttling at 80 °C and hard-throttles at 85 °C
-THROTTLE_BITS = {
-    0: "under-voltage now",
-    1: "ARM frequency capped now",
-    2: "throttled now",
-    3: "soft temperature limit now",
-    16: "under-voltage since boot",
-    17: "frequency capped since boot",
-    18: "throttled since boot",
-    19: "soft temperature limit since boot",
-}
-
-
 @dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check: what was measured, and how to fix a failure."""
@@ -351,35 +339,10 @@ def check_disk(data_dir: Path) -> CheckResult:
     return CheckResult("disk", "PASS", detail)
 
 
-def read_temperature(sys_root: Path) -> tuple[float, str] | None:
-    """SoC temperature in °C and where it came from; None when there is no sensor."""
-    zone = sys_root / "sys/class/thermal/thermal_zone0/temp"
-    if zone.is_file():
-        return int(zone.read_text().strip()) / 1000.0, str(zone)
-    if sys_root == Path("/") and shutil.which("vcgencmd"):
-        out = subprocess.run(["vcgencmd", "measure_temp"], capture_output=True, text=True, timeout=10).stdout
-        if out.startswith("temp="):
-            return float(out.split("=")[1].split("'")[0]), "vcgencmd"
-    return None
-
-
-def decode_throttled(value: int) -> list[str]:
-    """The flags set in ``vcgencmd get_throttled``'s bit field, in words."""
-    return [text for bit, text in sorted(THROTTLE_BITS.items()) if value & (1 << bit)]
-
-
-def read_throttled() -> int | None:
-    """``vcgencmd get_throttled`` as an integer; None off the Pi."""
-    if not shutil.which("vcgencmd"):
-        return None
-    out = subprocess.run(["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=10).stdout
-    if not out.startswith("throttled="):
-        return None
-    return int(out.strip().split("=")[1], 16)
-
-
 def check_temperature(sys_root: Path, throttled: int | None) -> CheckResult:
     """SoC temperature and the firmware's throttling flags."""
+    from appliance.runtime.host import decode_throttled, read_temperature
+
     reading = read_temperature(sys_root)
     if reading is None and throttled is None:
         return CheckResult("temperature", "SKIP", "no temperature sensor and no vcgencmd (not a Raspberry Pi)")
@@ -411,6 +374,8 @@ def run_selftest(settings, options: SelftestOptions, pin_factory=None, out: Call
 
     ``pin_factory`` overrides ``settings.gpio.pin_factory`` (tests pass a MockFactory).
     """
+    from appliance.runtime.host import read_throttled
+
     results: list[CheckResult] = []
 
     def record(result: CheckResult) -> None:
@@ -458,7 +423,7 @@ def run_selftest(settings, options: SelftestOptions, pin_factory=None, out: Call
             guarded(name, check)
 
     guarded("disk", lambda: check_disk(settings.storage.data_dir))
-    guarded("temperature", lambda: check_temperature(options.sys_root, read_throttled() if options.sys_root == Path("/") else None))
+    guarded("temperature", lambda: check_temperature(options.sys_root, read_throttled(options.sys_root)))
     return results
 
 
