@@ -17,7 +17,8 @@ noise-free landmarks with the definitions of DOMAIN.md.
 The camera is a fixed side view: metres become pixels with a scale and an optional roll, the runner
 faces right or left, the near leg is the runner's left when facing right. Landmark noise (Gaussian,
 a fraction of the leg length), dropouts (no pose), left/right label swaps of the legs, legs
-misplaced for a few milliseconds (glitches) and steps with low landmark visibility can be injected.
+misplaced for a few milliseconds (glitches) and steps with low landmark visibility can be injected
+(pose_errors.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from appliance.landmarks import NUM_LANDMARKS, L
+from appliance.sim.pose_errors import LEFT_LEG, RIGHT_LEG, PoseErrors
 from appliance.types import Pose
 
 THIGH_M = 0.46
@@ -48,8 +50,6 @@ STAND_HIP_V = 0.955
 RUN_HIP_V = 0.92
 PELVIS_OSCILLATION_M = 0.03  # half of the peak-to-peak vertical oscillation (6 cm, typical)
 
-LEFT_LEG = (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX)
-RIGHT_LEG = (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)
 
 
 def strike_class(angle_deg: float) -> str:
@@ -228,10 +228,7 @@ class SimulatedRunner:
         # settles over a few tens of steps.
         self.cadence_time_constant_s = 8.0
         self._contacts: list[_Contact] = []
-        self._swap_until = -1.0
-        self._ghost_until = -1.0
-        self._drop_until = -1.0
-        self._glitches: dict[tuple[int, ...], tuple[float, np.ndarray]] = {}
+        self.errors = PoseErrors(self.params, self.rng, self.leg_px)
         self._last_t: float | None = None
 
     # --- schedule ------------------------------------------------------------------------------
@@ -418,70 +415,12 @@ class SimulatedRunner:
 
     # --- recordings ----------------------------------------------------------------------------
     def _observe(self, t: float, index: int, dt: float) -> Pose | None:
-        p = self.params
-        rng = self.rng
-        if t < self._drop_until:
-            return None
-        if p.dropout_fraction > 0 and rng.random() < p.dropout_fraction / 3.0:
-            self._drop_until = t + rng.integers(1, 6) * dt - 1e-9
+        """What the pose model reports at ``t`` (pose_errors.py), or None for a dropped frame."""
+        if self.errors.dropped(t, dt):
             return None
         lm = self.landmarks(t)
-        lm[:, :2] += rng.normal(0.0, p.noise_leg_lengths * self.leg_px, (NUM_LANDMARKS, 2))
-        lm[:, 3] = np.clip(lm[:, 3] + rng.normal(0, 0.01, NUM_LANDMARKS), 0, 1)
-        for c in self._contacts:
-            if c.low_visibility and abs(t - c.t_ic) < 0.12:
-                lm[list(LEFT_LEG[1:] + RIGHT_LEG[1:]), 3] = 0.25
-        if p.swaps_per_min > 0 and t >= self._swap_until and rng.random() < p.swaps_per_min / 60.0 * dt:
-            self._swap_until = t + rng.integers(2, 11) * dt - 1e-9
-        if p.ghost_legs_per_min > 0 and t >= self._ghost_until and rng.random() < p.ghost_legs_per_min / 60.0 * dt:
-            self._ghost_until = t + rng.uniform(0.03, 0.1)
-        if t < self._ghost_until:
-            self._draw_ghost_leg(lm)
-        if p.leg_glitches_per_s > 0:
-            self._glitch_legs(lm, t, dt)
-        if p.stance_loss_fraction > 0:
-            self._lose_stance_foot(lm, t)
-        if t < self._swap_until:
-            lm[list(LEFT_LEG) + list(RIGHT_LEG)] = lm[list(RIGHT_LEG) + list(LEFT_LEG)]
-        return Pose(t, index, lm.astype(np.float32), 0.95, tuple(p.image_size))
-
-    def _glitch_legs(self, lm: np.ndarray, t: float, dt: float) -> None:
-        """Shift a leg below the hip by one offset while it is glitched, starting glitches at
-        ``leg_glitches_per_s`` per leg."""
-        rng = self.rng
-        for leg in (LEFT_LEG, RIGHT_LEG):
-            until, offset = self._glitches.get(leg, (-1.0, None))
-            if t >= until and rng.random() < self.params.leg_glitches_per_s * dt:
-                # Started at a random instant since the previous frame: at 30 fps most glitches
-                # end unseen between frames, as a time process does.
-                angle = rng.uniform(0.0, 2 * math.pi)
-                offset = rng.uniform(0.05, 0.3) * self.leg_px * np.array([math.cos(angle), math.sin(angle)])
-                until = t - rng.uniform(0.0, dt) + rng.uniform(0.003, 0.025)
-                self._glitches[leg] = (until, offset)
-            if t < until:
-                lm[list(leg[1:]), :2] += offset
-
-    def _lose_stance_foot(self, lm: np.ndarray, t: float) -> None:
-        """Draw the stance leg part of the way onto the swing leg while its contact's loss lasts."""
-        for c in self._contacts:
-            if c.lost is not None and c.lost[0] <= t < c.lost[1]:
-                stance, swing = list(LEFT_LEG[1:]), list(RIGHT_LEG[1:])
-                if c.foot == "right":
-                    stance, swing = swing, stance
-                lm[stance, :2] += c.lost[2] * (lm[swing, :2] - lm[stance, :2])
-
-    def _draw_ghost_leg(self, lm: np.ndarray) -> None:
-        """Replace the far leg's knee, ankle, heel and toe with a leg held straight out ahead of the
-        hip at knee height (shank ~90 deg forward: a pose no runner takes)."""
-        p = self.params
-        fwd = 1.0 if p.direction == "right" else -1.0
-        leg = self.leg_px
-        hip_i, knee, ankle, heel, toe = LEFT_LEG if p.direction == "left" else RIGHT_LEG
-        hip = lm[hip_i, :2]
-        lm[knee, :2] = hip + np.array([0.45 * fwd, 0.25]) * leg
-        lm[ankle, :2] = lm[knee, :2] + np.array([0.45 * fwd, -0.02]) * leg
-        lm[heel, :2] = lm[ankle, :2] + np.array([0.0, 0.05]) * leg
-        lm[toe, :2] = lm[ankle, :2] + np.array([0.2 * fwd, -0.08]) * leg
+        self.errors.apply(lm, t, dt, self._contacts)
+        return Pose(t, index, lm.astype(np.float32), 0.95, tuple(self.params.image_size))
 
     def truth(self, c: _Contact) -> StepTruth:
         """Exact metrics of contact ``c`` from the noise-free geometry at its IC."""
