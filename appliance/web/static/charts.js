@@ -51,7 +51,6 @@ const Charts = (() => {
     }
     for (const r of opts.refs || []) {
       root.append(S("line", { x1: L, x2: W - R, y1: sy(r.value), y2: sy(r.value), stroke: "#1d4ed8", "stroke-dasharray": "4 3" }));
-      root.append(S("text", { x: W - R - 2, y: sy(r.value) - 3, "text-anchor": "end", "font-size": 10, fill: "#1d4ed8" }, r.label));
     }
     // The line joins consecutive valid, measured steps; gaps break it.
     let d = "", pen = false, points = 0;
@@ -61,6 +60,11 @@ const Charts = (() => {
       else { pen = false; if (y[i] !== null && Number.isFinite(y[i])) root.append(S("circle", { cx: sx(t[i]), cy: sy(y[i]), r: 1.5, fill: "#b0b6c0" })); }
     }
     root.append(S("path", { d, fill: "none", stroke: "#16181d", "stroke-width": 1.4, class: "series", "data-points": points }));
+    // Reference labels over the series, with a white halo, so the line never hides them.
+    for (const r of opts.refs || []) {
+      root.append(S("text", { x: W - R - 2, y: sy(r.value) - 3, "text-anchor": "end", "font-size": 10, fill: "#1d4ed8",
+        stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", class: "ref-label" }, r.label));
+    }
     root.append(S("text", { x: L, y: 14, "font-size": 12, "font-weight": 700, fill: "#16181d" }, opts.title + (opts.unit ? ` (${opts.unit})` : "")));
     return root;
   }
