@@ -179,7 +179,6 @@ class GaitTracker:
         self._legs_px: deque[float] = deque(maxlen=61)
         self._pelvis: deque[tuple[float, float, float, float]] = deque(maxlen=HISTORY_FRAMES)  # t, up, lean, frame
         self.facing = FacingVote(calibration.direction if calibration is not None else None)
-        self._direction: str | None = None
         self._dt = 1 / 30
         self._last_t: float | None = None
         self._last_pose_t = -math.inf
@@ -197,7 +196,7 @@ class GaitTracker:
     def state(self) -> GaitState:
         line = self.belt.line
         return GaitState(
-            self._t, self._direction, line.slope if line else None, line.toe_intercept if line else None,
+            self._t, self.facing.direction, line.slope if line else None, line.toe_intercept if line else None,
             self._leg_px(), self._moving(), self._cadence_spm(), self._last_step, self.calibration is not None,
         )
 
@@ -241,18 +240,18 @@ class GaitTracker:
         leg_px = self._leg_px()
         if leg_px is None:
             return []
-        self._direction = self.facing.add(lm, legs)
-        if self._direction is not None:
+        self.facing.add(lm, legs)
+        if self.facing.direction is not None:
             legs = {side: self._plausible(pv) for side, pv in legs.items()}
         obs = self.identity.assign(t, legs, leg_px)
         for k, o in enumerate(obs):
             if o.observed and min(o.visibility[HEEL], o.visibility[TOE]) >= self.settings.min_visibility:
                 self.belt.add(t, o.points[HEEL], o.points[TOE], k)
         line = self.belt.update(t, leg_px)
-        if line is None or self._direction is None or (self._warming_up and not self.belt.settled):
+        if line is None or self.facing.direction is None or (self._warming_up and not self.belt.settled):
             if self._warming_up:
                 self._warm_up.append((t, frame_index, lm, obs))
-                if line is not None and self._direction is not None and not math.isfinite(self._line_since):
+                if line is not None and self.facing.direction is not None and not math.isfinite(self._line_since):
                     self._line_since = t
             return []
         out = self.end_warm_up() if self._warming_up else []
@@ -270,7 +269,7 @@ class GaitTracker:
             while self._warm_up and self._warm_up[0][0] < self._line_since:
                 self._warm_up.popleft()
         line, leg_px = self.belt.line, self._leg_px()
-        if line is None or leg_px is None or self._direction is None:
+        if line is None or leg_px is None or self.facing.direction is None:
             self._warm_up.clear()
             return []
         out: list[Step] = []
@@ -281,7 +280,7 @@ class GaitTracker:
     def _measure(self, t: float, frame_index: int, lm: np.ndarray, obs: list, line: BeltLine, leg_px: float) -> list[Step]:
         """Append one frame's pelvis and foot samples and advance both feet's state machines."""
         self._t = t
-        sign = 1.0 if self._direction == "right" else -1.0
+        sign = 1.0 if self.facing.direction == "right" else -1.0
         pelvis = lm[HIPS, :2].astype(np.float64).mean(axis=0)  # hips were checked finite above
         shoulders = lm[SHOULDERS, :2].astype(np.float64)
         shoulders = shoulders.mean(axis=0) if np.isfinite(shoulders).all() else pelvis + np.array([0.0, -leg_px])
@@ -328,7 +327,7 @@ class GaitTracker:
     def _plausible(self, leg: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The leg unchanged, or with no points when its shank points impossibly far forward."""
         pts, vis = leg
-        sign = 1.0 if self._direction == "right" else -1.0
+        sign = 1.0 if self.facing.direction == "right" else -1.0
         line = self.belt.line
         fwd, up = belt_components(pts[ANKLE] - pts[KNEE], sign, line.roll_rad if line else 0.0)
         if math.degrees(math.atan2(fwd, -up)) > MAX_SHANK_FORWARD_DEG:
