@@ -21,9 +21,8 @@ class FacingVote:
         self._vote = 0.0 if calibrated is None else (CALIBRATED_VOTE if calibrated == "right" else -CALIBRATED_VOTE)
         self.direction: str | None = None
 
-    def add(self, lm: np.ndarray, legs: dict) -> str | None:
-        """Add one frame's landmarks ``lm`` and leg points ``legs`` (side -> (points, visibility));
-        returns the direction."""
+    def add(self, lm: np.ndarray, legs: dict) -> None:
+        """Add one frame's landmarks ``lm`` and leg points ``legs`` (side -> (points, visibility))."""
         vote = 0.0
         for pts, vis in legs.values():
             if np.isfinite(pts[[HEEL, TOE]]).all():
@@ -35,4 +34,3 @@ class FacingVote:
         self._vote = DECAY * self._vote + vote
         if abs(self._vote) >= MIN_VOTE:
             self.direction = "right" if self._vote > 0 else "left"
-        return self.direction
