@@ -15,6 +15,8 @@ clip recorded at that rate would be judged with.
     .venv/bin/python bench/gait_clip_variants.py                       # all variants, ~3 min
     .venv/bin/python bench/gait_clip_variants.py --variants original post --every 1 10
     .venv/bin/python bench/gait_clip_variants.py --save /tmp/variants  # keep each landmarks.npz
+    .venv/bin/python bench/gait_clip_variants.py --write-video post /tmp/post.mp4   # then, e.g.:
+    .venv/bin/python bench/pose_accuracy.py --clip /tmp/post.mp4   # our engine against mediapipe on it
 """
 
 from __future__ import annotations
@@ -117,6 +119,24 @@ def count_contacts(t: np.ndarray, lm: np.ndarray, size: tuple[int, int], labels:
             "tolerance_frames": tol, "fps_real": 1.0 / (dt * every * time_scale)}
 
 
+def write_video(name: str, clip: Path, out: Path) -> None:
+    """The variant ``name`` of every frame of ``clip`` as a near-lossless H.264 file (for the reference)."""
+    import av
+
+    from appliance.sources.video import VideoFileSource
+
+    with av.open(str(out), "w") as container:
+        stream = None
+        for frame in VideoFileSource(clip):
+            image = make_variant(name, frame.image)
+            if stream is None:
+                stream = container.add_stream("libx264", rate=30)
+                stream.height, stream.width = image.shape[:2]
+                stream.pix_fmt, stream.options = "yuv420p", {"crf": "12"}
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
@@ -124,8 +144,17 @@ def main() -> int:
     ap.add_argument("--time-scale", type=float, default=0.1, help="real seconds per clip second (assumed)")
     ap.add_argument("--workers", type=int, default=2, help="variants posed in parallel (one thread each)")
     ap.add_argument("--save", type=Path, default=None, help="keep each variant's landmarks.npz here")
+    ap.add_argument("--write-video", nargs=2, metavar=("VARIANT", "OUT"), default=None,
+                    help="only write that variant of the clip as a video file (e.g. to pose it with mediapipe)")
     args = ap.parse_args()
     clip = require_clip()
+    if args.write_video:
+        name, out = args.write_video
+        if name not in VARIANTS:
+            ap.error(f"unknown variant {name!r}; one of {', '.join(VARIANTS)}")
+        write_video(name, clip, Path(out))
+        print(f"wrote {out}")
+        return 0
     labels = [e["frame"] for e in json.loads(LABELS.read_text())["events"] if e["type"] == "IC"]
     print(f"clip: {clip.name}  labelled contacts: {len(labels)}  time scale (assumed): {args.time_scale}")
     print("found: labelled contacts within +-5 frames of that rate (all offsets); x: extra contacts\n")

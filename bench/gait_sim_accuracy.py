@@ -16,6 +16,7 @@ from appliance.sim.evaluate import track_simulation
 
 
 def run(fps: float, seeds: int, **params) -> dict[str, float]:
+    """One scenario's figures: each seed's statistic, then the median over the seeds."""
     rows = []
     for seed in range(seeds):
         m = track_simulation(60.0, fps, noise_leg_lengths=0.01, seed=100 + seed, **params)
@@ -37,6 +38,8 @@ def run(fps: float, seeds: int, **params) -> dict[str, float]:
             "FSA error median (deg)": np.median(m.errors("foot_strike_angle_deg", "strike_angle_deg")),
             "shank error median (deg)": np.median(shank),
             "shank |err| median (deg)": np.median(np.abs(shank)),
+            "knee error median (deg)": np.median(m.errors("knee_flexion_deg")),
+            "heel-hip error median (LL)": np.median(m.errors("heel_to_hip_leg_lengths")),
             "wrong foot %": 100 * np.mean([s.foot != x.foot for s, x in m.pairs]),
             "valid with TO %": 100 * len(valid) / len(m.truth),
             "contact |err| med (frames)": np.median(contact),

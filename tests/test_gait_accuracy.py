@@ -6,6 +6,7 @@ left/right label swaps, a tilted camera and low-visibility steps.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -183,6 +184,23 @@ def test_far_foot_seen_higher(fps):
     assert len(m.missed) <= 0.03 * len(m.truth) and not m.extra
     assert np.median(np.abs(m.ic_error_frames())) <= fps / 30.0
     assert np.mean([s.strike == x.strike for s, x in m.pairs]) >= 0.9
+
+
+def test_a_camera_turned_20_degrees_off_square():
+    # The near and far leg then stand apart by sin(20 deg) of the hip width and every forward
+    # distance is seen shortened by cos(20 deg) (6 %). The same contacts are found at the same
+    # times on the same feet; the strike angle (foot pitch seen steeper by 1/cos) and the
+    # heel-to-hip distance move by less than the strike classes' and the overstride band's margins.
+    sim = SimulatedRunner(RunnerParams(yaw_deg=20.0, noise_leg_lengths=0.0))
+    lm = sim.landmarks(1.0)
+    apart_px = abs(lm[L.LEFT_HIP, 0] - lm[L.RIGHT_HIP, 0])
+    assert apart_px == pytest.approx(2 * 0.09 * math.sin(math.radians(20.0)) * sim.px_per_m)
+    m = track_simulation(40.0, 30.0, noise_leg_lengths=0.01, yaw_deg=20.0, seed=4)
+    assert len(m.missed) <= 0.02 * len(m.truth) and not m.extra
+    assert np.percentile(np.abs(m.ic_error_frames()), 95) <= 2.0
+    assert all(s.foot == x.foot for s, x in m.pairs)
+    assert abs(np.median(m.errors("foot_strike_angle_deg", "strike_angle_deg"))) <= 1.5
+    assert abs(np.median(m.errors("heel_to_hip_leg_lengths"))) <= 0.02
 
 
 def test_steps_on_a_mislocated_leg_are_invalid():

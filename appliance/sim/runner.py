@@ -14,8 +14,8 @@ Truth is exact: initial contact (IC) is the instant the lowest sole point reache
 (TO) the instant the front sole point leaves it, and every metric at IC is computed from the
 noise-free landmarks with the definitions of DOMAIN.md.
 
-The camera is a fixed side view: metres become pixels with a scale and an optional roll, the runner
-faces right or left, the near leg is the runner's left when facing right. Landmark noise (Gaussian,
+The camera is a fixed side view: metres become pixels with a scale, an optional roll and an optional
+yaw away from square-on (the body's sides then no longer overlap), the runner faces right or left, the near leg is the runner's left when facing right. Landmark noise (Gaussian,
 a fraction of the leg length), dropouts (no pose), left/right label swaps of the legs, legs
 misplaced for a few milliseconds (glitches) and steps with low landmark visibility can be injected
 (pose_errors.py).
@@ -49,6 +49,10 @@ TRUNK_M = 0.50
 STAND_HIP_V = 0.955
 RUN_HIP_V = 0.92
 PELVIS_OSCILLATION_M = 0.03  # half of the peak-to-peak vertical oscillation (6 cm, typical)
+# How far each side's points lie from the body's mid-plane (m): the hip joint centres and the legs
+# below them (hip joints ~18 cm apart), the shoulders, the arms. Seen square-on they overlap; a
+# yawed camera (``RunnerParams.yaw_deg``) shows them apart.
+HALF_WIDTH_M = {"leg": 0.09, "shoulder": 0.18, "arm": 0.21}
 
 
 
@@ -87,6 +91,9 @@ class RunnerParams:
     image_size: tuple[int, int] = (640, 480)
     px_per_m: float | None = None  # None: the runner fills ~85 % of the image height
     roll_deg: float = 0.0  # camera roll: the belt line's slope in the image
+    # Camera yaw from square-on (deg, positive: turned towards the runner's front). Orthographic: a
+    # forward distance is seen shortened by cos(yaw), and the near and far side apart by sin(yaw).
+    yaw_deg: float = 0.0
     noise_leg_lengths: float = 0.01  # std of landmark noise per coordinate
     dropout_fraction: float = 0.0  # fraction of frames without a pose (in runs of 1-5 frames)
     swaps_per_min: float = 0.0  # left/right leg label swaps (runs of 2-10 frames)
@@ -386,9 +393,15 @@ class SimulatedRunner:
         }
         for k, v in face.items():
             uv[k] = v
+        lateral = np.zeros(NUM_LANDMARKS)  # towards the camera from the mid-plane (m)
         for side in ("left", "right"):
             up = side.upper()
             sz = -depth if side == near else depth
+            toward = 1.0 if side == near else -1.0
+            for part, names in (("shoulder", ("SHOULDER",)), ("arm", ("ELBOW", "WRIST", "PINKY", "INDEX", "THUMB")),
+                                ("leg", ("HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))):
+                for name in names:
+                    lateral[L[f"{up}_{name}"]] = toward * HALF_WIDTH_M[part]
             uv[L[f"{up}_SHOULDER"]] = pts["shoulder"]
             uv[L[f"{up}_ELBOW"]] = pts[f"{side}_elbow"]
             uv[L[f"{up}_WRIST"]] = pts[f"{side}_wrist"]
@@ -403,6 +416,9 @@ class SimulatedRunner:
                          "HEEL", "FOOT_INDEX", "EYE", "EYE_INNER", "EYE_OUTER", "EAR"):
                 z[L[f"{up}_{name}"]] = sz
             z[L[f"MOUTH_{up}"]] = sz * 0.3
+        if self.params.yaw_deg:
+            yaw = math.radians(self.params.yaw_deg)
+            uv[:, 0] = uv[:, 0] * math.cos(yaw) + lateral * math.sin(yaw)
         lm[:, :2] = self._to_image(uv)
         lm[:, 2] = z
         lm[:, 3] = 0.98
