@@ -2,10 +2,11 @@
 
 The labelled real clip is one runner, one camera and one room. This bench changes the same frames
 the way another clinic's set-up would: the runner facing left, a smaller runner further from the
-camera, a dim room, a camera yawed away from square-on (perspective), and an upright post between
-camera and runner. It runs the real pose engine and the gait report on each variant and prints
-what a clinician reads off the report: the direction, the cadence, and how many of the labelled
-initial contacts are found. The variants keep the labels' frame numbers (only the image changes).
+camera, a dim room, a camera yawed away from square-on (perspective), an upright post between
+camera and runner, and a treadmill's side rail hiding the shoes' lower half on the belt. It runs
+the real pose engine and the gait report on each variant and prints what a clinician reads off
+the report: the direction, the cadence, and how many of the labelled initial contacts are found.
+The variants keep the labels' frame numbers (only the image changes).
 
 Contacts are counted at the clip's full rate and thinned to every N-th frame (each offset in turn;
 every 10th of this slow motion is about 30 fps real). A contact counts as found within +-5 frames
@@ -66,10 +67,14 @@ def make_variant(name: str, rgb: np.ndarray) -> np.ndarray:
         out = rgb.copy()
         out[int(h * 0.31):int(h * 0.74), int(w * 0.483):int(w * 0.521)] = 40
         return out
+    if name == "rail":  # the treadmill deck's side rail, hiding the soles and the lower shoes on the belt
+        out = rgb.copy()
+        out[int(h * 0.628):int(h * 0.667)] = 45
+        return out
     raise ValueError(f"unknown variant {name!r}")
 
 
-VARIANTS = ("original", "mirror", "small", "dark", "oblique", "post")
+VARIANTS = ("original", "mirror", "small", "dark", "oblique", "post", "rail")
 
 
 def landmarks_of(name: str, clip: Path) -> tuple[str, np.ndarray, np.ndarray, tuple[int, int]]:
