@@ -16,6 +16,7 @@ from appliance.gait import GaitTracker
 from appliance.landmarks import L
 from appliance.sim import RunnerParams, SimulatedRunner
 from appliance.sim.evaluate import track_simulation
+from appliance.sim.runner import HALF_WIDTH_M
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +195,7 @@ def test_a_camera_turned_20_degrees_off_square():
     sim = SimulatedRunner(RunnerParams(yaw_deg=20.0, noise_leg_lengths=0.0))
     lm = sim.landmarks(1.0)
     apart_px = abs(lm[L.LEFT_HIP, 0] - lm[L.RIGHT_HIP, 0])
-    assert apart_px == pytest.approx(2 * 0.09 * math.sin(math.radians(20.0)) * sim.px_per_m)
+    assert apart_px == pytest.approx(2 * HALF_WIDTH_M["leg"] * math.sin(math.radians(20.0)) * sim.px_per_m)
     m = track_simulation(40.0, 30.0, noise_leg_lengths=0.01, yaw_deg=20.0, seed=4)
     assert len(m.missed) <= 0.02 * len(m.truth) and not m.extra
     assert np.percentile(np.abs(m.ic_error_frames()), 95) <= 2.0

@@ -15,10 +15,10 @@ Truth is exact: initial contact (IC) is the instant the lowest sole point reache
 noise-free landmarks with the definitions of DOMAIN.md.
 
 The camera is a fixed side view: metres become pixels with a scale, an optional roll and an optional
-yaw away from square-on (the body's sides then no longer overlap), the runner faces right or left, the near leg is the runner's left when facing right. Landmark noise (Gaussian,
-a fraction of the leg length), dropouts (no pose), left/right label swaps of the legs, legs
-misplaced for a few milliseconds (glitches) and steps with low landmark visibility can be injected
-(pose_errors.py).
+yaw away from square-on (the body's sides then no longer overlap), the runner faces right or left,
+the near leg is the runner's left when facing right. Landmark noise (Gaussian, a fraction of the
+leg length), dropouts (no pose), left/right label swaps of the legs, legs misplaced for a few
+milliseconds (glitches) and steps with low landmark visibility can be injected (pose_errors.py).
 """
 
 from __future__ import annotations
