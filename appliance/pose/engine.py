@@ -5,6 +5,9 @@ and its keypoints give a rotated region of interest (ROI); the landmark model ru
 (256×256), its 39 landmarks are refined by the heatmap and projected back to image pixels. The
 next frame's ROI comes from this frame's two auxiliary landmarks, so the detector runs only at
 start and after the pose flag drops below ``min_presence``.
+
+The landmark step (crop, invoke, heatmap refinement, projection) lives in ``LandmarkModel`` so the
+heavy model (``appliance.pose.heavy``) runs exactly the same steps on a region the engine used.
 """
 
 from __future__ import annotations
@@ -37,6 +40,73 @@ def _warp_affine():
     return cv2
 
 
+def landmark_input(cv2, image: np.ndarray, roi: g.Roi) -> np.ndarray:
+    """The landmark model's input for ``roi`` of ``image``: the rotated square crop resampled to
+    256×256 (edges replicated), as float32 in 0..1, [256, 256, 3]."""
+    n = g.LANDMARK_INPUT
+    crop = cv2.warpAffine(
+        image, roi.crop_to_image(n), (n, n),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+    )
+    inp = crop.astype(np.float32)
+    inp *= 1.0 / 255.0
+    return inp
+
+
+def landmarks_from_outputs(raw: np.ndarray, heatmap: np.ndarray, roi: g.Roi) -> tuple[np.ndarray, np.ndarray]:
+    """The landmark model's raw outputs for a crop of ``roi``, back in image pixels.
+
+    ``raw`` is the [39, 5] regression (crop pixels, logits), ``heatmap`` the [64, 64, 39] logits.
+    Returns the 33 landmarks as float32 [33, 5] like ``Pose.landmarks`` (x px, y px, z on the scale
+    of x, visibility, presence) and the refined pixel positions [35, 2] of the 33 body landmarks and
+    the 2 auxiliary ones (hip centre, body scale point) that place the next frame's region.
+    """
+    n = g.LANDMARK_INPUT
+    xy = g.refine_from_heatmap(raw[:35, :2] / n, heatmap)  # 33 body + 2 auxiliary
+    xy_px = roi.project(xy)
+    lm = np.empty((33, 5), np.float32)
+    lm[:, :2] = xy_px[:33]
+    lm[:, 2] = raw[:33, 2] / n * roi.size
+    lm[:, 3] = g.sigmoid(raw[:33, 3])
+    lm[:, 4] = g.sigmoid(raw[:33, 4])
+    return lm, xy_px
+
+
+class LandmarkModel:
+    """One BlazePose GHUM landmark model (full or heavy: same input and outputs) on its interpreter.
+
+    ``set_input(image, roi)``, ``invoke()``, then ``presence()`` and ``landmarks(roi)`` read the
+    result; the three steps are separate so the engine can time each of them.
+    """
+
+    def __init__(self, model_path: Path, threads: int):
+        self._cv2 = _warp_affine()
+        self.interpreter = load_interpreter(model_path, threads)
+        outputs = {d["name"]: d["index"] for d in self.interpreter.get_output_details()}
+        self._input = self.interpreter.get_input_details()[0]["index"]
+        self._landmarks = outputs["Identity"]
+        self._flag = outputs["Identity_1"]
+        self._heatmap = outputs["Identity_3"]
+
+    def set_input(self, image: np.ndarray, roi: g.Roi) -> None:
+        """Crop ``roi`` out of the RGB uint8 ``image`` into the model's input tensor."""
+        self.interpreter.set_tensor(self._input, landmark_input(self._cv2, image, roi)[None])
+
+    def invoke(self) -> None:
+        """Run the model on the input in place."""
+        self.interpreter.invoke()
+
+    def presence(self) -> float:
+        """The pose flag of the last invoke (0..1): is there a body in the crop."""
+        return float(self.interpreter.get_tensor(self._flag).reshape(-1)[0])
+
+    def landmarks(self, roi: g.Roi) -> tuple[np.ndarray, np.ndarray]:
+        """The last invoke's landmarks in image pixels (see ``landmarks_from_outputs``)."""
+        raw = self.interpreter.get_tensor(self._landmarks).reshape(39, 5)
+        heatmap = self.interpreter.get_tensor(self._heatmap)[0]
+        return landmarks_from_outputs(raw, heatmap, roi)
+
+
 class PoseEngine:
     """Tracks one runner's 33 landmarks across frames.
 
@@ -56,7 +126,7 @@ class PoseEngine:
         paths = verify_model_dir(Path(model_dir))
         self._cv2 = _warp_affine()
         self._detector = load_interpreter(paths[DETECTOR.name], threads)
-        self._landmarker = load_interpreter(paths[LANDMARKER_FULL.name], threads)
+        self._landmarker = LandmarkModel(paths[LANDMARKER_FULL.name], threads)
         self._anchors = g.ssd_anchor_centers()
         self.min_detection_score = min_detection_score
         self.min_presence = min_presence
@@ -65,17 +135,13 @@ class PoseEngine:
         # implementation's parameters): a steady crop gives steadier landmarks.
         self._aux_filter = OneEuroFilter(min_cutoff=0.01, beta=10.0)
         self._roi: g.Roi | None = None
+        self._last_roi: g.Roi | None = None
         self.times = StageTimes()
         self.detector_runs = 0
 
         det_out = {d["name"]: d["index"] for d in self._detector.get_output_details()}
         self._det_in = self._detector.get_input_details()[0]["index"]
         self._det_boxes, self._det_scores = det_out["Identity"], det_out["Identity_1"]
-        lm_out = {d["name"]: d["index"] for d in self._landmarker.get_output_details()}
-        self._lm_in = self._landmarker.get_input_details()[0]["index"]
-        self._lm_landmarks = lm_out["Identity"]
-        self._lm_flag = lm_out["Identity_1"]
-        self._lm_heatmap = lm_out["Identity_3"]
 
     @classmethod
     def from_settings(cls, pose_settings) -> PoseEngine:
@@ -87,6 +153,15 @@ class PoseEngine:
     def tracking(self) -> bool:
         """True while the next frame will reuse the tracked ROI instead of running the detector."""
         return self._roi is not None
+
+    @property
+    def last_roi(self) -> g.Roi | None:
+        """The region the landmark model was run on for the last processed frame, in that frame's
+        pixels; None when that frame ran no landmark model (the detector found nobody).
+
+        Buffered with its frame, it lets the heavy model (``appliance.pose.heavy``) look at the
+        same crop later."""
+        return self._last_roi
 
     def reset(self) -> None:
         """Forget the tracked person (the next frame runs the detector)."""
@@ -120,9 +195,9 @@ class PoseEngine:
 
     def process(self, frame: Frame) -> Pose | None:
         """Landmarks of the runner in ``frame`` (tracked from the last frame), or None if nobody."""
-        cv2 = self._cv2
         times = dict.fromkeys(STAGES, 0.0)
         image = frame.image
+        self._last_roi = None
         if self._roi is None:
             t0 = time.perf_counter()
             self._roi = self.detect(image)
@@ -130,34 +205,19 @@ class PoseEngine:
             if self._roi is None:
                 self.times = StageTimes(times)
                 return None
-        roi = self._roi
+        roi = self._last_roi = self._roi
 
         t0 = time.perf_counter()
-        n = g.LANDMARK_INPUT
-        crop = cv2.warpAffine(
-            image, roi.crop_to_image(n), (n, n),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
-        )
-        inp = crop.astype(np.float32)
-        inp *= 1.0 / 255.0
-        self._landmarker.set_tensor(self._lm_in, inp[None])
+        self._landmarker.set_input(image, roi)
         t1 = time.perf_counter()
         self._landmarker.invoke()
         t2 = time.perf_counter()
-        flag = float(self._landmarker.get_tensor(self._lm_flag).reshape(-1)[0])
+        flag = self._landmarker.presence()
         pose = None
         if flag < self.min_presence:
             self.reset()
         else:
-            raw = self._landmarker.get_tensor(self._lm_landmarks).reshape(39, 5)
-            heatmap = self._landmarker.get_tensor(self._lm_heatmap)[0]
-            xy = g.refine_from_heatmap(raw[:35, :2] / n, heatmap)  # 33 body + 2 auxiliary
-            xy_px = roi.project(xy)
-            lm = np.empty((33, 5), np.float32)
-            lm[:, :2] = xy_px[:33]
-            lm[:, 2] = raw[:33, 2] / n * roi.size
-            lm[:, 3] = g.sigmoid(raw[:33, 3])
-            lm[:, 4] = g.sigmoid(raw[:33, 4])
+            lm, xy_px = self._landmarker.landmarks(roi)
             # The next frame's region comes from this frame's smoothed auxiliary landmarks.
             # Speeds are measured in body sizes: the diameter of the circle the auxiliary points span.
             body_size = 2.0 * float(np.linalg.norm(xy_px[34] - xy_px[33])) or roi.size
