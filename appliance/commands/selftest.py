@@ -8,7 +8,8 @@ GPIO pins and the sound card to itself)::
     sudo systemctl start appliance
 
 Checks, in order: camera (a frame, its brightness and the measured frame rate from capture times),
-model (files verified, both models loaded, one inference each), audio (a beep and a spoken word),
+model (files verified, every model loaded, one inference each; the optional heavy model is
+reported but does not fail the check), audio (a beep and a spoken word),
 LEDs (a red, green, blue, white sweep), button (a press within 10 s), disk, temperature and
 throttling. Each prints ``PASS``, ``FAIL`` or ``SKIP`` with what was measured and, when it fails,
 the fix. The exit status is 1 when anything failed. ``--no-hardware`` skips the camera, audio, LEDs
@@ -118,10 +119,14 @@ def check_camera(settings, frames: int) -> CheckResult:
 
 
 def check_model(settings) -> CheckResult:
-    """Verify the model files, load both models with the TFLite runtime and run each once."""
+    """Verify the model files, load every model with the TFLite runtime and run each once.
+
+    The heavy landmark model (per-contact foot angle) is optional: when it is missing or damaged the
+    check still passes and its detail says so, with the command that fetches it.
+    """
     import numpy as np
 
-    from appliance.pose.model_files import ModelError, verify_model_dir
+    from appliance.pose.model_files import LANDMARKER_HEAVY, ModelError, verify_heavy, verify_model_dir
     from appliance.pose.runtime import RuntimeMissing, load_interpreter, runtime_name
 
     try:
@@ -129,6 +134,11 @@ def check_model(settings) -> CheckResult:
     except ModelError as e:
         problem, _, fix = str(e).partition("; ")  # ModelError messages end with the command that fixes them
         return CheckResult("model", "FAIL", problem, fix)
+    heavy_note = ""
+    try:
+        paths[LANDMARKER_HEAVY.name] = verify_heavy(settings.pose.model_dir)
+    except ModelError as e:
+        heavy_note = f"; warning: optional heavy model not usable (no foot angle per contact): {e}"
     timings = []
     try:
         for name, path in paths.items():
@@ -162,7 +172,7 @@ def check_model(settings) -> CheckResult:
     if pose is not None:
         return CheckResult("model", "FAIL", "the pose engine found a person in a black frame", "run `appliance fetch-model` again")
     timings.append(f"engine on a black {width}x{height} frame {run_ms:.1f} ms, nobody found")
-    return CheckResult("model", "PASS", f"{runtime_name()}, {settings.pose.threads} threads: " + "; ".join(timings))
+    return CheckResult("model", "PASS", f"{runtime_name()}, {settings.pose.threads} threads: " + "; ".join(timings) + heavy_note)
 
 
 # --- audio --------------------------------------------------------------------------------------
