@@ -1,0 +1,66 @@
+"""The belt's velocity in the image, from the feet it carries.
+
+A belt moves at constant speed, and a foot on it moves with it for most of its stance (~35-40 % of
+each foot's samples in running), while in swing a foot's velocity sweeps through a wide range.
+So the belt's velocity is where the feet's velocities dwell: the densest cluster of the recent
+samples, among those moving at least a slow walking belt's speed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+WINDOW_S = 4.0  # a treadmill's speed changes over seconds
+MIN_SAMPLES = 16
+MIN_SHOE_PER_S = 1.0  # slowest walking belt, ~0.3 m/s: about a shoe's length a second
+CLUSTER_RADIUS = 0.15  # of the belt speed: two stance feet's velocities agree this well
+REFRESH_S = 0.2
+
+
+class BeltMotion:
+    """The belt's image velocity (px/s, as (vx, vy)) from foot velocities.
+
+    >>> belt = BeltMotion()
+    >>> belt.add(t, (vx, vy), shoe_len_px)   # every foot motion measured
+    >>> belt.velocity(t)                      # None until it is clear
+    """
+
+    def __init__(self, window_s: float = WINDOW_S):
+        self.window_s = window_s
+        self._samples: deque[tuple[float, float, float, float]] = deque()  # t, vx, vy, shoe length
+        self._cache: tuple[float, np.ndarray | None] = (-math.inf, None)
+
+    def add(self, t: float, velocity: tuple[float, float], shoe_len_px: float) -> None:
+        self._samples.append((t, velocity[0], velocity[1], shoe_len_px))
+        while self._samples and self._samples[0][0] < t - self.window_s:
+            self._samples.popleft()
+
+    def velocity(self, now: float) -> np.ndarray | None:
+        """The belt's (vx, vy) in px/s, or None while too few feet have been seen on it."""
+        if now - self._cache[0] < REFRESH_S:
+            return self._cache[1]
+        self._cache = (now, self._estimate())
+        return self._cache[1]
+
+    def _estimate(self) -> np.ndarray | None:
+        if len(self._samples) < MIN_SAMPLES:
+            return None
+        a = np.asarray(self._samples)
+        v, shoe = a[:, 1:3], float(np.median(a[:, 3]))
+        speed = np.hypot(v[:, 0], v[:, 1])
+        # A belt runs along the image's horizontal, give or take a camera's tilt.
+        v = v[(speed >= MIN_SHOE_PER_S * shoe) & (np.abs(v[:, 1]) < 0.5 * np.abs(v[:, 0]))]
+        if len(v) < MIN_SAMPLES // 2:
+            return None
+        # The densest velocity: each sample's neighbours within the cluster radius of its speed.
+        d = np.hypot(v[:, None, 0] - v[None, :, 0], v[:, None, 1] - v[None, :, 1])
+        radius = CLUSTER_RADIUS * np.hypot(v[:, 0], v[:, 1])
+        counts = (d <= radius[:, None]).sum(axis=1)
+        best = int(np.argmax(counts))
+        members = d[best] <= radius[best]
+        if members.sum() < MIN_SAMPLES // 2:
+            return None
+        return np.median(v[members], axis=0)

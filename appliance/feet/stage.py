@@ -1,0 +1,153 @@
+"""The foot stage: the pixels around each foot, between the pose engine and the gait tracker.
+
+Per frame, for each of the pose's two feet: the shoe's motion since the last frame from the
+pixels (motion.py), its velocity relative to the belt's (belt_motion.py) and, from that, the
+contact events touch, belt lock and release (events.py). The two feet are followed by continuity
+of their shoes' positions, not by the pose model's left/right labels, so a label swap does not move
+a foot's history onto the other foot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.feet.belt_motion import BeltMotion
+from appliance.feet.events import FootContactDetector, FootEvent
+from appliance.feet.motion import FootMotion, measure_foot_motion
+from appliance.landmarks import LEG_LANDMARKS
+from appliance.types import Frame, Pose
+
+# Flow is measured over at least this long: at 120-240 fps a foot on a slow belt moves a pixel or
+# less between frames, and the flow's noise (~0.1-0.2 px) would be a large part of it.
+BASELINE_S = 1 / 60
+SHOE_PER_LEG = 0.28  # a shoe is about 0.28 leg lengths (hip-knee-ankle) long
+MIN_VISIBILITY = 0.3
+TRACKS = ("A", "B")
+
+
+@dataclass(frozen=True, slots=True)
+class FootReading:
+    """One foot track's reading in one frame: the shoe's centre (px) in the earlier frame of the
+    pair, its motion (None: not measured) and its slip against the belt (NaN: unknown)."""
+
+    centre: tuple[float, float] | None
+    motion: FootMotion | None
+    slip: float
+    locked: bool
+    side: str | None  # the pose's label for the leg read on this track in this frame
+
+
+@dataclass(frozen=True, slots=True)
+class FootEvidence:
+    """What the pixels say about the feet at one frame: ``belt_velocity`` (px/s, None until known),
+    one reading per foot track, and the contact events confirmed at this frame (their times may
+    lie a few frames back)."""
+
+    t: float
+    frame_index: int
+    belt_velocity: tuple[float, float] | None
+    feet: tuple[FootReading, FootReading]
+    events: tuple[FootEvent, ...]
+
+
+def _leg_points(lm: np.ndarray, side: str):
+    hip, knee, ankle, heel, toe = (lm[int(i)] for i in LEG_LANDMARKS[side])
+    return hip, knee, ankle, heel, toe
+
+
+class FootStage:
+    """Feet seen sharply: contact evidence from the pixels around both feet.
+
+    >>> stage = FootStage()
+    >>> for frame, pose in frames:
+    ...     evidence = stage.update(frame, pose)
+    ...     for event in evidence.events: ...
+    """
+
+    def __init__(self) -> None:
+        self.belt = BeltMotion()
+        self._detectors = [FootContactDetector(name) for name in TRACKS]
+        self._recent: deque[tuple[Frame, Pose | None]] = deque(maxlen=16)
+        self._centres: list[np.ndarray | None] = [None, None]
+        self._legs: deque[float] = deque(maxlen=61)
+
+    def update(self, frame: Frame, pose: Pose | None) -> FootEvidence:
+        prev = self._baseline(frame.t)
+        self._recent.append((frame, pose))
+        readings = [FootReading(None, None, math.nan, d.locked, None) for d in self._detectors]
+        events: list[FootEvent] = []
+        if prev is None or prev[1] is None:
+            return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), ())
+        prev_frame, prev_pose = prev
+        shoes = self._shoes(prev_pose.landmarks)
+        if shoes:
+            self._assign(shoes)
+        belt = self.belt.velocity(frame.t)
+        for k, shoe in enumerate(self._order(shoes)):
+            if shoe is None:
+                events += self._detectors[k].add(frame.t, math.nan)
+                continue
+            side, heel, toe, ankle, shoe_len = shoe
+            motion = measure_foot_motion(prev_frame.image, frame.image, prev_frame.t, frame.t, heel, toe, ankle, shoe_len)
+            slip = math.nan
+            if motion is not None:
+                self.belt.add(motion.t, motion.velocity, shoe_len)
+                if belt is not None:
+                    slip = float(np.hypot(*(np.asarray(motion.velocity) - belt)) / max(np.hypot(*belt), 1e-9))
+            evs = self._detectors[k].add(motion.t if motion else frame.t, slip)
+            events += evs
+            centre = 0.5 * (heel + toe)
+            readings[k] = FootReading((float(centre[0]), float(centre[1])), motion, slip, self._detectors[k].locked, side)
+        return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), tuple(events))
+
+    def _baseline(self, t: float) -> tuple[Frame, Pose | None] | None:
+        """The latest recent frame at least BASELINE_S before ``t`` (else the oldest kept)."""
+        for item in reversed(self._recent):
+            if t - item[0].t >= BASELINE_S * 0.999:
+                return item
+        return self._recent[0] if self._recent else None
+
+    def _belt(self, t: float) -> tuple[float, float] | None:
+        v = self.belt.velocity(t)
+        return None if v is None else (float(v[0]), float(v[1]))
+
+    def _shoes(self, lm: np.ndarray) -> list:
+        """The visible shoes of a pose: (side, heel, toe, ankle, shoe length px) each."""
+        out = []
+        for side in ("left", "right"):
+            hip, knee, ankle, heel, toe = _leg_points(lm, side)
+            pts = np.stack([hip, knee, ankle, heel, toe])
+            if not np.isfinite(pts[:, :2]).all() or min(ankle[3], heel[3], toe[3]) < MIN_VISIBILITY:
+                continue
+            self._legs.append(float(np.hypot(*(knee[:2] - hip[:2])) + np.hypot(*(ankle[:2] - knee[:2]))))
+            out.append((side, heel[:2].astype(np.float64), toe[:2].astype(np.float64), ankle[:2].astype(np.float64)))
+        if not out:
+            return []
+        shoe_len = SHOE_PER_LEG * float(np.median(self._legs))
+        return [(*s, shoe_len) for s in out]
+
+    def _assign(self, shoes: list) -> None:
+        """Match the shoes to the two tracks by nearness to where each track's shoe last was."""
+        centres = [0.5 * (s[1] + s[2]) for s in shoes]
+        known = [c for c in self._centres if c is not None]
+        if len(shoes) == 2 and len(known) == 2:
+            straight = np.hypot(*(centres[0] - self._centres[0])) + np.hypot(*(centres[1] - self._centres[1]))
+            swapped = np.hypot(*(centres[0] - self._centres[1])) + np.hypot(*(centres[1] - self._centres[0]))
+            self._slots = [0, 1] if straight <= swapped else [1, 0]
+        elif len(shoes) == 1 and len(known) >= 1:
+            d = [np.hypot(*(centres[0] - c)) if c is not None else math.inf for c in self._centres]
+            self._slots = [int(np.argmin(d))]
+        else:
+            self._slots = list(range(len(shoes)))
+        for slot, c in zip(self._slots, centres, strict=True):
+            self._centres[slot] = c
+
+    def _order(self, shoes: list) -> list:
+        ordered = [None, None]
+        for slot, shoe in zip(getattr(self, "_slots", []), shoes, strict=False):
+            ordered[slot] = shoe
+        return ordered
