@@ -18,6 +18,7 @@ import numpy as np
 from appliance.feet.belt_motion import BeltMotion
 from appliance.feet.events import FootContactDetector, FootEvent
 from appliance.feet.motion import FootMotion, measure_foot_motion
+from appliance.feet.shoe_track import Shoe, ShoeTrack, assign
 from appliance.landmarks import LEG_LANDMARKS
 from appliance.types import Frame, Pose
 
@@ -71,37 +72,40 @@ class FootStage:
     def __init__(self) -> None:
         self.belt = BeltMotion()
         self._detectors = [FootContactDetector(name) for name in TRACKS]
+        self._tracks = [ShoeTrack(), ShoeTrack()]
         self._recent: deque[tuple[Frame, Pose | None]] = deque(maxlen=16)
-        self._centres: list[np.ndarray | None] = [None, None]
         self._legs: deque[float] = deque(maxlen=61)
 
     def update(self, frame: Frame, pose: Pose | None) -> FootEvidence:
         prev = self._baseline(frame.t)
         self._recent.append((frame, pose))
         readings = [FootReading(None, None, math.nan, d.locked, None) for d in self._detectors]
-        events: list[FootEvent] = []
-        if prev is None or prev[1] is None:
+        if prev is None:
             return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), ())
         prev_frame, prev_pose = prev
-        shoes = self._shoes(prev_pose.landmarks)
-        if shoes:
-            self._assign(shoes)
+        seen = self._shoes(prev_pose.landmarks) if prev_pose is not None else []
+        followed = [track.at(prev_frame.index) for track in self._tracks]
+        matched = assign(followed, seen)
         belt = self.belt.velocity(frame.t)
-        for k, shoe in enumerate(self._order(shoes)):
-            if shoe is None:
-                events += self._detectors[k].add(frame.t, math.nan)
-                continue
-            side, heel, toe, ankle, shoe_len = shoe
-            motion = measure_foot_motion(prev_frame.image, frame.image, prev_frame.t, frame.t, heel, toe, ankle, shoe_len)
+        events: list[FootEvent] = []
+        for k, track in enumerate(self._tracks):
+            shoe = track.choose(frame.t, followed[k], matched[k])
+            motion = None
+            if shoe is not None:
+                motion = measure_foot_motion(prev_frame.image, frame.image, prev_frame.t, frame.t,
+                                             shoe.heel, shoe.toe, shoe.ankle, shoe.length)
             slip = math.nan
             if motion is not None:
-                self.belt.add(motion.t, motion.velocity, shoe_len)
+                self.belt.add(motion.t, motion.velocity, shoe.length)
                 if belt is not None:
                     slip = float(np.hypot(*(np.asarray(motion.velocity) - belt)) / max(np.hypot(*belt), 1e-9))
-            evs = self._detectors[k].add(motion.t if motion else frame.t, slip)
-            events += evs
-            centre = 0.5 * (heel + toe)
-            readings[k] = FootReading((float(centre[0]), float(centre[1])), motion, slip, self._detectors[k].locked, side)
+                track.record(frame.index, frame.t, shoe.moved(np.asarray(motion.velocity) * (frame.t - prev_frame.t)), True)
+            else:
+                track.record(frame.index, frame.t, shoe, False)
+            events += self._detectors[k].add(motion.t if motion else frame.t, slip)
+            if shoe is not None:
+                c = shoe.centre
+                readings[k] = FootReading((float(c[0]), float(c[1])), motion, slip, self._detectors[k].locked, shoe.side)
         return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), tuple(events))
 
     def _baseline(self, t: float) -> tuple[Frame, Pose | None] | None:
@@ -115,8 +119,8 @@ class FootStage:
         v = self.belt.velocity(t)
         return None if v is None else (float(v[0]), float(v[1]))
 
-    def _shoes(self, lm: np.ndarray) -> list:
-        """The visible shoes of a pose: (side, heel, toe, ankle, shoe length px) each."""
+    def _shoes(self, lm: np.ndarray) -> list[Shoe]:
+        """The visible shoes of a pose."""
         out = []
         for side in ("left", "right"):
             hip, knee, ankle, heel, toe = _leg_points(lm, side)
@@ -127,27 +131,5 @@ class FootStage:
             out.append((side, heel[:2].astype(np.float64), toe[:2].astype(np.float64), ankle[:2].astype(np.float64)))
         if not out:
             return []
-        shoe_len = SHOE_PER_LEG * float(np.median(self._legs))
-        return [(*s, shoe_len) for s in out]
-
-    def _assign(self, shoes: list) -> None:
-        """Match the shoes to the two tracks by nearness to where each track's shoe last was."""
-        centres = [0.5 * (s[1] + s[2]) for s in shoes]
-        known = [c for c in self._centres if c is not None]
-        if len(shoes) == 2 and len(known) == 2:
-            straight = np.hypot(*(centres[0] - self._centres[0])) + np.hypot(*(centres[1] - self._centres[1]))
-            swapped = np.hypot(*(centres[0] - self._centres[1])) + np.hypot(*(centres[1] - self._centres[0]))
-            self._slots = [0, 1] if straight <= swapped else [1, 0]
-        elif len(shoes) == 1 and len(known) >= 1:
-            d = [np.hypot(*(centres[0] - c)) if c is not None else math.inf for c in self._centres]
-            self._slots = [int(np.argmin(d))]
-        else:
-            self._slots = list(range(len(shoes)))
-        for slot, c in zip(self._slots, centres, strict=True):
-            self._centres[slot] = c
-
-    def _order(self, shoes: list) -> list:
-        ordered = [None, None]
-        for slot, shoe in zip(getattr(self, "_slots", []), shoes, strict=False):
-            ordered[slot] = shoe
-        return ordered
+        length = SHOE_PER_LEG * float(np.median(self._legs))
+        return [Shoe(heel, toe, ankle, length, side) for side, heel, toe, ankle in out]
