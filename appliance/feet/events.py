@@ -34,11 +34,13 @@ HISTORY = 256
 
 @dataclass(frozen=True, slots=True)
 class FootEvent:
-    """A contact event of one foot: ``kind`` is touch, lock or release; ``t`` in capture seconds."""
+    """A contact event of one foot track: ``kind`` is touch, lock or release; ``t`` in capture
+    seconds; ``centre`` is where the shoe was (px) when the event was confirmed."""
 
     kind: str
     t: float
     foot: str
+    centre: tuple[float, float] | None = None
 
 
 def hinge_knee(t: np.ndarray, y: np.ndarray, step: float) -> float:

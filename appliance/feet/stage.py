@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -102,10 +102,12 @@ class FootStage:
                 track.record(frame.index, frame.t, shoe.moved(np.asarray(motion.velocity) * (frame.t - prev_frame.t)), True)
             else:
                 track.record(frame.index, frame.t, shoe, False)
-            events += self._detectors[k].add(motion.t if motion else frame.t, slip)
+            found = self._detectors[k].add(motion.t if motion else frame.t, slip)
             if shoe is not None:
                 c = shoe.centre
+                found = [replace(e, centre=(float(c[0]), float(c[1]))) for e in found]
                 readings[k] = FootReading((float(c[0]), float(c[1])), motion, slip, self._detectors[k].locked, shoe.side)
+            events += found
         return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), tuple(events))
 
     def _baseline(self, t: float) -> tuple[Frame, Pose | None] | None:
