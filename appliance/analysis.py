@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from appliance.feet.stage import FootStage
 from appliance.pose.engine import STAGES, PoseEngine
 from appliance.sources.video import VideoFileSource
+from appliance.types import Frame, Pose
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ClipPoses:
     width: int
     height: int
     detector_runs: int
+    feet: list | None = None  # the foot stage's FootEvidence per frame (None: not run)
 
 
 class Progress:
@@ -56,13 +59,15 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def track_clip(clip: Path, engine: PoseEngine, max_frames: int | None = None, progress: bool = True) -> ClipPoses:
-    """Run the pose engine over every frame of ``clip``."""
+def track_clip(clip: Path, engine: PoseEngine, max_frames: int | None = None, progress: bool = True,
+               foot_stage: FootStage | None = None, time_scale: float = 1.0) -> ClipPoses:
+    """Run the pose engine, and the foot stage when given (fed real time: clip time x
+    ``time_scale``), over every frame of ``clip``."""
     source = VideoFileSource(clip, realtime=False, max_frames=max_frames)
     total = min(source.frame_count or 0, max_frames or 1 << 30)
     bar = Progress(total, progress)
-    ts, lms = [], []
-    stage_ms = {s: [] for s in ("decode", *STAGES)}
+    ts, lms, feet = [], [], []
+    stage_ms = {s: [] for s in ("decode", *STAGES, *(("feet",) if foot_stage else ()))}
     try:
         for frame in source:
             pose = engine.process(frame)
@@ -71,6 +76,10 @@ def track_clip(clip: Path, engine: PoseEngine, max_frames: int | None = None, pr
             stage_ms["decode"].append(source.decode_ms)
             for s in STAGES:
                 stage_ms[s].append(engine.times.ms[s])
+            if foot_stage is not None:
+                t0 = time.perf_counter()
+                feet.append(foot_stage.update(*real_time(frame, pose, time_scale)))
+                stage_ms["feet"].append((time.perf_counter() - t0) * 1000)
             bar.update(len(ts))
     finally:
         bar.close()
@@ -79,8 +88,16 @@ def track_clip(clip: Path, engine: PoseEngine, max_frames: int | None = None, pr
         raise ValueError(f"{clip} has no frames")
     return ClipPoses(
         np.asarray(ts), np.stack(lms), {k: np.asarray(v) for k, v in stage_ms.items()},
-        source.nominal_fps, source.width, source.height, engine.detector_runs,
+        source.nominal_fps, source.width, source.height, engine.detector_runs, feet if foot_stage else None,
     )
+
+
+def real_time(frame: Frame, pose: Pose | None, time_scale: float) -> tuple[Frame, Pose | None]:
+    """A frame and its pose on the real clock (a slow-motion clip's times x ``time_scale``)."""
+    if time_scale == 1.0:
+        return frame, pose
+    t = frame.t * time_scale
+    return Frame(t, frame.index, frame.image), (replace(pose, t=t) if pose is not None else None)
 
 
 def timing_summary(stage_ms: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
@@ -132,14 +149,16 @@ def analyze_clip(
     progress: bool = True,
     gait_settings=None,
     replay_warm_up: bool = True,
+    feet: bool = True,
 ) -> dict:
-    """Analyse ``clip`` into ``out_dir``; returns the report that is also written as report.json."""
+    """Analyse ``clip`` into ``out_dir``; returns the report that is also written as report.json.
+    ``feet`` False times the contacts by the landmarks alone (no foot stage)."""
     from appliance.gait.plots import plot_gait
     from appliance.gait.report import gait_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
     wall0 = time.perf_counter()
-    poses = track_clip(clip, engine, max_frames, progress)
+    poses = track_clip(clip, engine, max_frames, progress, FootStage() if feet else None, time_scale)
     wall = time.perf_counter() - wall0
     np.savez_compressed(out_dir / "landmarks.npz", t=poses.t, landmarks=poses.landmarks[:, :, :4])
     with_pose = int(np.sum(~np.isnan(poses.landmarks[:, 0, 0])))
@@ -156,7 +175,7 @@ def analyze_clip(
         "processing_fps": round(len(poses.t) / wall, 2),
     }
     report.update(gait_report(poses.t, poses.landmarks[:, :, :4], (poses.width, poses.height), time_scale, settings=gait_settings,
-                              replay_warm_up=replay_warm_up))
+                              replay_warm_up=replay_warm_up, feet=poses.feet))
     steps = report.get("steps", [])
     if steps:
         picks = [s["frame_ic"] for s in steps][:12]

@@ -183,6 +183,7 @@ class GaitSettings(Section):
     cadence_window_s: float = Field(10.0, ge=2, le=120, description="Window of the rolling cadence", json_schema_extra={"unit": "s"})
     max_cadence_spm: float = Field(250.0, ge=120, le=300, description="Fastest plausible step rate (sprinting)", json_schema_extra={"unit": "steps/min"})
     min_cadence_spm: float = Field(80.0, ge=30, le=150, description="Slowest step rate still counted as locomotion (slow walking)", json_schema_extra={"unit": "steps/min"})
+    foot_stage: bool = Field(True, description="Time each contact from the camera pixels around the feet (the foot stage); off on a board too slow for it, or to compare with the landmarks alone")
 
 
 class Settings(Section):

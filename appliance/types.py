@@ -92,3 +92,8 @@ class Step:
     # The gait tracker emits each step twice: at its IC (final=False: contact time, TO and duty
     # factor still NaN/None) and again, same index, after its toe-off (final=True, all filled).
     final: bool = False
+    # What timed the contact: "landmarks" (the foot's height) or "pixels" (the foot stage's touch,
+    # whose instant and the belt lock after it are t_touch and t_lock, capture seconds).
+    timed_by: str = "landmarks"
+    t_touch: float = float("nan")
+    t_lock: float = float("nan")

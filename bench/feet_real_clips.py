@@ -1,11 +1,12 @@
-"""The foot stage's touches on the labelled real clips, in video frames.
+"""The foot stage's touches and the gait report's contacts on the labelled real clips, in frames.
 
 Runs the foot stage (appliance/feet) over a clip with the pose landmarks that ``appliance analyze``
-wrote for it (landmarks.npz), and compares its touch events (initial contacts) with the hand
-labels: how many labelled contacts have a touch within the tolerance, the extra touches between
-the first and last label, and the timing errors. ``--every N`` feeds every N-th frame only (the
-60 fps clip thinned to 30 fps), against the labels divided by N. Also prints the stage's cost per
-frame (median, ms).
+wrote for it (landmarks.npz), and compares with the hand labels (how many labelled contacts have
+one within the tolerance, the extra ones between the first and last label, the timing errors):
+the stage's own touch events, and the contacts of the gait report (the live tracker replayed)
+with the foot stage's evidence and without it (landmarks alone), side by side. ``--every N``
+feeds every N-th frame only (the 60 fps clip thinned to 30 fps), against the labels divided by
+N. Also prints the stage's cost per frame (median, ms).
 
     .venv/bin/appliance analyze ../shared/data/phone_side_60fps.mp4 --out /tmp/an_phone
     .venv/bin/python bench/feet_real_clips.py ../shared/data/phone_side_60fps.mp4 --landmarks /tmp/an_phone/landmarks.npz
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.feet.stage import FootStage
+from appliance.gait.report import gait_report
 from appliance.sources.video import VideoFileSource
 from appliance.types import Frame, Pose
 
@@ -42,12 +44,13 @@ def labelled_contacts(path: Path) -> list[float]:
     return [float(e["frame"]) for e in data["events"] if e["type"] == "IC"]
 
 
-def touches(clip: Path, landmarks: np.ndarray, time_scale: float, every: int) -> tuple[list[float], float, float]:
-    """The stage's touch times in clip frames, its median cost per fed frame (ms), and the fps."""
+def run_stage(clip: Path, landmarks: np.ndarray, time_scale: float, every: int):
+    """The foot stage over the fed frames: their clip times, landmarks and evidence, its median
+    cost per frame (ms), and the clip's fps."""
     stage = FootStage()
     source = VideoFileSource(clip, realtime=False)
-    fps = source.nominal_fps
-    found, cost = [], []
+    fps, size = source.nominal_fps, (source.width, source.height)
+    times, rows, evidence, cost = [], [], [], []
     try:
         for frame in source:
             if frame.index % every or frame.index >= len(landmarks):
@@ -59,12 +62,30 @@ def touches(clip: Path, landmarks: np.ndarray, time_scale: float, every: int) ->
                 pose = Pose(frame.t * time_scale, frame.index // every, lm5, 1.0, frame.size)
             fed = Frame(frame.t * time_scale, frame.index // every, frame.image)
             t0 = time.perf_counter()
-            evidence = stage.update(fed, pose)
+            evidence.append(stage.update(fed, pose))
             cost.append(time.perf_counter() - t0)
-            found += [e.t / time_scale * fps for e in evidence.events if e.kind == "touch"]
+            times.append(frame.t)
+            rows.append(lm)
     finally:
         source.close()
-    return sorted(found), 1000 * float(np.median(cost)), fps
+    return np.asarray(times), np.stack(rows), evidence, 1000 * float(np.median(cost)), fps, size
+
+
+def compare(name: str, labels: list[float], found: list[float], tol: float) -> None:
+    """Print how ``found`` (clip frames) matches ``labels``."""
+    errors, used = [], set()
+    for label in labels:
+        near = [(abs(f - label), i) for i, f in enumerate(found) if i not in used]
+        d, i = min(near, default=(np.inf, -1))
+        if d <= tol:
+            used.add(i)
+            errors.append(found[i] - label)
+    inside = [i for i, f in enumerate(found) if labels[0] - tol <= f <= labels[-1] + tol]
+    extra = [round(found[i], 1) for i in inside if i not in used]
+    line = f"  {name:28s} {len(errors):2d}/{len(labels)} within ±{tol:g} frames, {len(extra)} extra"
+    if errors:
+        line += f"; error median {np.median(errors):+.2f}, max |e| {np.max(np.abs(errors)):.2f}"
+    print(line + (f"; extra at {extra}" if extra else ""))
 
 
 def main() -> int:
@@ -82,24 +103,20 @@ def main() -> int:
         if not path.is_file():
             print(f"not found: {path}", file=sys.stderr)
             return 2
-    labels = labelled_contacts(labels_path)
-    found, ms, _ = touches(args.clip, np.load(args.landmarks)["landmarks"], args.time_scale, args.every)
-    tol = max(tolerance, args.every)  # within one frame of the thinned clip
-    errors, used = [], set()
-    for label in labels:
-        near = [(abs(f - label), i) for i, f in enumerate(found) if i not in used]
-        d, i = min(near, default=(np.inf, -1))
-        if d <= tol:
-            used.add(i)
-            errors.append(found[i] - label)
-    inside = [i for i, f in enumerate(found) if labels[0] - tol <= f <= labels[-1] + tol]
-    extra = [round(found[i], 1) for i in inside if i not in used]
-    print(f"{args.clip.name} every {args.every}: {len(errors)}/{len(labels)} labelled contacts with a touch "
-          f"within ±{tol:g} frames, {len(extra)} extra {extra}")
-    if errors:
-        print(f"  timing error (frames): median {np.median(errors):+.2f}, median |e| {np.median(np.abs(errors)):.2f}, "
-              f"max |e| {np.max(np.abs(errors)):.2f}")
-    print(f"  touches: {[round(f, 1) for f in found]}")
+    labels = [x / args.every for x in labelled_contacts(labels_path)]
+    t, rows, evidence, ms, fps, size = run_stage(args.clip, np.load(args.landmarks)["landmarks"], args.time_scale,
+                                                 args.every)
+    tol = max(tolerance / args.every, 1.0)  # at least one frame of the thinned clip
+    per_frame = fps / args.every / args.time_scale  # fed frames per real second
+    print(f"{args.clip.name} every {args.every} ({fps / args.every:g} fps), labels in fed frames:")
+    touches = sorted(e.t * per_frame for ev in evidence for e in ev.events if e.kind == "touch")
+    compare("foot stage touches", labels, touches, tol)
+    for name, feet in (("gait report, with the feet", evidence), ("gait report, landmarks only", None)):
+        report = gait_report(t, rows, size, args.time_scale, feet=feet)
+        contacts = [s["t_ic"] * per_frame for s in report["steps"]]
+        compare(name, labels, contacts, tol)
+        if feet is not None:
+            print(f"  {'':28s} contacts timed by {report['contacts_timed_by']}")
     print(f"  foot stage cost: {ms:.2f} ms per frame (median, this machine)")
     return 0
 

@@ -18,6 +18,8 @@ def register(sub) -> None:
     p.add_argument("--as-live", action="store_true",
                    help="measure exactly as the live appliance does: without the clip's first contacts, "
                         "made before the belt line settled")
+    p.add_argument("--no-feet", action="store_true",
+                   help="time the contacts by the pose landmarks alone, without the foot stage (to compare)")
     p.set_defaults(func=run)
 
 
@@ -40,7 +42,8 @@ def run(args) -> int:
     try:
         engine = PoseEngine.from_settings(pose)
         report = analyze_clip(args.clip, args.out, engine, args.time_scale, args.max_frames,
-                              gait_settings=getattr(settings, "gait", None), replay_warm_up=not args.as_live)
+                              gait_settings=settings.gait, replay_warm_up=not args.as_live,
+                              feet=settings.gait.foot_stage and not args.no_feet)
     except (ModelError, SourceError) as e:
         raise CommandError(str(e)) from e
     n = len(report.get("steps", []))

@@ -13,6 +13,7 @@ from dataclasses import asdict
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.feet.stage import FootEvidence
 from appliance.gait.calibration import Calibration
 from appliance.gait.geometry import HIPS, SHOULDERS
 from appliance.gait.rhythm import step_period
@@ -72,6 +73,7 @@ def gait_report(
     settings: GaitSettings | None = None,
     calibration: Calibration | None = None,
     replay_warm_up: bool = True,
+    feet: list[FootEvidence | None] | None = None,
 ) -> dict:
     """Direction, cadence, every step and a per-foot summary of a recorded clip.
 
@@ -79,7 +81,8 @@ def gait_report(
     rows where there was no pose; ``time_scale`` real seconds per clip second (0.125 for 240 fps
     played at 30 fps). Step times (``t_ic``, ``t_to``, contact times) are real seconds; ``frame_ic``
     and ``frame_to`` are clip frame indices. ``replay_warm_up`` False measures exactly what the
-    live tracker would (without the contacts made before the belt line settled).
+    live tracker would (without the contacts made before the belt line settled). ``feet`` [N] is
+    the foot stage's evidence per frame (None: the contacts are timed by the landmarks alone).
     """
     t = np.asarray(t, dtype=np.float64)
     lm = np.asarray(landmarks)
@@ -87,6 +90,8 @@ def gait_report(
         raise ValueError(f"landmarks must be [N, 33, 4] or [N, 33, 5], got shape {lm.shape}")
     if t.shape != (lm.shape[0],):
         raise ValueError(f"t must be [N] with N = {lm.shape[0]} frames, got shape {t.shape}")
+    if feet is not None and len(feet) != len(t):
+        raise ValueError(f"feet must have one entry per frame ({len(t)}), got {len(feet)}")
     if not time_scale > 0:
         raise ValueError(f"time_scale must be positive (real seconds per clip second), got {time_scale}")
     if lm.shape[2] == 4:
@@ -100,7 +105,7 @@ def gait_report(
         pose = None
         if np.isfinite(row[:, :2]).any():
             pose = Pose(float(t[i] * time_scale), i, row.astype(np.float32), 1.0, size)
-        for step in tracker.update(pose, float(t[i] * time_scale), i):
+        for step in tracker.update(pose, float(t[i] * time_scale), i, feet[i] if feet is not None else None):
             latest[step.index] = step
     for step in tracker.end_warm_up():  # a clip too short for the belt line to settle
         latest[step.index] = step
@@ -122,6 +127,8 @@ def gait_report(
         "strike_unsteady": spread is not None and spread >= UNSTEADY_FOOT_SPREAD_DEG,
         "gait_time_scale": time_scale,
         "strike_thresholds_deg": {"forefoot_below": st.forefoot_below_deg, "rearfoot_above": st.rearfoot_above_deg},
+        "foot_stage": feet is not None,
+        "contacts_timed_by": {by: sum(s.timed_by == by for s in steps) for by in ("pixels", "landmarks")},
         "steps": [step_dict(s) for s in steps],
         "summary": _summary(steps),
         "valid_steps": len(valid_ics),

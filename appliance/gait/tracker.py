@@ -44,6 +44,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.feet.events import FootEvent
+from appliance.feet.stage import FootEvidence
 from appliance.gait.belt import BeltEstimator, BeltLine
 from appliance.gait.belt_speed import BeltSpeedEstimator, moving_with_belt
 from appliance.gait.cadence import CadenceEstimator
@@ -107,6 +109,10 @@ NOISE_MULTIPLIER = 3.0
 # in overstriding sprinters. Such a leg is the pose model mislocating the swing leg (on real side
 # views the far leg is drawn ahead of the body at knee height for tens of frames).
 MAX_SHANK_FORWARD_DEG = 60.0
+# A foot stage's event belongs to the foot track whose landmarks put a foot within this many leg
+# lengths of its shoe (the landmarks' support of the pixels: about two shoe lengths, wider than the
+# landmarks' own error on a foot they do see).
+PIXEL_MATCH_LEG_LENGTHS = 0.5
 HISTORY_FRAMES = 512
 WARM_UP_FRAMES = 2048  # > the ~1.5 s until the belt line settles, at 240 fps and more
 
@@ -164,7 +170,7 @@ class GaitTracker:
         # Offline analysis keeps the frames seen until the belt line has settled and then replays
         # them, so a clip's first contacts are found too (live, they would come too late to cue).
         self._warming_up = replay_warm_up
-        self._warm_up: deque[tuple[float, int, np.ndarray, list]] = deque(maxlen=WARM_UP_FRAMES)
+        self._warm_up: deque[tuple] = deque(maxlen=WARM_UP_FRAMES)  # update()'s arguments, to replay
         self._line_since = math.inf  # when the belt line first existed while warming up
         self.calibration = calibration
         self.identity = FootIdentity()
@@ -190,6 +196,7 @@ class GaitTracker:
         self._last_footprint = (math.nan, math.nan)  # (t, position along the belt px) of the last contact
         self._pending_footprint = (math.nan, math.nan)
         self._t = 0.0
+        self._pixel_landings: deque[float] = deque(maxlen=8)  # the foot stage's recent touches
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -219,8 +226,11 @@ class GaitTracker:
             return {"source": "none", "angle_deg": None, "spread_deg": None, "stances": stances}
         return {"source": "mid-stance", "angle_deg": float(q50), "spread_deg": spread, "stances": stances}
 
-    def update(self, pose: Pose | None, t: float, frame_index: int) -> list[Step]:
-        """Feed one frame (``pose`` None: nobody seen); returns steps confirmed at this frame."""
+    def update(self, pose: Pose | None, t: float, frame_index: int, feet: FootEvidence | None = None) -> list[Step]:
+        """Feed one frame (``pose`` None: nobody seen) and, when the foot stage runs, what the
+        pixels say about the feet in it (``feet``: its touches time the contacts); returns the steps
+        confirmed at this frame."""
+        pixels = tuple(feet.events) if feet is not None and feet.belt_velocity is not None else None
         if self._last_t is not None:
             if t <= self._last_t:
                 raise ValueError(f"frame times must increase: got t={t} after {self._last_t}")
@@ -250,12 +260,12 @@ class GaitTracker:
         line = self.belt.update(t, leg_px)
         if line is None or self.facing.direction is None or (self._warming_up and not self.belt.settled):
             if self._warming_up:
-                self._warm_up.append((t, frame_index, lm, obs))
+                self._warm_up.append((t, frame_index, lm, obs, pixels))
                 if line is not None and self.facing.direction is not None and not math.isfinite(self._line_since):
                     self._line_since = t
             return []
         out = self.end_warm_up() if self._warming_up else []
-        out.extend(self._measure(t, frame_index, lm, obs, line, leg_px))
+        out.extend(self._measure(t, frame_index, lm, obs, pixels, line, leg_px))
         return out
 
     def end_warm_up(self) -> list[Step]:
@@ -277,8 +287,11 @@ class GaitTracker:
             out.extend(self._measure(*self._warm_up.popleft(), line, leg_px))
         return out
 
-    def _measure(self, t: float, frame_index: int, lm: np.ndarray, obs: list, line: BeltLine, leg_px: float) -> list[Step]:
-        """Append one frame's pelvis and foot samples and advance both feet's state machines."""
+    def _measure(self, t: float, frame_index: int, lm: np.ndarray, obs: list, pixels: tuple[FootEvent, ...] | None,
+                 line: BeltLine, leg_px: float) -> list[Step]:
+        """Append one frame's pelvis and foot samples, advance both feet's state machines on their
+        heights, and take the foot stage's events (``pixels``; None while it does not run or knows
+        no belt speed yet): its landings time the contacts."""
         self._t = t
         sign = 1.0 if self.facing.direction == "right" else -1.0
         pelvis = lm[HIPS, :2].astype(np.float64).mean(axis=0)  # hips were checked finite above
@@ -292,6 +305,8 @@ class GaitTracker:
         out: list[Step] = []
         for k in (0, 1):
             out.extend(self._advance(k, line, leg_px, sign, pelvis))
+        if pixels is not None:
+            out.extend(self._pixel_contacts(pixels, line, leg_px, sign))
         return out
 
     # --- per-frame measurements ----------------------------------------------------------------
@@ -412,6 +427,10 @@ class GaitTracker:
                         if not self._new_footprint(k, first, self._belt_speed(), leg_px):
                             # The belt already carries a foot here: this track has picked up the
                             # stance foot (an identity mix-up), not a new landing.
+                            foot.phase = "unknown"
+                            return out
+                        if self._pixels_landed_near(t_ic):
+                            # The foot stage took this landing already (it times it better).
                             foot.phase = "unknown"
                             return out
                         out.append(self._initial_contact(k, first, t_ic, line, leg_px, sign))
@@ -658,6 +677,68 @@ class GaitTracker:
         """The step's measurements at its contact instant ``t_ic`` (step_measures.py)."""
         return contact_measures(self._history[k], first, t_ic, self._dt, line, leg_px, sign, k, self.settings,
                                 self.flat_reference, self._step_period(), instant_spm)
+
+    def _pixel_contacts(self, events: tuple[FootEvent, ...], line: BeltLine, leg_px: float, sign: float) -> list[Step]:
+        """Contacts from the foot stage's events: a belt lock after a touch is a landing, timed at
+        the touch. It times the contact the landmarks found for it (within a shortest step), or
+        is a contact of its own that they missed, on the foot track whose landmarks put a foot at
+        its shoe; a landing no track's foot supports is dropped."""
+        out: list[Step] = []
+        min_step = 60.0 / self.settings.max_cadence_spm
+        for event in events:
+            if event.kind == "touch":
+                continue
+            k = self._foot_at(event.centre, leg_px)
+            if k is None:
+                continue
+            foot, hist = self._feet[k], self._history[k]
+            if event.kind != "lock":
+                continue
+            touch = next((e.t for e in events if e.kind == "touch" and e.foot == event.foot), None)
+            if touch is None or not hist:
+                continue  # a shoe first seen on the belt: no landing
+            self._pixel_landings.append(touch)
+            near = [j for j in (0, 1) if abs(touch - self._feet[j].last_ic_t) < min_step]
+            if near:
+                # The landmarks already took this landing: the pixels time it (the final emission
+                # carries the new instant), unless the pixels timed it already.
+                j = near[0]
+                if self._feet[j].step is not None and self._feet[j].step.timed_by == "landmarks":
+                    self._retime_contact(j, self._first_at(j, touch), touch, line, leg_px, sign)
+                    self._feet[j].step = replace(self._feet[j].step, timed_by="pixels", t_touch=touch, t_lock=event.t)
+                    if self._last_step is not None and self._last_step.index == self._feet[j].step.index:
+                        self._last_step = self._feet[j].step
+                continue
+            step = self._initial_contact(k, self._first_at(k, touch), touch, line, leg_px, sign)
+            step = replace(step, timed_by="pixels", t_touch=touch, t_lock=event.t)
+            foot.step = self._last_step = step
+            foot.refine_from = None
+            out.append(step)
+        return out
+
+    def _pixels_landed_near(self, t: float) -> bool:
+        """Whether the foot stage found a landing within a shortest step of ``t``."""
+        min_step = 60.0 / self.settings.max_cadence_spm
+        return any(abs(t - touch) < min_step for touch in self._pixel_landings)
+
+    def _foot_at(self, centre: tuple[float, float] | None, leg_px: float) -> int | None:
+        """The foot track whose newest landmarks put its foot nearest ``centre`` (px), if within
+        PIXEL_MATCH_LEG_LENGTHS."""
+        if centre is None:
+            return None
+        best, best_d = None, PIXEL_MATCH_LEG_LENGTHS * leg_px
+        for k, hist in enumerate(self._history):
+            if not hist or not hist[-1].observed:
+                continue
+            d = float(np.hypot(*(0.5 * (hist[-1].points[HEEL] + hist[-1].points[TOE]) - np.asarray(centre))))
+            if d <= best_d:
+                best, best_d = k, d
+        return best
+
+    def _first_at(self, k: int, t: float) -> int:
+        """The history index of foot track ``k``'s first sample at or after ``t``."""
+        hist = self._history[k]
+        return next((i for i, x in enumerate(hist) if x.t >= t - 1e-9), len(hist) - 1)
 
     def _toe_off(self, k: int, first: int, line: BeltLine, leg_px: float, sign: float) -> Step | None:
         hist = self._history[k]

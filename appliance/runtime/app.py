@@ -24,6 +24,7 @@ from typing import Any
 
 from appliance import __version__
 from appliance.config import CoachSettings, Settings, save_settings
+from appliance.feet.stage import FootStage
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import CameraSnapshot, ControllerError, Health, LiveSnapshot, OutputKind
@@ -292,7 +293,8 @@ class Runtime:
                             follow_beat=self._follow_beat if self.simulated else None)
         self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), machine, outputs,
                                 self._store, lambda: self._settings.session.runner_id, source.name,
-                                stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0)
+                                stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0,
+                                foot_stage=FootStage() if pose_engine is not None and s.gait.foot_stage else None)
         self._open_button()
         if self.demo:
             self._prepare_demo()

@@ -29,7 +29,7 @@ from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
 from appliance.runtime.presence import PresenceDetector
 from appliance.runtime.session import SessionEvent, SessionMachine
 from appliance.runtime.stats import LoopMonitor
-from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Pose, Step
+from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Frame, Pose, Step
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +63,12 @@ class ControlLoop:
         source_name: str,
         stats_window: int = 300,
         time_scale: float = 1.0,
+        foot_stage: Any | None = None,
     ):
         """``time_scale``: real seconds per source second (a slow-motion clip). The pose engine sees
         the source's own times (its filter is tuned to them, as in ``appliance analyze``); everything
-        after it sees real time."""
+        after it sees real time. ``foot_stage`` (a FootStage, or None: contacts from the landmarks
+        alone) reads the pixels around the feet of camera frames."""
         self.capture = capture
         self.pose_engine = pose_engine
         self.make_tracker = make_tracker
@@ -77,6 +79,7 @@ class ControlLoop:
         self.selected_runner = selected_runner
         self.source_name = source_name
         self.time_scale = time_scale
+        self.foot_stage = foot_stage
         self.presence = PresenceDetector()
         self.monitor = LoopMonitor(frame_period_s, window=stats_window)
         self.last_frame: LastFrame | None = None
@@ -202,8 +205,12 @@ class ControlLoop:
                 pose = replace(pose, t=t)
             size = frame.size
             image = frame.image
+        feet = None
+        if self.foot_stage is not None and image is not None:
+            with m.timed("feet"):
+                feet = self.foot_stage.update(Frame(t, frame.index, image) if self.time_scale != 1.0 else frame, pose)
         with m.timed("gait"):
-            steps = self.tracker.update(pose, t, frame.index)
+            steps = self.tracker.update(pose, t, frame.index, feet)
             gait_state = self.tracker.state
             moving = gait_state.moving
             if self._index_offset and steps:

@@ -16,10 +16,12 @@ def needs_restart(name: str) -> bool:
     """True when the setting ``name`` (dotted, e.g. ``audio.sink``) takes effect only after a restart.
 
     Everything else applies at the next tick (session.*, audio.volume, lights.brightness...) or at
-    the next session (coach.*, and gait.* fully: the tracker is rebuilt when a session starts)."""
+    the next session (coach.*, and gait.* but the foot stage: the tracker is rebuilt when a
+    session starts; the foot stage is part of the loop)."""
     section, _, field = name.partition(".")
     field = field.split(".")[0]
     return (section in RESTART_SECTIONS or (section == "audio" and field in RESTART_AUDIO_FIELDS)
+            or name == "gait.foot_stage"
             or (section == "lights" and field not in LIVE_LIGHT_FIELDS))
 
 

@@ -79,6 +79,9 @@ class StepRecord(BaseModel):
     calibrated: bool = False
     strike_spread_deg: float | None = Field(None, description="Spread of the mid-stance foot angle: how far the strike angle can be trusted")
     final: bool = Field(False, description="True once the step's toe-off metrics are in")
+    timed_by: str = Field("landmarks", description="What timed the contact: landmarks (the foot's height) or pixels (the foot stage's touch)")
+    t_touch: float | None = Field(None, description="The foot stage's touch (initial contact), capture seconds")
+    t_lock: float | None = Field(None, description="The foot stage's belt lock, capture seconds")
     phase: str = Field("", description="Session phase at this step: warmup, feedback, no_feedback, retention...")
     feedback_on: bool = Field(False, description="True when the step fell in a feedback block")
 

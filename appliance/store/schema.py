@@ -95,5 +95,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE steps ADD COLUMN strike_spread_deg REAL;
     """,
+    # 4: what timed each contact, and the foot stage's touch and belt lock
+    """
+    ALTER TABLE steps ADD COLUMN timed_by TEXT NOT NULL DEFAULT 'landmarks';
+    ALTER TABLE steps ADD COLUMN t_touch REAL;
+    ALTER TABLE steps ADD COLUMN t_lock REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
