@@ -12,13 +12,18 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from appliance.feet.looks import ContactLooks
 from appliance.feet.stage import FootStage
 from appliance.pose.engine import STAGES, PoseEngine
 from appliance.sources.video import VideoFileSource
 from appliance.types import Frame, Pose
+
+if TYPE_CHECKING:
+    from appliance.pose.heavy import LandmarkRunner
 
 
 @dataclass
@@ -34,6 +39,7 @@ class ClipPoses:
     height: int
     detector_runs: int
     feet: list | None = None  # the foot stage's FootEvidence per frame (None: not run)
+    rois: list | None = None  # the region the pose engine read each frame on (None: no pose)
 
 
 class Progress:
@@ -66,13 +72,14 @@ def track_clip(clip: Path, engine: PoseEngine, max_frames: int | None = None, pr
     source = VideoFileSource(clip, realtime=False, max_frames=max_frames)
     total = min(source.frame_count or 0, max_frames or 1 << 30)
     bar = Progress(total, progress)
-    ts, lms, feet = [], [], []
+    ts, lms, feet, rois = [], [], [], []
     stage_ms = {s: [] for s in ("decode", *STAGES, *(("feet",) if foot_stage else ()))}
     try:
         for frame in source:
             pose = engine.process(frame)
             ts.append(frame.t)
             lms.append(pose.landmarks if pose is not None else np.full((33, 5), np.nan, np.float32))
+            rois.append(engine.last_roi if pose is not None else None)
             stage_ms["decode"].append(source.decode_ms)
             for s in STAGES:
                 stage_ms[s].append(engine.times.ms[s])
@@ -88,7 +95,7 @@ def track_clip(clip: Path, engine: PoseEngine, max_frames: int | None = None, pr
         raise ValueError(f"{clip} has no frames")
     return ClipPoses(
         np.asarray(ts), np.stack(lms), {k: np.asarray(v) for k, v in stage_ms.items()},
-        source.nominal_fps, source.width, source.height, engine.detector_runs, feet if foot_stage else None,
+        source.nominal_fps, source.width, source.height, engine.detector_runs, feet if foot_stage else None, rois,
     )
 
 
@@ -150,9 +157,12 @@ def analyze_clip(
     gait_settings=None,
     replay_warm_up: bool = True,
     feet: bool = True,
+    heavy: LandmarkRunner | None = None,
 ) -> dict:
     """Analyse ``clip`` into ``out_dir``; returns the report that is also written as report.json.
-    ``feet`` False times the contacts by the landmarks alone (no foot stage)."""
+    ``feet`` False times the contacts by the landmarks alone (no foot stage); ``heavy`` (a
+    ``HeavyPose``) reads each contact's angles on the frames around it (the clip is decoded a
+    second time for them)."""
     from appliance.gait.plots import plot_gait
     from appliance.gait.report import gait_report
 
@@ -174,8 +184,16 @@ def analyze_clip(
         "timing": timing_summary(poses.stage_ms),
         "processing_fps": round(len(poses.t) / wall, 2),
     }
-    report.update(gait_report(poses.t, poses.landmarks[:, :, :4], (poses.width, poses.height), time_scale, settings=gait_settings,
-                              replay_warm_up=replay_warm_up, feet=poses.feet))
+    looks = ContactLooks(runner=heavy) if heavy is not None else None
+    frames = VideoFileSource(clip, realtime=False, max_frames=len(poses.t)) if looks is not None else None
+    try:
+        report.update(gait_report(poses.t, poses.landmarks[:, :, :4], (poses.width, poses.height), time_scale,
+                                  settings=gait_settings, replay_warm_up=replay_warm_up, feet=poses.feet,
+                                  frames=((f, poses.rois[f.index]) for f in frames) if frames is not None else None,
+                                  looks=looks))
+    finally:
+        if frames is not None:
+            frames.close()
     steps = report.get("steps", [])
     if steps:
         picks = [s["frame_ic"] for s in steps][:12]

@@ -184,6 +184,7 @@ class GaitSettings(Section):
     max_cadence_spm: float = Field(250.0, ge=120, le=300, description="Fastest plausible step rate (sprinting)", json_schema_extra={"unit": "steps/min"})
     min_cadence_spm: float = Field(80.0, ge=30, le=150, description="Slowest step rate still counted as locomotion (slow walking)", json_schema_extra={"unit": "steps/min"})
     foot_stage: bool = Field(True, description="Time each contact from the camera pixels around the feet (the foot stage); off on a board too slow for it, or to compare with the landmarks alone")
+    heavy_look: bool = Field(True, description="Read each contact's foot angle with the larger landmark model (BlazePose heavy) on the frames around it, on a spare core; off on a board too slow for it")
 
 
 class Settings(Section):

@@ -97,3 +97,6 @@ class Step:
     timed_by: str = "landmarks"
     t_touch: float = float("nan")
     t_lock: float = float("nan")
+    # What read the foot-strike, shank and knee angles: "landmarks" (the per-frame model) or
+    # "heavy" (the larger landmark model's look at the frames around this contact).
+    strike_read_by: str = "landmarks"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -19,7 +20,8 @@ def register(sub) -> None:
                    help="measure exactly as the live appliance does: without the clip's first contacts, "
                         "made before the belt line settled")
     p.add_argument("--no-feet", action="store_true",
-                   help="time the contacts by the pose landmarks alone, without the foot stage (to compare)")
+                   help="time the contacts and read their angles by the per-frame pose landmarks alone, without "
+                        "the foot stage and the heavy model's look (to compare)")
     p.set_defaults(func=run)
 
 
@@ -28,6 +30,7 @@ def run(args) -> int:
     from appliance.cli import CommandError
     from appliance.config import load_settings
     from appliance.pose.engine import PoseEngine
+    from appliance.pose.heavy import HeavyPose
     from appliance.pose.model_files import ModelError
     from appliance.sources.base import SourceError
 
@@ -39,11 +42,17 @@ def run(args) -> int:
         pose.model_dir = args.model_dir
     if args.threads:
         pose.threads = args.threads
+    feet = settings.gait.foot_stage and not args.no_feet
+    heavy = None
+    if feet and settings.gait.heavy_look:
+        try:
+            heavy = HeavyPose(pose.model_dir, threads=pose.threads)
+        except ModelError as e:
+            print(f"warning: {e}; the contacts' angles come from the per-frame model", file=sys.stderr)
     try:
         engine = PoseEngine.from_settings(pose)
         report = analyze_clip(args.clip, args.out, engine, args.time_scale, args.max_frames,
-                              gait_settings=settings.gait, replay_warm_up=not args.as_live,
-                              feet=settings.gait.foot_stage and not args.no_feet)
+                              gait_settings=settings.gait, replay_warm_up=not args.as_live, feet=feet, heavy=heavy)
     except (ModelError, SourceError) as e:
         raise CommandError(str(e)) from e
     n = len(report.get("steps", []))

@@ -8,17 +8,20 @@ found live.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict
 
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.feet.looks import ContactLooks
 from appliance.feet.stage import FootEvidence
 from appliance.gait.calibration import Calibration
 from appliance.gait.geometry import HIPS, SHOULDERS
 from appliance.gait.rhythm import step_period
 from appliance.gait.tracker import GaitTracker
-from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Pose, Step
+from appliance.pose.geometry import Roi
+from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Frame, Pose, Step
 
 STEP_METRICS = (
     "foot_strike_angle_deg", "shank_angle_deg", "knee_flexion_deg", "heel_to_hip_leg_lengths",
@@ -74,6 +77,8 @@ def gait_report(
     calibration: Calibration | None = None,
     replay_warm_up: bool = True,
     feet: list[FootEvidence | None] | None = None,
+    frames: Iterable[tuple[Frame, Roi | None]] | None = None,
+    looks: ContactLooks | None = None,
 ) -> dict:
     """Direction, cadence, every step and a per-foot summary of a recorded clip.
 
@@ -83,6 +88,8 @@ def gait_report(
     and ``frame_to`` are clip frame indices. ``replay_warm_up`` False measures exactly what the
     live tracker would (without the contacts made before the belt line settled). ``feet`` [N] is
     the foot stage's evidence per frame (None: the contacts are timed by the landmarks alone).
+    ``looks`` reads each contact's angles with the heavy model from ``frames``, the clip's frames
+    (clip time) with the region the pose engine read each on, in step with ``t``.
     """
     t = np.asarray(t, dtype=np.float64)
     lm = np.asarray(landmarks)
@@ -100,13 +107,21 @@ def gait_report(
     st = tracker.settings
     latest: dict[int, Step] = {}
     size = (int(image_size[0]), int(image_size[1]))
+    clip_frames = iter(frames) if looks is not None and frames is not None else None
     for i in range(len(t)):
         row = lm[i]
         pose = None
         if np.isfinite(row[:, :2]).any():
             pose = Pose(float(t[i] * time_scale), i, row.astype(np.float32), 1.0, size)
+        if clip_frames is not None:
+            frame, roi = next(clip_frames)
+            looks.add_frame(Frame(float(t[i] * time_scale), frame.index, frame.image), roi)
+            for look in looks.results():
+                tracker.apply_look(look)
         for step in tracker.update(pose, float(t[i] * time_scale), i, feet[i] if feet is not None else None):
             latest[step.index] = step
+            if clip_frames is not None and not step.final:
+                looks.request(tracker.look_request(step))
     for step in tracker.end_warm_up():  # a clip too short for the belt line to settle
         latest[step.index] = step
     steps = [latest[k] for k in sorted(latest)]
@@ -129,6 +144,8 @@ def gait_report(
         "strike_thresholds_deg": {"forefoot_below": st.forefoot_below_deg, "rearfoot_above": st.rearfoot_above_deg},
         "foot_stage": feet is not None,
         "contacts_timed_by": {by: sum(s.timed_by == by for s in steps) for by in ("pixels", "landmarks")},
+        "strikes_read_by": {by: sum(s.strike_read_by == by for s in steps) for by in ("heavy", "landmarks")},
+        "heavy_looks_late": tracker.late_looks,
         "steps": [step_dict(s) for s in steps],
         "summary": _summary(steps),
         "valid_steps": len(valid_ics),

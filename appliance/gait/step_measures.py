@@ -9,6 +9,7 @@ from collections import deque
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.feet.contact_look import classify_strike
 from appliance.gait.at_contact import foot_angle_at, value_at
 from appliance.gait.belt import BeltLine
 from appliance.gait.foot_samples import FootSample, observed_between
@@ -73,10 +74,7 @@ def contact_measures(hist: deque[FootSample], first: int, t_ic: float, dt: float
     heel_hip = value_at(around, t_ic, dt, heel_to_hip)
     flat, calibrated = flat_angle(flat_ref, line, leg_px, sign, k)
     fsa = raw_angle - flat
-    strike = ("rearfoot" if fsa > settings.rearfoot_above_deg
-              else "forefoot" if fsa < settings.forefoot_below_deg else "midfoot")
-    if not np.isfinite(fsa):
-        strike = "unknown"
+    strike = classify_strike(fsa, settings)
     vis = float(np.mean([x.vis[[KNEE, ANKLE, HEEL, TOE]].mean() for x in around])) if around else 0.0
     min_vis = float(np.min([x.vis[[KNEE, ANKLE, HEEL, TOE]].min() for x in around])) if around else 0.0
     span = [x for x in hist if t_ic - w <= x.t <= min(t_ic + w, hist[-1].t)]

@@ -44,7 +44,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.feet.contact_look import classify_strike, reading_from_landmarks
 from appliance.feet.events import FootEvent
+from appliance.feet.looks import Look, LookRequest
 from appliance.feet.stage import FootEvidence
 from appliance.gait.belt import BeltEstimator, BeltLine
 from appliance.gait.belt_speed import BeltSpeedEstimator, moving_with_belt
@@ -197,6 +199,10 @@ class GaitTracker:
         self._pending_footprint = (math.nan, math.nan)
         self._t = 0.0
         self._pixel_landings: deque[float] = deque(maxlen=8)  # the foot stage's recent touches
+        self._shoe_at_contact: dict[int, tuple[float, float]] = {}  # step index -> the stage's shoe (px)
+        self._contact_times: deque[float] = deque(maxlen=8)
+        self._heavy_flat: deque[float] = deque(maxlen=20)  # heavy's mid-stance foot angles (deg)
+        self.late_looks = 0  # heavy looks that came back after their step's toe-off
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -209,13 +215,20 @@ class GaitTracker:
 
     @property
     def flat_reference(self) -> dict:
-        """The flat-foot angle the strike angles are measured from: ``source`` (``calibration``,
+        """The flat-foot angle the strike angles are measured from: ``source`` (``heavy
+        mid-stance``: heavy's median mid-stance foot angle over its last looks, ``calibration``,
         ``mid-stance``: the median foot angle at 25-45 % of the last stances, or ``none`` yet),
         ``angle_deg``, and for mid-stance its ``spread_deg`` (interquartile range over
         ``stances``). A real foot is flat in mid-stance within a few degrees; a spread of 10 deg
         or more is the pose model's foot landmarks wandering, and then single steps' strike angles
         are that uncertain too (a calibration fixes the reference, not that wander, so the spread
         is given with a calibration too)."""
+        if len(self._heavy_flat) >= 3:
+            # Heavy's own mid-stance angles are the reference for the angles heavy reads (a
+            # standing calibration measured the per-frame model's feet).
+            q25, q50, q75 = np.percentile(self._heavy_flat, [25, 50, 75])
+            return {"source": "heavy mid-stance", "angle_deg": float(q50), "spread_deg": float(q75 - q25),
+                    "stances": len(self._heavy_flat)}
         stances = len(self._flat_angles)
         q25, q50, q75 = np.percentile(self._flat_angles, [25, 50, 75]) if stances >= 3 else (np.nan,) * 3
         spread = float(q75 - q25) if stances >= 3 else None
@@ -286,6 +299,43 @@ class GaitTracker:
         while self._warm_up:
             out.extend(self._measure(*self._warm_up.popleft(), line, leg_px))
         return out
+
+    def look_request(self, step: Step) -> LookRequest:
+        """What the heavy model should look at for ``step`` (just landed): the frames around its
+        contact and over its mid-stance, 25-45 % of the contact (the recent contact times, else 0.7
+        of a step period, else 0.25 s), where the foot is flat on the belt."""
+        period = self._step_period()
+        contact = (float(np.median(self._contact_times)) if self._contact_times
+                   else 0.7 * period if math.isfinite(period) else 0.25)
+        return LookRequest(step.index, step.t_ic, (step.t_ic + 0.25 * contact, step.t_ic + 0.45 * contact),
+                           self._shoe_at_contact.pop(step.index, None))
+
+    def apply_look(self, look: Look) -> None:
+        """Re-read the strike, shank and knee angles of the step ``look`` was asked for from
+        heavy's landmarks, while that step is still in stance (its final emission carries them);
+        heavy's mid-stance foot angle joins the flat reference. A look back after the toe-off is
+        counted in ``late_looks``."""
+        k = next((k for k in (0, 1) if self._feet[k].step is not None and self._feet[k].step.index == look.request.key), None)
+        line = self.belt.line
+        if k is None or self._feet[k].step.final or line is None or self.facing.direction is None:
+            self.late_looks += 1
+            return
+        sign = 1.0 if self.facing.direction == "right" else -1.0
+        reading = reading_from_landmarks(look.plan, look.contact, look.mid, sign, shoe_centre=look.request.shoe_centre,
+                                         settings=self.settings, roll_rad=line.roll_rad)
+        if math.isfinite(reading.flat_reference_deg):
+            self._heavy_flat.append(reading.flat_reference_deg)
+        if not (math.isfinite(reading.foot_angle_deg) and self._heavy_flat):
+            return
+        ref = self.flat_reference
+        fsa = reading.foot_angle_deg - (ref["angle_deg"] if ref["source"] == "heavy mid-stance" else reading.flat_reference_deg)
+        step = replace(self._feet[k].step, foot_strike_angle_deg=fsa, strike=classify_strike(fsa, self.settings),
+                       shank_angle_deg=reading.shank_angle_deg, knee_flexion_deg=reading.knee_flexion_deg,
+                       strike_read_by="heavy",
+                       strike_spread_deg=ref["spread_deg"] if ref["spread_deg"] is not None else math.nan)
+        if self._last_step is self._feet[k].step:
+            self._last_step = step
+        self._feet[k].step = step
 
     def _measure(self, t: float, frame_index: int, lm: np.ndarray, obs: list, pixels: tuple[FootEvent, ...] | None,
                  line: BeltLine, leg_px: float) -> list[Step]:
@@ -711,6 +761,7 @@ class GaitTracker:
                 continue
             step = self._initial_contact(k, self._first_at(k, touch), touch, line, leg_px, sign)
             step = replace(step, timed_by="pixels", t_touch=touch, t_lock=event.t)
+            self._shoe_at_contact[step.index] = event.centre
             foot.step = self._last_step = step
             foot.refine_from = None
             out.append(step)
@@ -758,6 +809,7 @@ class GaitTracker:
         mid = observed_between(hist, lo, hi) or observed_between(hist, lo - self._dt, hi + self._dt)
         if mid:
             self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
+        self._contact_times.append(contact)
         period = self._step_period()
         duty = contact / (2 * period) if np.isfinite(period) else float("nan")
         frame_to = next((x.frame for x in hist if x.t >= t_to - 1e-9), hist[first].frame)

@@ -138,10 +138,14 @@ class HeavyWorker:
         with self._cond:
             return self._cond.wait_for(lambda: not self._waiting and not self._running, timeout)
 
-    def close(self) -> None:
-        """Finish the requests already queued, then stop and join the thread. Their results stay
-        available to ``poll``; ``submit`` raises from now on."""
+    def close(self, drop_waiting: bool = False) -> None:
+        """Finish the requests already queued (``drop_waiting``: only the one running, for a quick
+        shutdown; the others are counted in ``dropped``), then stop and join the thread. Results
+        stay available to ``poll``; ``submit`` raises from now on."""
         with self._cond:
+            if drop_waiting:
+                self.dropped += len(self._waiting)
+                self._waiting.clear()
             self._closed = True
             self._cond.notify_all()
         self._thread.join()

@@ -37,6 +37,9 @@ from appliance.store import NotFound, Store, StoreError
 
 log = logging.getLogger(__name__)
 
+# Heavy looks waiting for the spare core: ~9 frames a contact, so a few contacts' worth; when the
+# core falls behind, the oldest wait is dropped (a late look at an old contact is worth less).
+HEAVY_QUEUE = 40
 DEMO_RUNNER = "Demo runner"
 DEMO_SPEED = 6.0  # the 5-minute demo session in under a minute
 DEMO_PROGRAMME = {"name": "demo (5 min, feedback faded to 50 %)",
@@ -88,6 +91,7 @@ class Runtime:
         self.capture: LatestFrameCapture | None = None
         self._sim_source = None
         self._source = None
+        self._heavy_worker = None
         self._audio = None
         self._lights = None
         self._button = None
@@ -294,7 +298,8 @@ class Runtime:
         self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), machine, outputs,
                                 self._store, lambda: self._settings.session.runner_id, source.name,
                                 stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0,
-                                foot_stage=FootStage() if pose_engine is not None and s.gait.foot_stage else None)
+                                foot_stage=FootStage() if pose_engine is not None and s.gait.foot_stage else None,
+                                looks=self._open_looks(lockstep) if pose_engine is not None else None)
         self._open_button()
         if self.demo:
             self._prepare_demo()
@@ -349,6 +354,27 @@ class Runtime:
             raise StartupError(str(e)) from e
         self.model_loaded = True
         return source, engine, opts.replay == "fast", 1.0 / source.nominal_fps
+
+    def _open_looks(self, lockstep: bool):
+        """The heavy model's look at each contact (None when it is off or not installed): on a
+        background thread, or on the loop's own for a lock-step replay (frame for frame the same
+        as ``appliance analyze``)."""
+        from appliance.feet.looks import ContactLooks
+        from appliance.pose.heavy import HeavyPose, HeavyWorker
+        from appliance.pose.model_files import ModelError
+
+        gait = self._settings.gait
+        if not (gait.foot_stage and gait.heavy_look):
+            return None
+        try:
+            heavy = HeavyPose(self._settings.pose.model_dir, threads=1)
+        except ModelError as e:
+            log.warning("%s; the contacts' angles come from the per-frame model", e)
+            return None
+        if lockstep:
+            return ContactLooks(runner=heavy)
+        self._heavy_worker = HeavyWorker(heavy, max_pending=HEAVY_QUEUE)
+        return ContactLooks(worker=self._heavy_worker)
 
     def _open_outputs(self) -> None:
         from appliance.outputs import AudioEngine, AudioError, Lights, PromptError, make_pin_factory
@@ -528,6 +554,8 @@ class Runtime:
                 events = loop.session.stop(t, reason, state="interrupted")
                 loop.dispatch(before, events)
             loop.outputs.silence(loop.t or 0.0)
+        if self._heavy_worker is not None:
+            self._heavy_worker.close(drop_waiting=True)
         if self.capture is not None:
             self.capture.stop(timeout=0.5)
         elif self._source is not None:  # start() failed before the capture thread existed

@@ -64,11 +64,13 @@ class ControlLoop:
         stats_window: int = 300,
         time_scale: float = 1.0,
         foot_stage: Any | None = None,
+        looks: Any | None = None,
     ):
         """``time_scale``: real seconds per source second (a slow-motion clip). The pose engine sees
         the source's own times (its filter is tuned to them, as in ``appliance analyze``); everything
         after it sees real time. ``foot_stage`` (a FootStage, or None: contacts from the landmarks
-        alone) reads the pixels around the feet of camera frames."""
+        alone) reads the pixels around the feet of camera frames; ``looks`` (ContactLooks, or None)
+        reads each contact's angles with the heavy model on the frames around it."""
         self.capture = capture
         self.pose_engine = pose_engine
         self.make_tracker = make_tracker
@@ -80,6 +82,7 @@ class ControlLoop:
         self.source_name = source_name
         self.time_scale = time_scale
         self.foot_stage = foot_stage
+        self.looks = looks
         self.presence = PresenceDetector()
         self.monitor = LoopMonitor(frame_period_s, window=stats_window)
         self.last_frame: LastFrame | None = None
@@ -206,11 +209,22 @@ class ControlLoop:
             size = frame.size
             image = frame.image
         feet = None
-        if self.foot_stage is not None and image is not None:
-            with m.timed("feet"):
-                feet = self.foot_stage.update(Frame(t, frame.index, image) if self.time_scale != 1.0 else frame, pose)
+        if image is not None and (self.foot_stage is not None or self.looks is not None):
+            real = Frame(t, frame.index, image) if self.time_scale != 1.0 else frame
+            if self.foot_stage is not None:
+                with m.timed("feet"):
+                    feet = self.foot_stage.update(real, pose)
+            if self.looks is not None:
+                with m.timed("looks"):
+                    self.looks.add_frame(real, self.pose_engine.last_roi if pose is not None else None)
+                    for look in self.looks.results():
+                        self.tracker.apply_look(look)
         with m.timed("gait"):
             steps = self.tracker.update(pose, t, frame.index, feet)
+            if self.looks is not None:
+                for step in steps:
+                    if not step.final:
+                        self.looks.request(self.tracker.look_request(step))
             gait_state = self.tracker.state
             moving = gait_state.moving
             if self._index_offset and steps:

@@ -82,6 +82,7 @@ class StepRecord(BaseModel):
     timed_by: str = Field("landmarks", description="What timed the contact: landmarks (the foot's height) or pixels (the foot stage's touch)")
     t_touch: float | None = Field(None, description="The foot stage's touch (initial contact), capture seconds")
     t_lock: float | None = Field(None, description="The foot stage's belt lock, capture seconds")
+    strike_read_by: str = Field("landmarks", description="What read the contact's angles: landmarks (per frame) or heavy (the larger model, per contact)")
     phase: str = Field("", description="Session phase at this step: warmup, feedback, no_feedback, retention...")
     feedback_on: bool = Field(False, description="True when the step fell in a feedback block")
 

@@ -95,11 +95,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE steps ADD COLUMN strike_spread_deg REAL;
     """,
-    # 4: what timed each contact, and the foot stage's touch and belt lock
+    # 4: what timed each contact (the foot stage's touch and belt lock) and what read its angles
     """
     ALTER TABLE steps ADD COLUMN timed_by TEXT NOT NULL DEFAULT 'landmarks';
     ALTER TABLE steps ADD COLUMN t_touch REAL;
     ALTER TABLE steps ADD COLUMN t_lock REAL;
+    ALTER TABLE steps ADD COLUMN strike_read_by TEXT NOT NULL DEFAULT 'landmarks';
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
