@@ -2,7 +2,8 @@
 
 This is ``appliance analyze``: the same pose engine and causal gait tracker as ``appliance run``,
 fed as fast as the machine decodes, writing ``landmarks.npz``, ``report.json``, ``overlay.png``
-(a contact sheet of the skeleton at each initial contact) and one plot per gait metric.
+(the landing foot cropped from the frames around each initial contact, to check a strike by eye)
+and one plot per gait metric.
 """
 
 from __future__ import annotations
@@ -126,25 +127,99 @@ def timing_summary(stage_ms: dict[str, np.ndarray]) -> dict[str, dict[str, float
     return out
 
 
-def write_overlay(clip: Path, poses: ClipPoses, frame_indices: list[int], labels: list[str], out: Path) -> Path:
-    """A contact sheet of the chosen frames with their skeletons."""
+OVERLAY_CONTACTS = 12
+OVERLAY_SPACING_S = 0.012  # real seconds between the frames shown around a contact (adjacent below 83 fps)
+OVERLAY_TILE_PX = 160
+
+
+def write_overlay(clip: Path, poses: ClipPoses, steps: list[dict], direction: str | None, time_scale: float,
+                  out: Path) -> Path:
+    """A sheet with one row per contact (the first twelve): the landing foot cropped at full
+    resolution from the frames just before and after the contact, skeleton drawn, the contact
+    frame framed in red, so a clinician can check each strike by eye. Without contacts, twelve
+    whole frames spread over the clip."""
     import cv2
 
     from appliance.pose.draw import contact_sheet, draw_pose
 
-    wanted = dict(zip(frame_indices, labels, strict=True))
-    tiles, tile_labels = [], []
-    source = VideoFileSource(clip, realtime=False, max_frames=max(frame_indices) + 1)
+    if not steps:
+        picks = [int(i) for i in np.linspace(0, len(poses.t) - 1, 12)]
+        frames = _frames_at(clip, set(picks))
+        tiles = [draw_pose(frames[i], poses.landmarks[i]) for i in picks if i in frames]
+        sheet = contact_sheet(tiles, [f"frame {i}" for i in picks if i in frames])
+        cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+        return out
+    dt_real = float(np.median(np.diff(poses.t))) * time_scale if len(poses.t) > 1 else 1 / 30
+    stride = max(1, round(OVERLAY_SPACING_S / dt_real))
+    rows_wanted = [(s, int(s["frame_ic"]) + stride * k) for s in steps[:OVERLAY_CONTACTS] for k in (-2, -1, 0, 1, 2)]
+    frames = _frames_at(clip, {i for _, i in rows_wanted if 0 <= i < len(poses.t)})
+    sign = -1.0 if direction == "left" else 1.0
+    rows = []
+    for s in steps[:OVERLAY_CONTACTS]:
+        ic = int(s["frame_ic"])
+        box = _landing_foot_box(poses.landmarks[ic], sign, poses.width, poses.height)
+        tiles = []
+        for k in (-2, -1, 0, 1, 2):
+            i = ic + stride * k
+            tile = np.zeros((OVERLAY_TILE_PX, OVERLAY_TILE_PX, 3), np.uint8)
+            if i in frames and box is not None:
+                x0, y0, x1, y1 = box
+                drawn = draw_pose(frames[i], poses.landmarks[i])
+                tile = cv2.resize(drawn[y0:y1, x0:x1], (OVERLAY_TILE_PX, OVERLAY_TILE_PX), interpolation=cv2.INTER_AREA)
+            if k == 0:
+                cv2.rectangle(tile, (0, 0), (OVERLAY_TILE_PX - 1, OVERLAY_TILE_PX - 1), (230, 30, 30), 3)
+            _label(cv2, tile, f"{'+' if k > 0 else ''}{k * stride}" if k else f"frame {i}")
+            tiles.append(tile)
+        angle = s.get("foot_strike_angle_deg")
+        caption = np.full((24, OVERLAY_TILE_PX * 5, 3), 255, np.uint8)
+        text = (f"step {s['index']}  {s['foot']}  {s['strike']}" + (f" {angle:+.0f} deg" if angle is not None else "")
+                + f"  timed by {s.get('timed_by', 'landmarks')}, angle by {s.get('strike_read_by', 'landmarks')}")
+        cv2.putText(caption, text, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        rows += [caption, np.hstack(tiles)]
+    cv2.imwrite(str(out), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+    return out
+
+
+def _frames_at(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+    """The RGB images of the clip's frames ``wanted``."""
+    out = {}
+    if not wanted:
+        return out
+    source = VideoFileSource(clip, realtime=False, max_frames=max(wanted) + 1)
     try:
         for frame in source:
             if frame.index in wanted:
-                tiles.append(draw_pose(frame.image, poses.landmarks[frame.index]))
-                tile_labels.append(wanted[frame.index])
+                out[frame.index] = frame.image
     finally:
         source.close()
-    sheet = contact_sheet(tiles, tile_labels)
-    cv2.imwrite(str(out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return out
+
+
+def _landing_foot_box(lm: np.ndarray, sign: float, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """A square pixel box around the front foot of ``lm`` (the landing one at a contact), two and
+    a half shoe lengths wide, inside the image; None without feet."""
+    from appliance.gait.geometry import ANKLE, HEEL, HIP, KNEE, TOE, leg_points
+
+    feet = []
+    for side in ("left", "right"):
+        pts, _ = leg_points(lm, side)
+        if np.isfinite(pts).all():
+            feet.append((sign * (pts[HEEL, 0] + pts[TOE, 0]), pts))
+    if not feet:
+        return None
+    _, pts = max(feet, key=lambda f: f[0])
+    leg = np.hypot(*(pts[KNEE] - pts[HIP])) + np.hypot(*(pts[ANKLE] - pts[KNEE]))
+    half = max(16.0, 1.25 * 0.28 * leg)
+    cx, cy = (pts[HEEL] + pts[TOE]) / 2
+    half = min(half, width / 2, height / 2)
+    x0 = int(np.clip(cx - half, 0, width - 2 * half))
+    y0 = int(np.clip(cy - half, 0, height - 2 * half))
+    return x0, y0, x0 + int(2 * half), y0 + int(2 * half)
+
+
+def _label(cv2, tile: np.ndarray, text: str) -> None:
+    cv2.putText(tile, text, (5, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(tile, text, (5, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
 
 
 def analyze_clip(
@@ -194,14 +269,8 @@ def analyze_clip(
     finally:
         if frames is not None:
             frames.close()
-    steps = report.get("steps", [])
-    if steps:
-        picks = [s["frame_ic"] for s in steps][:12]
-        labels = [f"IC {s['frame_ic']} {s['foot']} {s['strike']}" for s in steps][:12]
-    else:
-        picks = list(np.linspace(0, len(poses.t) - 1, 12).astype(int))
-        labels = [f"frame {i}" for i in picks]
-    report["overlay"] = write_overlay(clip, poses, picks, labels, out_dir / "overlay.png").name
+    report["overlay"] = write_overlay(clip, poses, report.get("steps", []), report.get("direction"), time_scale,
+                                      out_dir / "overlay.png").name
     report["plots"] = [p.name for p in plot_gait(report, out_dir)]
     (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
     return report
