@@ -3,8 +3,8 @@
 The pose engine (full) runs over the clip as the appliance would, and every frame with the region
 it used goes into a ``ContactFrames`` buffer (0.5 s of real time). Once a labelled contact's
 mid-stance window has been captured, ``read_contact`` runs heavy (one thread, in this thread) on
-the frames ``plan_contact`` picks from the buffer: the label frame as the contact instant with two
-frames either side over about +-30 ms, and five frames over the mid-stance window. The same frames
+the frames ``plan_contact`` picks from the buffer: the label frame as the contact instant and two
+frames before it over about 30 ms, and three frames over the mid-stance window. The same frames
 are read from full's own landmarks (``reading_from_landmarks``), and the shoe's lower edge is
 fitted in the pixels where heavy put heel and toe (``sole_line_angle``). The landing foot is the
 one whose heel and toe are nearest the shoe centre, taken here from full's landmarks at the label
@@ -40,7 +40,7 @@ import numpy as np
 from appliance.config import GaitSettings, Settings
 from appliance.feet.contact_look import (
     BUFFER_S,
-    CONTACT_EACH_SIDE,
+    CONTACT_FRAMES_BEFORE,
     MID_STANCE_FRAMES,
     ContactFrames,
     ContactReading,
@@ -94,7 +94,7 @@ def main() -> None:
     ap.add_argument("--time-scale", type=float, default=0.125, help="real seconds per clip second")
     ap.add_argument("--mid", type=int, nargs=2, default=[35, 55], help="mid-stance window, frames after the label")
     ap.add_argument("--threads", type=int, default=1, help="heavy's interpreter threads")
-    ap.add_argument("--each-side", type=int, default=CONTACT_EACH_SIDE, help="contact frames read either side")
+    ap.add_argument("--before", type=int, default=CONTACT_FRAMES_BEFORE, help="contact frames read before the instant")
     ap.add_argument("--mid-frames", type=int, default=MID_STANCE_FRAMES, help="mid-stance frames read")
     args = ap.parse_args()
     for p in (args.clip, args.labels):
@@ -131,7 +131,7 @@ def main() -> None:
         if not warmed:  # the first invokes allocate and pack weights: keep them out of the cost
             heavy.landmarks(at[0].image, at[1])
             warmed = True
-        kw = dict(each_side=args.each_side, mid_frames=args.mid_frames)
+        kw = dict(before=args.before, mid_frames=args.mid_frames)
         h = read_contact(pairs, t_c, window, sign, heavy, shoe_centre=centre, settings=settings, sole_line=True, **kw)
         plan = plan_contact(pairs, t_c, window, **kw)
         full = reading_from_landmarks(plan, [full_lm.get(p[0].index) for p in plan.contact],

@@ -7,13 +7,13 @@ on a few frames kept around the contact instant and on a few mid-stance frames, 
 the engine used for each (``PoseEngine.last_roi``), and the angles are read from its landmarks:
 
 * ``ContactFrames``: the last ``max_age_s`` seconds of (Frame, Roi) pairs, references only.
-* ``plan_contact``: which buffered frames to read (the frames nearest the contact instant, spread
-  to cover about +-30 ms, and a few frames spread over the mid-stance window).
+* ``plan_contact``: which buffered frames to read (the frame nearest the contact instant and two
+  before it, over about 30 ms, and a few frames spread over the mid-stance window).
 * ``reading_from_landmarks``: the reading from those frames' [33, 5] landmarks (heavy's, or any
   model's): the landing leg chosen per frame as the one whose heel and toe are nearest the shoe the
   foot stage followed (never the model's left/right label), frames whose heel-toe length is far from
   the median shoe length dropped, the contact angles from a Theil-Sen line through the remaining
-  frames evaluated at the contact instant (one misread frame of five cannot move it), the flat
+  frames evaluated at the contact instant, the flat
   reference as the median mid-stance foot angle, and the strike class by the thresholds in
   ``GaitSettings``.
 * ``read_contact``: the two joined with a synchronous runner (``HeavyPose``), for a caller that is
@@ -63,9 +63,16 @@ def _geometry():
 
 BUFFER_S = 0.5  # a landing's frames from just before touch to mid-stance (~0.15 s after) with room
 BUFFER_MAX_FRAMES = 240  # a hard bound whatever the rate (0.5 s at 480 fps)
-CONTACT_EACH_SIDE = 2  # frames read either side of the contact instant
-CONTACT_HALF_WINDOW_S = 0.03  # ...spread over at most this either side (adjacent frames at <= 66 fps)
-MID_STANCE_FRAMES = 5  # frames read over the mid-stance window for the flat reference
+# The contact's angles are read from the frame nearest the instant and CONTACT_FRAMES_BEFORE frames
+# before it, spread over about CONTACT_WINDOW_S (adjacent frames at <= 66 fps), and extrapolated to
+# the instant: after it the foot turns fast to flat (30-60 ms for a heel strike), so frames after
+# the contact would pull the line towards flat (on the simulated runner with exact landmarks,
+# frames either side read a 16 deg heel strike ~6 deg flat at 30 fps; frames before, within 0.1 deg).
+# With three mid-stance frames for the flat reference that is six invokes a contact (heavy costs ~3x
+# full per frame: bench/feet_cost.py).
+CONTACT_FRAMES_BEFORE = 2
+CONTACT_WINDOW_S = 0.03
+MID_STANCE_FRAMES = 3
 SHOE_LENGTH_TOLERANCE = 0.3  # a heel-toe length this far (fraction) from the median is a misread
 SIDES = ("left", "right")
 
@@ -176,13 +183,13 @@ def _nearest(pairs: Sequence[tuple[Frame, Roi]], t: float) -> int:
 
 
 def plan_contact(frames_around: Sequence[tuple[Frame, Roi]], t_contact: float,
-                 t_mid_stance_window: tuple[float, float], *, each_side: int = CONTACT_EACH_SIDE,
-                 half_window_s: float = CONTACT_HALF_WINDOW_S, mid_frames: int = MID_STANCE_FRAMES) -> ContactPlan:
+                 t_mid_stance_window: tuple[float, float], *, before: int = CONTACT_FRAMES_BEFORE,
+                 window_s: float = CONTACT_WINDOW_S, mid_frames: int = MID_STANCE_FRAMES) -> ContactPlan:
     """Which of ``frames_around`` (time-ordered (Frame, Roi) pairs, e.g. a ``ContactFrames``) to read.
 
-    Around the contact: the frame nearest ``t_contact`` and ``each_side`` frames either side,
-    spaced so that they reach about ``half_window_s`` (adjacent frames when the frame interval is
-    longer than ``half_window_s / each_side``). Mid-stance: ``mid_frames`` frames spread evenly over
+    At the contact: the frame nearest ``t_contact`` and ``before`` frames before it, spaced so that
+    they reach about ``window_s`` back (adjacent frames when the frame interval is longer than
+    ``window_s / before``). Mid-stance: ``mid_frames`` frames spread evenly over
     the window (all of them when it holds fewer). Missing frames at the buffer's ends are left out.
     """
     pairs = sorted(frames_around, key=lambda p: p[0].t)
@@ -190,10 +197,10 @@ def plan_contact(frames_around: Sequence[tuple[Frame, Roi]], t_contact: float,
         return ContactPlan(t_contact, (), ())
     contact: list[tuple[Frame, Roi]] = []
     i0 = _nearest(pairs, t_contact)
-    if abs(pairs[i0][0].t - t_contact) <= max(half_window_s, 0.0) + _frame_interval(pairs):
+    if abs(pairs[i0][0].t - t_contact) <= max(window_s, 0.0) + _frame_interval(pairs):
         dt = _frame_interval(pairs)
-        stride = max(1, int(round(half_window_s / each_side / dt))) if dt > 0 and each_side > 0 else 1
-        idx = [i0 + k * stride for k in range(-each_side, each_side + 1)]
+        stride = max(1, int(round(window_s / before / dt))) if dt > 0 and before > 0 else 1
+        idx = [i0 + k * stride for k in range(-before, 1)]
         contact = [pairs[i] for i in idx if 0 <= i < len(pairs)]
     t0, t1 = t_mid_stance_window
     inside = [p for p in pairs if t0 <= p[0].t <= t1]
@@ -342,14 +349,14 @@ def reading_from_landmarks(plan: ContactPlan, contact_landmarks: Sequence[np.nda
 def read_contact(frames_around: Sequence[tuple[Frame, Roi]], t_contact: float,
                  t_mid_stance_window: tuple[float, float], facing_sign: float, heavy: LandmarkRunner, *,
                  shoe_centre: tuple[float, float] | None = None, settings: GaitSettings | None = None,
-                 roll_rad: float = 0.0, sole_line: bool = False, each_side: int = CONTACT_EACH_SIDE,
-                 half_window_s: float = CONTACT_HALF_WINDOW_S, mid_frames: int = MID_STANCE_FRAMES) -> ContactReading:
+                 roll_rad: float = 0.0, sole_line: bool = False, before: int = CONTACT_FRAMES_BEFORE,
+                 window_s: float = CONTACT_WINDOW_S, mid_frames: int = MID_STANCE_FRAMES) -> ContactReading:
     """Run ``heavy`` (``HeavyPose`` or any ``landmarks(image, roi) -> [33, 5]``) on the frames
     ``plan_contact`` picks from ``frames_around`` and read the contact from its landmarks
-    (``reading_from_landmarks``). Blocks for about (2 * each_side + 1 + mid_frames) invokes: call it
+    (``reading_from_landmarks``). Blocks for about (before + 1 + mid_frames) invokes: call it
     off the control loop. A frame the runner fails on (raises) counts as rejected."""
-    plan = plan_contact(frames_around, t_contact, t_mid_stance_window, each_side=each_side,
-                        half_window_s=half_window_s, mid_frames=mid_frames)
+    plan = plan_contact(frames_around, t_contact, t_mid_stance_window, before=before, window_s=window_s,
+                        mid_frames=mid_frames)
     t0 = time.perf_counter()
 
     def run(pairs):
