@@ -751,13 +751,12 @@ class GaitTracker:
             near = [j for j in (0, 1) if abs(touch - self._feet[j].last_ic_t) < min_step]
             if near:
                 # The landmarks already took this landing: the pixels time it (the final emission
-                # carries the new instant), unless the pixels timed it already.
-                j = near[0]
-                if self._feet[j].step is not None and self._feet[j].step.timed_by == "landmarks":
-                    self._retime_contact(j, self._first_at(j, touch), touch, line, leg_px, sign)
-                    self._feet[j].step = replace(self._feet[j].step, timed_by="pixels", t_touch=touch, t_lock=event.t)
-                    if self._last_step is not None and self._last_step.index == self._feet[j].step.index:
-                        self._last_step = self._feet[j].step
+                # carries the new instant, or is sent again if it went out already), unless the
+                # pixels timed it already.
+                j = min(near, key=lambda j: abs(touch - self._feet[j].last_ic_t))
+                retimed = self._time_by_pixels(j, touch, event.t, line, leg_px, sign)
+                if retimed is not None:
+                    out.append(retimed)
                 continue
             step = self._initial_contact(k, self._first_at(k, touch), touch, line, leg_px, sign)
             step = replace(step, timed_by="pixels", t_touch=touch, t_lock=event.t)
@@ -766,6 +765,25 @@ class GaitTracker:
             foot.refine_from = None
             out.append(step)
         return out
+
+    def _time_by_pixels(self, k: int, touch: float, lock: float, line: BeltLine, leg_px: float,
+                        sign: float) -> Step | None:
+        """Re-time foot track ``k``'s landmark-timed contact at the foot stage's ``touch``; returns
+        the step to send again when its final emission went out already (else None)."""
+        foot = self._feet[k]
+        old = foot.step
+        if old is None or old.timed_by != "landmarks":
+            return None
+        self._retime_contact(k, self._first_at(k, touch), touch, line, leg_px, sign)
+        step = replace(foot.step, timed_by="pixels", t_touch=touch, t_lock=lock)
+        if old.final:
+            contact = old.t_to - touch
+            step = replace(step, contact_time_s=contact, duty_factor=old.duty_factor * contact / old.contact_time_s,
+                           valid=step.valid and contact >= MIN_CONTACT_S)
+        if self._last_step is old:
+            self._last_step = step
+        foot.step = step
+        return step if old.final else None
 
     def _pixels_landed_near(self, t: float) -> bool:
         """Whether the foot stage found a landing within a shortest step of ``t``."""
