@@ -31,16 +31,17 @@ def shoe_centre(pose, foot: str) -> tuple[float, float]:
     return float(c[0]), float(c[1])
 
 
-def evidence_stream(poses, truth, shift_s: float = 0.0, offset_px: float = 0.0, skip: frozenset = frozenset()):
+def evidence_stream(poses, truth, shift_s: float = 0.0, offset_px: float = 0.0, skip: frozenset = frozenset(),
+                    lock_after_s: float = LOCK_AFTER_S):
     """Per frame, the FootEvidence a perfect foot stage would give: each true contact (but those in
-    ``skip``) as a touch ``shift_s`` after it and a lock LOCK_AFTER_S later, both reported two
+    ``skip``) as a touch ``shift_s`` after it and a lock ``lock_after_s`` later, both reported two
     frames after the lock, at the landing shoe (moved by ``offset_px``)."""
     due: dict[int, list] = {}
     for n, s in enumerate(truth):
         if n in skip:
             continue
         touch = s.t_ic + shift_s
-        lock = touch + LOCK_AFTER_S
+        lock = touch + lock_after_s
         due.setdefault(math.ceil(lock * FPS) + 2, []).append((touch, lock, s.foot))
     out = []
     for i, pose in enumerate(poses):
@@ -100,3 +101,23 @@ def test_a_landing_where_no_foot_of_the_pose_is_is_dropped(recording):
     leg_px = float(np.median([np.hypot(*(p.landmarks[25, :2] - p.landmarks[23, :2])) * 2 for p in poses if p is not None]))
     steps = run(poses, evidence_stream(poses, truth, shift_s=0.013, offset_px=1.5 * leg_px))
     assert all(s.timed_by == "landmarks" for s in steps)
+
+
+def test_a_landing_seen_after_the_toe_off_re_times_the_step_and_sends_it_again(recording):
+    """A slow machine or a late lock: the step's final emission has gone out with the landmarks'
+    timing; the pixels' landing sends it again, re-timed (the recorder keeps the newest)."""
+    poses, truth = recording
+    shift = 0.013
+    feet = evidence_stream(poses, truth, shift_s=shift, lock_after_s=0.4)  # past every toe-off
+    tracker = GaitTracker(replay_warm_up=True)
+    emitted = []
+    for i, pose in enumerate(poses):
+        emitted += tracker.update(pose, i / FPS, i, feet[i])
+    resent = [s for s in emitted if s.final and s.timed_by == "pixels"]
+    assert len(resent) >= 0.8 * len(truth)
+    for s in resent:
+        first = next(x for x in emitted if x.index == s.index and x.final)
+        assert first.timed_by == "landmarks"  # the same step went out before, timed by the landmarks
+        true = min(truth, key=lambda x: abs(x.t_ic - s.t_ic))
+        assert s.t_ic == pytest.approx(true.t_ic + shift, abs=1e-9)
+        assert s.contact_time_s == pytest.approx(first.t_to - s.t_ic, abs=1e-9)
