@@ -121,3 +121,16 @@ def test_a_landing_seen_after_the_toe_off_re_times_the_step_and_sends_it_again(r
         true = min(truth, key=lambda x: abs(x.t_ic - s.t_ic))
         assert s.t_ic == pytest.approx(true.t_ic + shift, abs=1e-9)
         assert s.contact_time_s == pytest.approx(first.t_to - s.t_ic, abs=1e-9)
+
+
+def test_a_contact_the_pixels_do_not_see_is_reported_not_valid(recording):
+    """While the foot stage sees the runner's landings, a contact only the landmarks found (a
+    landmark glitch, or a landing the stage missed) is reported but never cued on."""
+    poses, truth = recording
+    skipped = frozenset({8, 13})
+    steps = run(poses, evidence_stream(poses, truth, shift_s=0.013, skip=skipped))
+    found = matched(steps, truth)
+    for n in skipped:
+        assert found[n] is not None and found[n].timed_by == "landmarks" and not found[n].valid
+    by_pixels = [s for s in found if s is not None and s.timed_by == "pixels"]
+    assert sum(s.valid for s in by_pixels) >= 0.8 * len(by_pixels)

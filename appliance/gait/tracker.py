@@ -115,6 +115,9 @@ MAX_SHANK_FORWARD_DEG = 60.0
 # lengths of its shoe (the landmarks' support of the pixels: about two shoe lengths, wider than the
 # landmarks' own error on a foot they do see).
 PIXEL_MATCH_LEG_LENGTHS = 0.5
+# The foot stage is believed to see this runner's landings while its last one is at most this many
+# of the slowest steps old (two: a landing it misses now and then does not switch it off).
+PIXEL_TRUST_STEPS = 2.0
 HISTORY_FRAMES = 512
 WARM_UP_FRAMES = 2048  # > the ~1.5 s until the belt line settles, at 240 fps and more
 
@@ -199,6 +202,7 @@ class GaitTracker:
         self._pending_footprint = (math.nan, math.nan)
         self._t = 0.0
         self._pixel_landings: deque[float] = deque(maxlen=8)  # the foot stage's recent touches
+        self._pixels_since = math.inf  # when the foot stage first knew the belt's speed
         self._shoe_at_contact: dict[int, tuple[float, float]] = {}  # step index -> the stage's shoe (px)
         self._contact_times: deque[float] = deque(maxlen=8)
         self._heavy_flat: deque[float] = deque(maxlen=20)  # heavy's mid-stance foot angles (deg)
@@ -244,6 +248,8 @@ class GaitTracker:
         pixels say about the feet in it (``feet``: its touches time the contacts); returns the steps
         confirmed at this frame."""
         pixels = tuple(feet.events) if feet is not None and feet.belt_velocity is not None else None
+        if pixels is not None and not math.isfinite(self._pixels_since):
+            self._pixels_since = t
         if self._last_t is not None:
             if t <= self._last_t:
                 raise ValueError(f"frame times must increase: got t={t} after {self._last_t}")
@@ -785,6 +791,15 @@ class GaitTracker:
         foot.step = step
         return step if old.final else None
 
+    def _pixels_deny(self, step: Step) -> bool:
+        """Whether the foot stage, running and seeing this runner's landings (one within
+        PIXEL_TRUST_STEPS of the slowest steps), saw no landing at this landmark-timed contact: a
+        contact needs both, so the step is reported but not valid (a landmark glitch)."""
+        if step.timed_by == "pixels" or step.t_ic < self._pixels_since or not self._pixel_landings:
+            return False
+        slowest = 60.0 / self.settings.min_cadence_spm
+        return step.t_ic - self._pixel_landings[-1] < PIXEL_TRUST_STEPS * slowest
+
     def _pixels_landed_near(self, t: float) -> bool:
         """Whether the foot stage found a landing within a shortest step of ``t``."""
         min_step = 60.0 / self.settings.max_cadence_spm
@@ -834,7 +849,7 @@ class GaitTracker:
         # No running contact is shorter than MIN_CONTACT_S: the contact or the toe-off was a
         # misreading (the stance foot's landmarks thrown onto the other leg, or a late re-timing),
         # so the step's measurements are not to be trusted.
-        valid = step.valid and contact >= MIN_CONTACT_S
+        valid = step.valid and contact >= MIN_CONTACT_S and not self._pixels_deny(step)
         final = replace(step, frame_to=frame_to, t_to=t_to, contact_time_s=contact, duty_factor=duty, valid=valid,
                         final=True)
         foot.step = final
