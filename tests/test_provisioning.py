@@ -266,7 +266,7 @@ def test_shellcheck(script):
 def test_help_and_unknown_options():
     shown = subprocess.run(["bash", str(PROVISION), "--help"], capture_output=True, text=True, timeout=30)
     assert shown.returncode == 0
-    for option in ("--hostname", "--dry-run", "--root", "--model-wheel"):
+    for option in ("--hostname", "--dry-run", "--root", "--model-wheel", "--model-tarball"):
         assert option in shown.stdout
     assert "set -euo" not in shown.stdout
     bad = subprocess.run(["bash", str(PROVISION), "--bogus"], capture_output=True, text=True, timeout=30)
