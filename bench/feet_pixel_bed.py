@@ -7,6 +7,7 @@ error in frames; and the stage's cost per frame (median, ms).
 
     .venv/bin/python bench/feet_pixel_bed.py
     .venv/bin/python bench/feet_pixel_bed.py --fps 30 120 --strikes heel toe --steps 40
+    .venv/bin/python bench/feet_pixel_bed.py --arrest-s 0   # the old landings: no arrest after touch
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from appliance.sim.treadmill_pixels import PixelScene, TreadmillRender
 MATCH_FRAMES = 2.0
 
 
-def run(fps: float, strike: str, steps: int, seed: int) -> dict:
+def run(fps: float, strike: str, steps: int, seed: int, arrest_s: float | None = None) -> dict:
     """Events found against the truth for one rendered run."""
-    render = TreadmillRender(PixelScene(fps=fps, strike=strike, seed=seed), steps)
+    render = TreadmillRender(PixelScene(fps=fps, strike=strike, seed=seed, arrest_s=arrest_s), steps)
     stage = FootStage()
     found: dict[str, list[float]] = {"touch": [], "lock": [], "release": []}
     cost = []
@@ -56,11 +57,13 @@ def main() -> int:
     ap.add_argument("--strikes", nargs="+", default=["heel", "flat", "toe"])
     ap.add_argument("--steps", type=int, default=24)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--arrest-s", type=float, default=None,
+                    help="touch to the contact point carried by the belt (s); default: drawn per step, 0.05-0.13")
     args = ap.parse_args()
     print(f"{'fps':>5} {'strike':6} {'event':8} {'found':>7} {'extra':>5} {'median err':>10} {'p90 |err|':>9}  (frames)")
     for fps in args.fps:
         for strike in args.strikes:
-            r = run(fps, strike, args.steps, args.seed)
+            r = run(fps, strike, args.steps, args.seed, args.arrest_s)
             for kind in ("touch", "lock", "release"):
                 hit, total, extra, errors = r[kind]
                 med = f"{np.median(errors):+.2f}" if errors else "-"

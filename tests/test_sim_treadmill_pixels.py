@@ -88,8 +88,15 @@ def test_truth_is_ordered_and_alternates_at_the_cadence(strike):
     for step in truth:
         assert step.t_touch < step.t_lock < step.t_heel_rise < step.t_release
         assert 0.2 <= step.t_release - step.t_touch <= 0.3
+    # the lock comes with the arrest's end (50-130 ms) or, on a toe landing, the roll's (50-90 ms)
+    assert all(0.05 - 1e-9 <= s.t_lock - s.t_touch <= 0.13 + 1e-9 for s in truth)
+    assert np.std([s.t_lock - s.t_touch for s in truth]) > 0.01
+    locked = TreadmillRender(PixelScene(fps=30, strike=strike, cadence_spm=170.0, arrest_s=0.0), 40).truth
     roll = {"heel": (0.03, 0.06), "flat": (0.008, 0.035), "toe": (0.05, 0.09)}[strike]
-    assert all(roll[0] - 1e-9 <= s.t_lock - s.t_touch <= roll[1] + 1e-9 for s in truth)
+    assert all(roll[0] - 1e-9 <= s.t_lock - s.t_touch <= roll[1] + 1e-9 for s in locked)
+    # the arrest has its own random stream: the rest of the truth is the same with it or without
+    assert [(s.t_touch, s.touch_angle_deg, s.t_release) for s in locked] == [
+        (s.t_touch, s.touch_angle_deg, s.t_release) for s in truth]
     intervals = np.diff([s.t_touch for s in truth])
     assert np.median(intervals) == pytest.approx(60.0 / 170.0, rel=0.01)
     assert np.all(np.abs(intervals / (60.0 / 170.0) - 1) < 0.06)
@@ -129,9 +136,10 @@ def test_touch_angles_have_the_strikes_sign_and_the_right_sole_point_lands(strik
     assert all(s.touch_angle_deg == 7.0 for s in given.truth)
 
 
+@pytest.mark.parametrize("arrest_s", [None, 0.0])
 @pytest.mark.parametrize("strike", ["heel", "flat", "toe"])
-def test_lock_is_the_first_instant_the_shoe_moves_flat_with_the_belt(strike):
-    render = TreadmillRender(PixelScene(strike=strike, belt_speed_mps=3.0, seed=2), 8)
+def test_lock_is_the_first_instant_the_shoe_moves_flat_with_the_belt(strike, arrest_s):
+    render = TreadmillRender(PixelScene(strike=strike, belt_speed_mps=3.0, seed=2, arrest_s=arrest_s), 8)
     belt = render.belt_px_per_s
     for step in render.truth:
         after_lock = np.linspace(step.t_lock + 1e-3, step.t_heel_rise - 1e-3, 7)
@@ -144,12 +152,35 @@ def test_lock_is_the_first_instant_the_shoe_moves_flat_with_the_belt(strike):
         for t, least in ((step.t_touch + 0.5 * (step.t_lock - step.t_touch), 20.0), (step.t_lock - 1e-3, 0.01)):
             (hvx, hvy), (tvx, tvy) = velocity_px(render, t, step.foot)
             assert max(abs(hvx - belt), abs(tvx - belt), abs(hvy), abs(tvy)) > least
-        if strike != "flat":  # heel- and toe-first landings: the contact point is carried by the belt
+        if strike != "flat" and arrest_s == 0.0:  # without an arrest: the contact point is carried at once
             i = 0 if step.touch_angle_deg >= 0 else 1
             assert velocity_px(render, step.t_touch + 5e-3, step.foot)[i][0] == pytest.approx(belt, abs=0.5)
         heel, toe = render.sole_points_px(step.t_release, step.foot)
         assert toe[1] == pytest.approx(render.belt_y_px, abs=1e-6) and heel[1] < toe[1] - 20
         assert render.sole_points_px(step.t_release + 2e-3, step.foot)[1][1] < render.belt_y_px - 0.5
+
+
+@pytest.mark.parametrize("strike", ["heel", "flat", "toe"])
+def test_the_contact_point_is_arrested_from_its_approach_velocity_to_the_belts(strike):
+    render = TreadmillRender(PixelScene(strike=strike, seed=3), 8)
+    belt = render.belt_px_per_s
+    ppm = render.scene.px_per_m
+    for step in render.truth:
+        arrest = step.t_lock - step.t_touch if strike != "toe" else None
+        i = 0 if step.touch_angle_deg >= 0 else 1  # the landing sole point
+        approach = step.touch_velocity_mps[0] * ppm
+        before = velocity_px(render, step.t_touch - 2e-4, step.foot, 1e-4)[i][0]
+        after = velocity_px(render, step.t_touch + 2e-4, step.foot, 1e-4)[i][0]
+        assert after == pytest.approx(before, abs=0.02 * abs(belt))  # no jump: friction needs time
+        assert after == pytest.approx(approach, abs=0.02 * abs(belt))
+        assert abs(after - belt) > 0.3 * abs(belt)
+        if arrest is not None:  # a constant deceleration: half-way there half-way through
+            half = velocity_px(render, step.t_touch + 0.5 * arrest, step.foot)[i][0]
+            assert half == pytest.approx(0.5 * (approach + belt), abs=0.01 * abs(belt))
+        for _, y in render.sole_points_px(step.t_touch + 0.01, step.foot)[i:i + 1]:
+            assert y == pytest.approx(render.belt_y_px, abs=1e-6)  # on the belt all along
+    fixed = TreadmillRender(PixelScene(strike="flat", seed=3, arrest_s=0.1), 4)
+    assert all(s.t_lock - s.t_touch == pytest.approx(0.1) for s in fixed.truth)
 
 
 @pytest.mark.parametrize("fps", [30.0, 120.0])
@@ -281,5 +312,7 @@ def test_invalid_scenes_are_refused():
         PixelScene(strike="midfoot")
     with pytest.raises(ValueError, match="facing"):
         PixelScene(facing="up")
+    with pytest.raises(ValueError, match="arrest_s"):
+        PixelScene(arrest_s=-0.01)
     with pytest.raises(ValueError, match="n_steps"):
         TreadmillRender(PixelScene(), 0)

@@ -3,7 +3,9 @@
 A belt moves at constant speed, and a foot on it moves with it for most of its stance (~35-40 % of
 each foot's samples in running), while in swing a foot's velocity sweeps through a wide range.
 So the belt's velocity is where the feet's velocities dwell: the densest cluster of the recent
-samples, among those moving at least a slow walking belt's speed.
+samples, among those moving at least a slow walking belt's speed, backwards. A swinging foot's
+velocity dwells too, at its forward peak (about the belt's speed the other way), so only samples
+moving from toe to heel count: the belt carries the feet backwards.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ class BeltMotion:
 
     def __init__(self, window_s: float = WINDOW_S):
         self.window_s = window_s
-        self._samples: deque[tuple[float, float, float, float]] = deque()  # t, vx, vy, shoe length
+        self._samples: deque[tuple[float, float, float, float, float]] = deque()  # t, vx, vy, shoe length, forward
         self._cache: tuple[float, np.ndarray | None] = (-math.inf, None)
 
-    def add(self, t: float, velocity: tuple[float, float], shoe_len_px: float) -> None:
-        self._samples.append((t, velocity[0], velocity[1], shoe_len_px))
+    def add(self, t: float, velocity: tuple[float, float], shoe_len_px: float, forward: float = 0.0) -> None:
+        """``forward``: the shoe's heel-to-toe direction along the image's x (its toe's x minus its
+        heel's; 0: unknown)."""
+        self._samples.append((t, velocity[0], velocity[1], shoe_len_px, forward))
         while self._samples and self._samples[0][0] < t - self.window_s:
             self._samples.popleft()
 
@@ -51,8 +55,12 @@ class BeltMotion:
         a = np.asarray(self._samples)
         v, shoe = a[:, 1:3], float(np.median(a[:, 3]))
         speed = np.hypot(v[:, 0], v[:, 1])
-        # A belt runs along the image's horizontal, give or take a camera's tilt.
-        v = v[(speed >= MIN_SHOE_PER_S * shoe) & (np.abs(v[:, 1]) < 0.5 * np.abs(v[:, 0]))]
+        # A belt runs along the image's horizontal, give or take a camera's tilt, from toe to heel.
+        keep = (speed >= MIN_SHOE_PER_S * shoe) & (np.abs(v[:, 1]) < 0.5 * np.abs(v[:, 0]))
+        facing = np.sign(np.median(a[:, 4]))
+        if facing:
+            keep &= v[:, 0] * facing < 0
+        v = v[keep]
         if len(v) < MIN_SAMPLES // 2:
             return None
         # The densest velocity: each sample's neighbours within the cluster radius of its speed.

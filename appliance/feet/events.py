@@ -1,18 +1,30 @@
 """A foot's contact events from its motion relative to the belt.
 
-The foot's velocity relative to the belt's, over the belt's speed (``slip``: 0 = carried by the
-belt), tells its phase: in swing it is large (the foot swings forwards at up to twice the running
-speed and comes down); on the belt it is about 0. Three moments of a landing follow from it:
+Each measured sample gives two slips (velocity relative to the belt's, over the belt's speed; 0 =
+carried by the belt): the **shoe's** (its fastest point's, translation plus rotation: 0 only when
+the whole shoe moves with the belt) and the **sole's** (its lowest point's, the one that meets the
+belt: the heel in a heel-first landing, the toe at push-off; a 2-D vector). Three moments follow:
 
-* **belt lock**: the slip stays below ``LOCK_SLIP`` for ``LOCK_RUN`` samples: the whole foot moves
+* **belt lock**: the shoe's slip stays below ``LOCK_SLIP`` for ``LOCK_RUN_S``: the whole foot moves
   with the belt. Never missed by a foot that stands on the belt, and the event that confirms a
   contact.
-* **touch** (initial contact): the instant the foot's approach ends, found once the lock is seen:
-  from its swing peak to the lock the slip falls slowly (the foot's late-swing retraction), then
-  quickly once the foot meets the belt and friction stops it. The knee of a two-segment fit over
-  that stretch is the touch, at sub-frame resolution.
-* **release** (toe-off): the slip rises above ``RELEASE_SLIP`` for ``LOCK_RUN`` samples; the
-  instant is where that rise, extrapolated back, leaves the level the foot had while locked.
+* **touch** (initial contact): found once the lock is seen, in the sole's motion before it: the
+  onset of the arrest. Until the touch the sole approaches the belt (forwards relative to it and
+  down). At the touch its descent stops at once, but its motion along the belt does not: only
+  friction drags it to the belt's velocity, and friction is bounded (mu times a load that is still
+  building), so the sole decelerates steadily over tens of milliseconds (50-130 ms measured on real
+  video; appliance/sim/treadmill_pixels.py says where). So the sole's relative velocity along the
+  image's x (the belt's direction) is modelled as a straight line in time up to the touch (the
+  approach), then a straight fall, continuous at the touch, to a constant (the belt's velocity)
+  reached at most ``MAX_ARREST_S`` later (0: a jump); along the vertical, as a line up to the touch
+  and a constant after it (the descent stops). Both share the touch; each sample is the model
+  averaged over the time between its two frames, and the touch is the instant that fits best, at
+  sub-frame resolution. The vertical is used only where the sole is seen coming down (at least
+  ``MIN_DESCENT``) before the landing: a sole measured level or rising just before it meets the
+  belt is mismeasured there (motion blur, or the lowest tracked points moving as the foot rolls),
+  and then the onset of the arrest along the belt alone times the touch.
+* **release** (toe-off): the sole's slip rises above ``RELEASE_SLIP`` for ``LOCK_RUN_S``; its
+  instant is fitted the same way, mirrored (constant while on the belt, a line once it leaves).
 """
 
 from __future__ import annotations
@@ -24,11 +36,23 @@ from dataclasses import dataclass
 import numpy as np
 
 LOCK_SLIP = 0.3  # a foot carried by the belt moves at its velocity to within the flow's noise
-RELEASE_SLIP = 0.5
-LOCK_RUN = 2  # samples, and at least LOCK_RUN_S
-LOCK_RUN_S = 0.02
+RELEASE_SLIP = 0.5  # the toe leaving: well above the locked foot's noise, below a swing's ~1-2
+LOCK_RUN = 2  # samples, and at least LOCK_RUN_S: one sample is no run
+LOCK_RUN_S = 0.02  # s: the shortest locked stance (a sprinter's forefoot, ~0.08 s) holds for longer
 APPROACH_S = 0.3  # the swing peak before a landing lies within this (a fast step's swing is ~0.25 s)
 MIN_APPROACH_SLIP = 0.8  # a landing foot arrives at least this fast relative to the belt
+# s: touch to the lock's first sample at most. A forefoot landing rolls down in ~0.05-0.1 s, and
+# an arrest of up to MAX_ARREST_S reaches LOCK_SLIP after (1 - LOCK_SLIP / its approach slip) of it.
+LANDING_S = 0.12
+FIT_BEFORE_S = 0.1  # s of approach fitted before the touch: its velocity is about a straight line
+MAX_ARREST_S = 0.15  # s: friction drags a landed sole to the belt's velocity within this (measured 0.05-0.13 s)
+ARREST_STEP_S = 0.005  # s: the arrest durations tried (under half a frame interval up to 100 fps)
+# belt speeds: a landing sole comes down at 0.5-1 m/s, over a seventh of a 2.5-3.5 m/s belt's speed;
+# below 0.1 the descent is not seen (a locked foot's vertical noise is ~0.05)
+MIN_DESCENT = 0.1
+DESCENT_S = (0.15, 0.05)  # s before the lock's first sample: the approach's last stretch, before the touch
+LEAVING_S = 0.12  # s: how far back from its confirmation a release is looked for
+SUBSTEPS = 8  # points per sample's interval for the fit's averages
 HISTORY = 256
 
 
@@ -56,25 +80,92 @@ def hinge_knee(t: np.ndarray, y: np.ndarray, step: float) -> float:
     return best
 
 
-class FootContactDetector:
-    """Touch, lock and release of one foot from its measured slip samples, causally.
+def _box(f, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """f's mean over each sample's [start, end] (midpoint rule, SUBSTEPS points): ``f`` maps times
+    [n, SUBSTEPS] to values [..., n, SUBSTEPS] (broadcast); returns [..., n]."""
+    u = (np.arange(SUBSTEPS) + 0.5) / SUBSTEPS
+    return f(start[:, None] + (end - start)[:, None] * u).mean(axis=-1)
 
-    >>> detector = FootContactDetector("left")
-    >>> for event in detector.add(t, slip):   # slip: NaN when the foot was not measured
+
+def _sse(basis: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares residual sum of squares of ``y`` [n] on each basis [..., n, k]."""
+    bt = np.swapaxes(basis, -1, -2)
+    gram = bt @ basis + 1e-9 * np.eye(basis.shape[-1])
+    coef = np.linalg.solve(gram, (bt @ y)[..., None])
+    return np.sum((basis @ coef - y[:, None]) ** 2, axis=(-2, -1))
+
+
+def arrest_onset(start: np.ndarray, end: np.ndarray, along: np.ndarray, across: np.ndarray | None, lo: float,
+                 hi: float, step: float, max_arrest: float = MAX_ARREST_S) -> float:
+    """The instant T in [lo, hi] where a landing's arrest begins (module docstring): ``along`` [n]
+    is a straight line in time up to T, then falls straight to a constant reached within
+    ``max_arrest`` s (continuous at T); ``across`` [n] (None: not used) is a line up to T and a
+    constant after it. Least squares on samples that each average the signal over [start, end];
+    T on a grid of ``step`` s, refined to a tenth of it around the best."""
+    arrests = np.maximum(np.arange(0.0, max_arrest + 1e-12, ARREST_STEP_S), 1e-9)[None, :, None, None]
+
+    def errors(grid: np.ndarray) -> np.ndarray:
+        T = grid[:, None, None]  # [nT, 1, 1] against times [n, SUBSTEPS]
+        before = _box(lambda t: (t < T).astype(float), start, end)  # [nT, n]
+        line = _box(lambda t: np.minimum(t - T, 0.0), start, end)
+        # [nT, nD, n]: 1 at T falling to 0 at T + D, 0 elsewhere
+        falling = _box(lambda t: np.clip(1.0 - (t - T[:, None]) / arrests, 0.0, 1.0) * (t >= T[:, None]), start, end)
+        b = np.broadcast_to(before[:, None], falling.shape)
+        basis = np.stack([b + falling, np.broadcast_to(line[:, None], falling.shape), 1.0 - b - falling], axis=-1)
+        err = _sse(basis, along).min(axis=1)
+        if across is not None:
+            err = err + _sse(np.stack([before, line, 1.0 - before], axis=-1), across)
+        return err
+
+    coarse = np.arange(lo, hi + 1e-12, step)
+    best = float(coarse[int(np.argmin(errors(coarse)))])
+    fine = np.clip(np.arange(best - step, best + step + 1e-12, step / 10), lo, hi)
+    return float(fine[int(np.argmin(errors(fine)))])
+
+
+def step_instant(start: np.ndarray, end: np.ndarray, y: np.ndarray, lo: float, hi: float, step: float) -> float:
+    """The instant T in [lo, hi] (grid of ``step`` s) where a signal changes from a constant to a
+    straight line in time, fitted by least squares to samples ``y`` [n, d] that each average the
+    signal over [start, end]."""
+    width = np.maximum(end - start, 1e-9)
+    best, best_err = lo, math.inf
+    for T in np.arange(lo, hi + 1e-12, step):
+        before = (np.minimum(end, T) - np.minimum(start, T)) / width
+        a2, b2 = np.maximum(start, T), np.maximum(end, T)
+        ramp_after = ((b2 - T) ** 2 - (a2 - T) ** 2) / (2 * width)  # the mean of (t - T) after T
+        basis = np.stack([before, 1.0 - before, ramp_after], axis=1)
+        coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+        err = float(np.sum((basis @ coef - y) ** 2))
+        if err < best_err - 1e-12:
+            best, best_err = float(T), err
+    return best
+
+
+class FootContactDetector:
+    """Touch, lock and release of one foot from its measured slips, causally.
+
+    >>> detector = FootContactDetector("A")
+    >>> for event in detector.add(t, slip, sole, dt):  # slip: NaN when the foot was not measured
     ...     print(event.kind, event.t)
+
+    ``slip`` is the shoe's (its fastest point's) slip; ``sole`` the lowest point's relative
+    velocity over the belt speed (a 2-vector, or its size; the shoe's slip when not given); ``dt``
+    the time between the sample's two frames (0: an instant).
     """
 
     def __init__(self, foot: str):
         self.foot = foot
         self.locked = False
-        self._samples: deque[tuple[float, float]] = deque(maxlen=HISTORY)
+        self._samples: deque[tuple[float, float, float, float, float]] = deque(maxlen=HISTORY)  # t, dt, slip, sole
         self._run = 0
 
-    def add(self, t: float, slip: float) -> list[FootEvent]:
+    def add(self, t: float, slip: float, sole=None, dt: float = 0.0) -> list[FootEvent]:
         if not math.isfinite(slip):
             self._run = 0
             return []
-        self._samples.append((t, slip))
+        sole_v = np.atleast_1d(np.asarray(slip if sole is None else sole, np.float64))
+        sole_v = np.pad(sole_v, (0, 2 - len(sole_v)))[:2]
+        self._samples.append((t, dt, slip, float(sole_v[0]), float(sole_v[1])))
         if not self.locked:
             self._run = self._run + 1 if slip < LOCK_SLIP else 0
             if self._confirmed():
@@ -82,7 +173,7 @@ class FootContactDetector:
                 self.locked, self._run = True, 0
                 return events
             return []
-        self._run = self._run + 1 if slip > RELEASE_SLIP else 0
+        self._run = self._run + 1 if math.hypot(sole_v[0], sole_v[1]) > RELEASE_SLIP else 0
         if self._confirmed():
             event = FootEvent("release", self._release_time(), self.foot)
             self.locked, self._run = False, 0
@@ -95,42 +186,53 @@ class FootContactDetector:
             return False
         return self._samples[-1][0] - self._samples[-self._run][0] >= LOCK_RUN_S * 0.999
 
+    def _arrays(self):
+        a = np.asarray(self._samples)
+        return a[:, 0], a[:, 1], a[:, 2], a[:, 3:5]
+
     def _landing(self) -> list[FootEvent]:
         """The lock and, when a swing led to it, the touch before it."""
-        t = np.array([s[0] for s in self._samples])
-        y = np.array([s[1] for s in self._samples])
+        t, dt, slip, sole = self._arrays()
         first_locked = len(t) - self._run
-        t_lock = _crossing(t, y, first_locked, LOCK_SLIP)
+        t_lock = _crossing(t, slip, first_locked, LOCK_SLIP)
         events = [FootEvent("lock", t_lock, self.foot)]
         window = np.nonzero(t >= t[first_locked] - APPROACH_S)[0]
         window = window[window <= first_locked]
         if len(window) < 3:
             return events
-        peak = window[int(np.argmax(y[window]))]
-        if y[peak] < MIN_APPROACH_SLIP or first_locked - peak < 2:
+        speed = np.hypot(sole[:, 0], sole[:, 1])
+        peak = window[int(np.argmax(speed[window]))]
+        if speed[peak] < MIN_APPROACH_SLIP:
             return events
-        seg = slice(peak, first_locked + 1)
-        dt = float(np.median(np.diff(t[seg])))
-        t_touch = hinge_knee(t[seg], y[seg], dt / 10) if first_locked - peak >= 3 else float(t[peak])
+        # The touch lies between the last fast sole sample and the lock: the fit covers the approach
+        # before it and the locked samples after it.
+        lo_t = max(t[peak] - 0.5 * dt[peak], t[first_locked] - LANDING_S)
+        fit = np.nonzero(t + 0.5 * dt >= lo_t - FIT_BEFORE_S)[0]
+        fit = fit[fit >= peak]
+        if len(fit) < 4:
+            return events
+        start, end = t[fit] - 0.5 * dt[fit], t[fit] + 0.5 * dt[fit]
+        frame = float(np.median(np.maximum(dt[fit], 1e-3)))
+        hi = float(t[first_locked] + 0.5 * dt[first_locked])
+        # The vertical only where the sole was seen coming down (module docstring).
+        late = (t >= t[first_locked] - DESCENT_S[0]) & (t <= t[first_locked] - DESCENT_S[1])
+        descending = bool(late.any()) and float(np.median(sole[late, 1])) >= MIN_DESCENT
+        t_touch = arrest_onset(start, end, sole[fit, 0], sole[fit, 1] if descending else None, lo_t, hi, frame / 2)
         return [FootEvent("touch", min(t_touch, t_lock), self.foot), *events]
 
     def _release_time(self) -> float:
-        """Where the slip's rise out of the lock, fitted by a line and extrapolated back, leaves
-        the level the foot had while locked."""
-        t = np.array([s[0] for s in self._samples])
-        y = np.array([s[1] for s in self._samples])
-        end = len(t) - self._run + 1  # the rise's samples end with the run's second
-        start = end - 1
-        level = float(np.min(y[max(0, start - 8):start + 1]))
-        while start > 0 and y[start - 1] > level + 0.1:
-            start -= 1
-        if end - start < 2:
-            return float(t[start])
-        slope, intercept = np.polyfit(t[start:end + 1], y[start:end + 1], 1)
-        if slope <= 0:
-            return float(t[start])
-        lo = t[start - 1] if start > 0 else t[start]
-        return float(np.clip((level - intercept) / slope, lo, t[start]))
+        """The instant the sole leaves the belt: its relative velocity fitted as a constant (on the
+        belt) then a line (leaving), over the run that confirmed it and the locked samples before."""
+        t, dt, _, sole = self._arrays()
+        first = len(t) - self._run
+        fit = np.nonzero(t >= t[first] - LEAVING_S)[0]
+        if len(fit) < 4:
+            return float(t[first] - 0.5 * dt[first])
+        start, end = t[fit] - 0.5 * dt[fit], t[fit] + 0.5 * dt[fit]
+        frame = float(np.median(np.maximum(dt[fit], 1e-3)))
+        lo = float(t[fit[0]])
+        hi = float(t[first] + 0.5 * dt[first])
+        return step_instant(start, end, sole[fit], lo, hi, frame / 20)
 
 
 def _crossing(t: np.ndarray, y: np.ndarray, i: int, level: float) -> float:

@@ -1,35 +1,57 @@
 """One foot's image motion between two frames, from the pixels around it at full resolution.
 
 The pose model places the heel, toe and ankle to within a good part of a shoe's length; the pixels
-know better. Around the shoe the landmarks place in the earlier frame, a small box (the shoe scaled
-to ``SHOE_PX`` pixels long, whatever the camera's resolution) is cut from both frames and dense
-optical flow (Farnebäck) is computed on it. The shoe's velocity is the median flow over the shoe's
-outline (heel, toe and ankle's quadrilateral), weighted to textured pixels; its lowest part's
-velocity (the sole's, the part that touches the belt) is the same over the lowest third of it.
+know better. Around the shoe the landmarks place in the earlier frame, a crop (the shoe scaled to
+``SHOE_PX`` pixels long, whatever the camera's resolution) is cut from both frames; corners on the
+shoe (inside its outline from the heel, toe and ankle) are followed into the later frame by
+pyramidal Lucas-Kanade and back again (forward-backward check: a point that does not come back to
+where it started was not followed). A stance foot at 25-30 fps moves half a shoe or more between
+frames, and a landing foot's velocity turns from forwards to the belt's within one frame, so the
+search starts from each of a few predicted motions (the foot's last velocity, the belt's, none) and
+keeps the one whose points come back best.
+
+A shoe is rigid: the followed points give its translation and rotation (least squares with the
+outliers dropped), so the velocity of any point of the shoe is known from all of them. The
+velocity of its lowest point (the sole where it meets the belt: the heel in a heel-first landing,
+the toe at push-off) is what times touch and release; its rotation tells a foot still rolling
+down from one flat on the belt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-SHOE_PX = 32.0  # the shoe's length in the flow box: enough texture to track, cheap at any resolution
-BOX_MARGIN = 0.6  # shoe lengths around the shoe's landmarks: room for its motion between frames
-MIN_TEXTURED = 12  # textured shoe pixels needed for a measurement
-LOW_FRACTION = 0.33  # the lowest third of the shoe (along the image's vertical) is its sole
+SHOE_PX = 64.0  # the shoe's length in the crop: a few dozen corners to follow, cheap at any resolution
+BOX_MARGIN = 0.35  # shoe lengths around the shoe's landmarks: the landmarks' error, and room for LK's window
+CAPTURE = 0.35  # shoe lengths: how far from a predicted motion the search still finds the shoe
+MAX_POINTS = 30  # corners per shoe: enough for a robust rigid fit, few enough for the cost
+MIN_POINTS = 5  # followed points needed to fit a rigid motion (3 unknowns) with a check
+ENOUGH = 0.5  # share of the points followed that ends the search: most of the shoe was found
+QUALITY = 0.001  # of the strongest corner: the shoe's weaker corners too (LK's window and the check sort them)
+WINDOW = 11  # LK window (crop px): a sixth of the shoe, on one rigid part of it
+LEVELS = 3  # pyramid levels: capture ~ WINDOW/2 * 2**LEVELS ≈ 0.7 shoe lengths from the guess
+FB_MAX = 1.0  # crop px (1.5 % of a shoe): a followed point comes back this close, well above LK's ~0.1 px noise
+INLIER_MIN = 0.3  # crop px: the smallest residual cut of the rigid fit (LK's noise)
+LOW_QUANTILE = 0.9  # the lowest tenth of the shoe's points (along the image's vertical) is its sole
 
 
 @dataclass(frozen=True, slots=True)
 class FootMotion:
-    """How one shoe moved between two frames: ``t`` is the midpoint of their capture times; the
-    velocities are image pixels per second (x right, y down) of the whole shoe and of its lowest
-    part; ``texture`` (0..1) is the share of the shoe's pixels with enough contrast to be tracked."""
+    """How one shoe moved between two frames: ``t`` is the midpoint of their capture times and
+    ``dt`` the time between them; the velocities are image pixels per second (x right, y down) of
+    the shoe's centre and of its lowest point; ``angular_velocity`` (rad/s, clockwise in the image)
+    is its rotation; ``texture`` (0..1) is the share of the shoe's tracked points that were
+    followed and fit the rigid motion."""
 
     t: float
     velocity: tuple[float, float]
     low_velocity: tuple[float, float]
     texture: float
+    dt: float = 0.0
+    angular_velocity: float = 0.0
 
 
 def _cv2():
@@ -39,13 +61,13 @@ def _cv2():
 
 
 def shoe_box(heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray, shoe_len_px: float,
-             image_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
-    """The pixel box (x0, y0, x1, y1) around the shoe with its margin, clipped to the image; None
-    when less than half of it is in the image."""
+             image_size: tuple[int, int], margin: float = BOX_MARGIN) -> tuple[int, int, int, int] | None:
+    """The pixel box (x0, y0, x1, y1) around the shoe with ``margin`` shoe lengths, clipped to the
+    image; None when less than half of it is in the image."""
     pts = np.stack([heel, toe, ankle])
-    margin = BOX_MARGIN * shoe_len_px
-    x0, y0 = pts.min(axis=0) - margin
-    x1, y1 = pts.max(axis=0) + margin
+    pad = margin * shoe_len_px
+    x0, y0 = pts.min(axis=0) - pad
+    x1, y1 = pts.max(axis=0) + pad
     w, h = image_size
     cx0, cy0, cx1, cy1 = max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
     if (cx1 - cx0) * (cy1 - cy0) < 0.5 * (x1 - x0) * (y1 - y0) or cx1 - cx0 < 4 or cy1 - cy0 < 4:
@@ -62,41 +84,93 @@ def shoe_polygon(heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray, shoe_len_
 
 
 def measure_foot_motion(prev_image: np.ndarray, image: np.ndarray, t_prev: float, t: float, heel: np.ndarray,
-                        toe: np.ndarray, ankle: np.ndarray, shoe_len_px: float) -> FootMotion | None:
+                        toe: np.ndarray, ankle: np.ndarray, shoe_len_px: float,
+                        predictions: Sequence[tuple[float, float]] = ()) -> FootMotion | None:
     """The shoe's motion from ``prev_image`` (where the landmarks place it) to ``image`` (RGB or
-    grey, full resolution); None when it is out of the image or too plain to track."""
+    grey, full resolution); ``predictions`` are velocities (px/s) it may be moving at (besides
+    standing still); None when it is out of the image or too plain to follow."""
     cv2 = _cv2()
     h, w = image.shape[:2]
+    dt = t - t_prev
     box = shoe_box(heel, toe, ankle, shoe_len_px, (w, h))
-    if box is None or t <= t_prev:
+    if box is None or dt <= 0:
         return None
-    x0, y0, x1, y1 = box
+    shifts = [np.asarray(p, np.float64) * dt for p in predictions if np.all(np.isfinite(p))] + [np.zeros(2)]
+    # One region for both frames: the shoe's box, where each predicted motion takes it, and the capture.
+    reach = CAPTURE * shoe_len_px
+    lo = np.min([s for s in shifts], axis=0)
+    hi = np.max([s for s in shifts], axis=0)
+    x0, y0 = max(0, int(box[0] + lo[0] - reach)), max(0, int(box[1] + lo[1] - reach))
+    x1, y1 = min(w, int(np.ceil(box[2] + hi[0] + reach))), min(h, int(np.ceil(box[3] + hi[1] + reach)))
     scale = min(1.0, SHOE_PX / max(shoe_len_px, 1.0))
     size = (max(8, round((x1 - x0) * scale)), max(8, round((y1 - y0) * scale)))
-    a = _grey(cv2, cv2.resize(prev_image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA))
-    b = _grey(cv2, cv2.resize(image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA))
     sx, sy = size[0] / (x1 - x0), size[1] / (y1 - y0)
-    flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 9, 3, 5, 1.1, 0)
+    a = cv2.resize(_grey(cv2, prev_image[y0:y1, x0:x1]), size, interpolation=cv2.INTER_AREA)
+    b = cv2.resize(_grey(cv2, image[y0:y1, x0:x1]), size, interpolation=cv2.INTER_AREA)
     poly = (shoe_polygon(heel, toe, ankle, shoe_len_px) - np.array([x0, y0], np.float32)) * np.array([sx, sy], np.float32)
     mask = np.zeros(a.shape, np.uint8)
-    cv2.fillConvexPoly(mask, np.round(poly * 16).astype(np.int32), 1, lineType=cv2.LINE_8, shift=4)
-    gx = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3)
-    grad = np.hypot(gx, gy)
-    inside = mask.astype(bool)
-    if inside.sum() < MIN_TEXTURED:
+    cv2.fillConvexPoly(mask, np.round(poly * 16).astype(np.int32), 255, lineType=cv2.LINE_8, shift=4)
+    p0 = cv2.goodFeaturesToTrack(a, MAX_POINTS, QUALITY, 2.0, mask=mask, blockSize=3)
+    if p0 is None or len(p0) < MIN_POINTS:
         return None
-    textured = inside & (grad >= max(20.0, 0.5 * float(np.median(grad[inside]))))
-    if textured.sum() < MIN_TEXTURED:
+    p0 = p0.astype(np.float32)
+    best = None
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.03)
+    for shift in shifts:
+        guess = p0 + np.array([shift[0] * sx, shift[1] * sy], np.float32)
+        p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, guess.copy(), winSize=(WINDOW, WINDOW), maxLevel=LEVELS,
+                                              criteria=criteria, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, p0.copy(), winSize=(WINDOW, WINDOW), maxLevel=LEVELS,
+                                                criteria=criteria, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
+        fb = np.hypot(*(back - p0).reshape(-1, 2).T)
+        good = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb < FB_MAX)
+        score = (int(good.sum()), -float(np.median(fb[good])) if good.any() else -np.inf)
+        if best is None or score > best[0]:
+            best = (score, p1.reshape(-1, 2), good)
+        if good.sum() >= ENOUGH * len(p0):
+            break  # the predicted motion found the shoe: the other guesses would find the same
+    _, p1, good = best
+    if good.sum() < MIN_POINTS:
         return None
-    ys = np.nonzero(textured)[0]
-    low = textured & (np.arange(a.shape[0])[:, None] >= np.quantile(ys, 1.0 - LOW_FRACTION))
-    dt = t - t_prev
-    per_s = np.array([1.0 / (sx * dt), 1.0 / (sy * dt)])
-    v = np.median(flow[textured], axis=0) * per_s
-    v_low = np.median(flow[low], axis=0) * per_s if low.sum() >= 4 else v
-    return FootMotion(0.5 * (t + t_prev), (float(v[0]), float(v[1])), (float(v_low[0]), float(v_low[1])),
-                      float(textured.sum() / inside.sum()))
+    # Image pixels: positions in the earlier frame and displacements.
+    pts = p0.reshape(-1, 2)[good] / np.array([sx, sy]) + np.array([x0, y0])
+    disp = (p1[good] - p0.reshape(-1, 2)[good]) / np.array([sx, sy])
+    fit = _rigid_fit(pts, disp, INLIER_MIN / scale)
+    if fit is None:
+        return None
+    centre, v, omega, inliers = fit
+    low_y = float(np.quantile(pts[inliers, 1], LOW_QUANTILE))
+    low_x = float(np.mean(pts[inliers][pts[inliers, 1] >= low_y, 0]))
+    v_low = v + omega * np.array([-(low_y - centre[1]), low_x - centre[0]])
+    return FootMotion(0.5 * (t + t_prev), (float(v[0] / dt), float(v[1] / dt)),
+                      (float(v_low[0] / dt), float(v_low[1] / dt)), float(inliers.sum() / len(p0)), dt,
+                      float(omega / dt))
+
+
+def _rigid_fit(pts: np.ndarray, disp: np.ndarray, floor: float):
+    """A rigid motion (translation at the points' centre, small rotation) fitted to point
+    displacements by least squares, twice, dropping points off it by more than three times the
+    median residual (at least ``floor``); None when too few points agree."""
+    inliers = np.ones(len(pts), bool)
+    for _ in range(3):
+        if inliers.sum() < MIN_POINTS:
+            return None
+        c = pts[inliers].mean(axis=0)
+        r = pts - c
+        d = disp[inliers]
+        v = d.mean(axis=0)
+        rr = r[inliers]
+        omega = float(np.sum(rr[:, 0] * d[:, 1] - rr[:, 1] * d[:, 0]) / max(np.sum(rr * rr), 1e-9))
+        model = v + omega * np.stack([-r[:, 1], r[:, 0]], axis=1)
+        res = np.hypot(*(disp - model).T)
+        cut = max(3.0 * float(np.median(res[inliers])), floor)
+        new = res <= cut
+        if (new == inliers).all():
+            break
+        inliers = new
+    if inliers.sum() < MIN_POINTS:
+        return None
+    return c, v, omega, inliers
 
 
 def _grey(cv2, crop: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from appliance.types import Frame, Pose
 # Flow is measured over at least this long: at 120-240 fps a foot on a slow belt moves a pixel or
 # less between frames, and the flow's noise (~0.1-0.2 px) would be a large part of it.
 BASELINE_S = 1 / 60
+PREDICT_S = 0.1  # s: a foot's last velocity still predicts its next (a swing's quarter is ~0.1 s)
 SHOE_PER_LEG = 0.28  # a shoe is about 0.28 leg lengths (hip-knee-ankle) long
 MIN_VISIBILITY = 0.3
 TRACKS = ("A", "B")
@@ -33,13 +34,15 @@ TRACKS = ("A", "B")
 @dataclass(frozen=True, slots=True)
 class FootReading:
     """One foot track's reading in one frame: the shoe's centre (px) in the earlier frame of the
-    pair, its motion (None: not measured) and its slip against the belt (NaN: unknown)."""
+    pair, its motion (None: not measured) and its slip against the belt (NaN: unknown): the
+    fastest point's of the shoe, translation and rotation (0: the whole shoe moves with the belt)."""
 
     centre: tuple[float, float] | None
     motion: FootMotion | None
     slip: float
     locked: bool
     side: str | None  # the pose's label for the leg read on this track in this frame
+    sole_slip: float = math.nan  # the slip of the shoe's lowest point (the sole where it meets the belt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ class FootStage:
         self._tracks = [ShoeTrack(), ShoeTrack()]
         self._recent: deque[tuple[Frame, Pose | None]] = deque(maxlen=16)
         self._legs: deque[float] = deque(maxlen=61)
+        self._last_velocity: list[tuple[float, np.ndarray] | None] = [None, None]  # per track: t, px/s
 
     def update(self, frame: Frame, pose: Pose | None) -> FootEvidence:
         prev = self._baseline(frame.t)
@@ -93,22 +97,42 @@ class FootStage:
             motion = None
             if shoe is not None:
                 motion = measure_foot_motion(prev_frame.image, frame.image, prev_frame.t, frame.t,
-                                             shoe.heel, shoe.toe, shoe.ankle, shoe.length)
-            slip = math.nan
+                                             shoe.heel, shoe.toe, shoe.ankle, shoe.length,
+                                             self._predictions(k, frame.t, belt))
+                self._last_velocity[k] = (frame.t, np.asarray(motion.velocity)) if motion else self._last_velocity[k]
+            slip, sole = math.nan, None
             if motion is not None:
-                self.belt.add(motion.t, motion.velocity, shoe.length)
+                self.belt.add(motion.t, motion.velocity, shoe.length, float(shoe.toe[0] - shoe.heel[0]))
                 if belt is not None:
-                    slip = float(np.hypot(*(np.asarray(motion.velocity) - belt)) / max(np.hypot(*belt), 1e-9))
+                    speed = max(float(np.hypot(*belt)), 1e-9)
+                    # The shoe's fastest point relative to the belt: its centre's slip plus its
+                    # rotation's speed at a half shoe length from the centre.
+                    slip = float(np.hypot(*(np.asarray(motion.velocity) - belt))
+                                 + 0.5 * shoe.length * abs(motion.angular_velocity)) / speed
+                    sole = (np.asarray(motion.low_velocity) - belt) / speed
                 track.record(frame.index, frame.t, shoe.moved(np.asarray(motion.velocity) * (frame.t - prev_frame.t)), True)
             else:
                 track.record(frame.index, frame.t, shoe, False)
-            found = self._detectors[k].add(motion.t if motion else frame.t, slip)
+            found = self._detectors[k].add(motion.t if motion else frame.t, slip, sole,
+                                           motion.dt if motion else 0.0)
             if shoe is not None:
                 c = shoe.centre
                 found = [replace(e, centre=(float(c[0]), float(c[1]))) for e in found]
-                readings[k] = FootReading((float(c[0]), float(c[1])), motion, slip, self._detectors[k].locked, shoe.side)
+                readings[k] = FootReading((float(c[0]), float(c[1])), motion, slip, self._detectors[k].locked, shoe.side,
+                                          math.nan if sole is None else float(np.hypot(*sole)))
             events += found
         return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), tuple(events))
+
+    def _predictions(self, k: int, t: float, belt: np.ndarray | None) -> list[tuple[float, float]]:
+        """Velocities track ``k``'s shoe may be moving at: its last one (if recent: a foot's velocity
+        changes completely within a swing's quarter, ~PREDICT_S) and the belt's."""
+        out = []
+        last = self._last_velocity[k]
+        if last is not None and t - last[0] <= PREDICT_S:
+            out.append((float(last[1][0]), float(last[1][1])))
+        if belt is not None:
+            out.append((float(belt[0]), float(belt[1])))
+        return out
 
     def _baseline(self, t: float) -> tuple[Frame, Pose | None] | None:
         """The latest recent frame at least BASELINE_S before ``t`` (else the oldest kept)."""

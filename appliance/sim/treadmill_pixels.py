@@ -17,10 +17,21 @@ shaped so that the lowest point of the shoe is always one of those two (tests ch
   and held there; the lowest point descends at 0.5-1 m/s and moves, at touch, between slightly
   forwards and backwards at half the belt speed (per step, from the seed);
 * touch: the lowest point reaches the belt. Heel first: the shoe rotates about the heel contact to
-  flat in 30-60 ms while that contact moves with the belt; toe first: about the toe, in 50-90 ms;
-  flat (``strike="flat"``): it lands flat (within ~1 deg) and its slip on the belt decays to zero in
-  15-35 ms;
-* belt lock: the first instant from which the shoe is flat and moves with the belt;
+  flat in 30-60 ms; toe first: about the toe, in 50-90 ms; flat (``strike="flat"``): it lands flat
+  (within ~1 deg);
+* arrest: from the touch the contact point stays on the belt surface but is not carried at once:
+  its forward velocity blends linearly in time (a constant deceleration) from its approach velocity
+  to the belt's over ``arrest_s`` (per step from the seed, 50-130 ms, unless the scene sets it).
+  Why: a shoe meets the belt with its forward velocity, and only friction drags it to the belt's
+  speed; the friction is bounded (mu times a load that is still building during the impact), so the
+  drag takes tens of milliseconds, and the heel's and the midsole's compliance lets the sole creep
+  meanwhile. Measured on the labelled phone clip (bench/labels/running_form_img5396.json, 60 fps,
+  the sole's velocity from the foot stage's LK motion): at the labelled touch the sole still moves
+  forwards in the image, and its velocity falls about linearly to the belt's over 4-8 frames (65-130
+  ms, ~6-8 g); the bed's old landings locked the contact point to the belt at once (heel, toe) or
+  within 15-35 ms (flat). ``arrest_s=0`` gives those old landings again, frame for frame;
+* belt lock: the first instant from which the shoe is flat and moves with the belt (the later of
+  the roll's end and the arrest's);
 * heel rise from about mid-stance: the shoe rotates about its toe point (carried by the belt) to
   30-38 deg toe down, and the toe leaves the belt at release (contact 0.7 step periods, 0.2-0.3 s).
 
@@ -94,7 +105,8 @@ DEFAULT_TOUCH_ANGLE_DEG = {"heel": 15.0, "flat": 0.0, "toe": -12.0}
 TOUCH_ANGLE_SPREAD_DEG = {"heel": 2.5, "flat": 0.6, "toe": 2.0}  # per step, from the seed
 TOUCH_ANGLE_LIMITS_DEG = {"heel": (8.0, 24.0), "flat": (-1.5, 1.5), "toe": (-20.0, -5.0)}
 ROLL_TO_FLAT_S = {"heel": (0.03, 0.06), "flat": (0.008, 0.02), "toe": (0.05, 0.09)}
-FLAT_SLIP_S = (0.015, 0.035)
+FLAT_SLIP_S = (0.015, 0.035)  # with arrest_s=0 only: a flat landing's slide
+ARREST_S = (0.05, 0.13)  # touch to the contact point carried by the belt (module docstring: measured)
 # Where the heel point lands (flat-equivalent), ahead of the middle of the stance's belt travel.
 LANDING_AHEAD_M = {"heel": 0.06, "flat": 0.0, "toe": -0.08}
 CONTACT_STEP_FRACTION = 0.70  # contact time / step period (duty factor 0.35)
@@ -138,6 +150,9 @@ class PixelScene:
     noise_sigma: float = 3.0  # Gaussian pixel noise, grey levels
     landmark_noise_px: float = 2.0  # noise on the synthetic landmarks
     camera_shake_px: float = 0.0  # a hand-held phone: a random global shift per frame (std, px)
+    # Touch to the contact point moving with the belt (s; see the module docstring): None draws it
+    # per step from ARREST_S by the seed; 0 locks the contact point at touch (flat: slips 15-35 ms).
+    arrest_s: float | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -154,6 +169,7 @@ class PixelScene:
              "noise_sigma, landmark_noise_px and camera_shake_px must not be negative"),
             (self.touch_angle_deg is None or -25.0 <= self.touch_angle_deg <= 25.0,
              f"touch_angle_deg {self.touch_angle_deg} is outside -25..25"),
+            (self.arrest_s is None or 0.0 <= self.arrest_s <= 0.2, f"arrest_s {self.arrest_s} is outside 0..0.2"),
         )
         for ok, message in checks:
             if not ok:
@@ -192,7 +208,8 @@ class _Step:
     touch_forward_mps: float
     touch_down_mps: float
     roll_s: float  # touch to flat
-    slip_s: float  # touch to no slip
+    slip_s: float  # touch to no slip (flat landings without an arrest)
+    arrest_s: float  # touch to the contact point moving with the belt (linear velocity blend)
     t_heel_rise: float
     t_release: float
     release_angle_deg: float
@@ -200,7 +217,7 @@ class _Step:
 
     @property
     def t_lock(self) -> float:
-        return self.t_touch + max(self.roll_s, self.slip_s)
+        return self.t_touch + max(self.roll_s, self.slip_s, self.arrest_s)
 
 
 @dataclass(slots=True)
@@ -248,8 +265,10 @@ def _knee_from_ik(hip: tuple[float, float], ankle: tuple[float, float]) -> tuple
 class _Gait:
     """The contact schedule of both feet and the shoes' poses at any instant (world metres)."""
 
-    def __init__(self, scene: PixelScene, n_steps: int, rng: np.random.Generator):
+    def __init__(self, scene: PixelScene, n_steps: int, rng: np.random.Generator,
+                 arrest_rng: np.random.Generator | None = None):
         self.scene = scene
+        self._arrest_rng = arrest_rng if arrest_rng is not None else np.random.default_rng(0)
         self.step_s = 60.0 / scene.cadence_spm
         # Two steps before the first rendered one and two after the last: their swings are seen.
         self.steps = self._schedule(n_steps + 4, rng, first_index=-2)
@@ -282,13 +301,19 @@ class _Gait:
         contact = CONTACT_STEP_FRACTION * self.step_s * rng.uniform(0.95, 1.05)
         roll = 0.0 if angle == 0.0 else rng.uniform(*ROLL_TO_FLAT_S[strike])
         slip = rng.uniform(*FLAT_SLIP_S) if strike == "flat" else 0.0
+        # Its own stream: the other draws, and so arrest_s=0's frames, are as they were without it.
+        drawn = float(self._arrest_rng.uniform(*ARREST_S))
+        arrest = drawn if self.scene.arrest_s is None else float(self.scene.arrest_s)
+        if arrest > 0.0:
+            slip = 0.0  # the arrest is the flat landing's slide too
         pivot_x = HEEL_X if angle >= 0.0 else TOE_X
         heel_u = 0.5 * (belt * contact - SHOE_LENGTH_M) + LANDING_AHEAD_M[strike] + rng.uniform(-0.03, 0.03)
-        t_heel_rise = t_touch + max(HEEL_RISE_FRACTION * contact, max(roll, slip) + 0.03)
+        t_heel_rise = t_touch + max(HEEL_RISE_FRACTION * contact, max(roll, slip, arrest) + 0.03)
         return _Step(
             index=index, foot=foot, t_touch=t_touch, touch_angle_deg=angle, pivot_x=pivot_x,
             pivot_u=heel_u + pivot_x, touch_forward_mps=rng.uniform(-0.5 * belt, 0.2),
-            touch_down_mps=rng.uniform(0.5, 1.0), roll_s=roll, slip_s=slip, t_heel_rise=t_heel_rise,
+            touch_down_mps=rng.uniform(0.5, 1.0), roll_s=roll, slip_s=slip, arrest_s=arrest,
+            t_heel_rise=t_heel_rise,
             t_release=t_touch + contact, release_angle_deg=rng.uniform(*RELEASE_ANGLE_DEG),
             lift_mps=rng.uniform(1.0, 1.6),
         )
@@ -311,6 +336,10 @@ class _Gait:
             # The landing's horizontal mismatch with the belt decays as (1 - s)^2 over slip_s.
             s = min(tau / step.slip_s, 1.0)
             contact_u += (step.touch_forward_mps + belt) * step.slip_s * (1.0 - (1.0 - s) ** 3) / 3.0
+        if step.arrest_s > 0.0:
+            # Its velocity relative to the belt falls linearly to 0 over arrest_s: (1 - s) of the touch's.
+            s = min(tau / step.arrest_s, 1.0)
+            contact_u += (step.touch_forward_mps + belt) * step.arrest_s * (s - 0.5 * s * s)
         if t >= step.t_heel_rise:
             toe_u = contact_u + (TOE_X - step.pivot_x)
             s = (t - step.t_heel_rise) / (step.t_release - step.t_heel_rise)
@@ -605,10 +634,11 @@ class TreadmillRender:
             raise ValueError(f"n_steps must be at least 1, not {n_steps}")
         self.scene = scene
         # One independent stream per aspect: changing how one is drawn leaves the others as they were.
-        seeds = dict(zip(("schedule", "scenery", "belt", "shoes", "noise_bank", "shake", "noise", "landmarks"),
-                         np.random.SeedSequence(scene.seed).spawn(8), strict=True))
+        seeds = dict(zip(("schedule", "scenery", "belt", "shoes", "noise_bank", "shake", "noise", "landmarks",
+                          "arrest"), np.random.SeedSequence(scene.seed).spawn(9), strict=True))
         self._seeds = seeds
-        self._gait = _Gait(scene, n_steps, np.random.default_rng(seeds["schedule"]))
+        self._gait = _Gait(scene, n_steps, np.random.default_rng(seeds["schedule"]),
+                           np.random.default_rng(seeds["arrest"]))
         self.truth: list[StepTruth] = [self._truth_of(s) for s in self._gait.rendered]
         self.n_frames = int(math.ceil(self._gait.end_s * scene.fps))
         self.duration_s = self._gait.end_s
