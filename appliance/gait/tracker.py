@@ -33,6 +33,13 @@ moment the foot reaches the belt, which is what the clinical definition says.
 A step is emitted when its contact is confirmed (metrics at IC) and again, with the same index and
 ``final=True``, when its toe-off is confirmed (contact time, TO, duty factor; the contact re-timed
 by the belt's pull and the metrics at IC re-measured there).
+
+With the foot stage's evidence (appliance/feet/, ``update(..., feet=)``), the pixels time the
+contacts: a belt lock after a touch, on the foot the landmarks put at that shoe, re-times the
+landmarks' contact nearest it (sending its final step again if it went out already) or is a
+contact of its own; while the stage sees the runner's landings, a contact only the landmarks
+found is reported but not valid. Heavy's look at a contact (``look_request`` / ``apply_look``)
+re-reads its angles before the toe-off.
 """
 
 from __future__ import annotations
