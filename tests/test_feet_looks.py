@@ -129,3 +129,13 @@ def test_the_tracker_reads_the_strike_from_the_looks(strike_angle):
     assert tracker.flat_reference["spread_deg"] < 1.0
     errors = [s.foot_strike_angle_deg - min(truth, key=lambda x: abs(x.t_ic - s.t_ic)).strike_angle_deg for s in heavy]
     assert abs(float(np.median(errors))) < 2.0
+
+
+def test_the_frames_kept_for_looks_fit_the_memory_budget():
+    from appliance.feet.looks import LOOK_BUFFER_BYTES
+
+    big = np.zeros((1080, 1920, 3), np.uint8)
+    looks = ContactLooks(runner=ExactLandmarks(SimulatedRunner(seed=1)))
+    for i in range(40):
+        looks.add_frame(Frame(i / FPS, i, big), ROI)
+    assert 8 <= looks.buffered and looks.buffered * big.nbytes <= LOOK_BUFFER_BYTES

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from appliance.pose.heavy import HeavyWorker, LandmarkRunner
 
 # Frames from just before a contact to the end of its mid-stance window (at most ~0.45 of a 0.35 s
-# contact after it) with room for the worker's lag.
+# contact after it) with room for the worker's lag; and at most this much memory (the appliance
+# stays under 300 MB): 0.6 s is 33 MB at 640x480 and 60 fps, but would be 220 MB at 1920x1080.
 LOOK_BUFFER_S = 0.6
+LOOK_BUFFER_BYTES = 96 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,18 +79,27 @@ class ContactLooks:
         if (runner is None) == (worker is None):
             raise ValueError("give exactly one of runner (synchronous) or worker (background)")
         self._runner, self._worker = runner, worker
-        self._frames = ContactFrames(buffer_s, BUFFER_MAX_FRAMES)
+        self._buffer_s = buffer_s
+        self._frames: ContactFrames | None = None  # sized by the first frame's bytes
         self._waiting: list[_Pending] = []  # until their mid-stance window is buffered
         self._reading: dict[int, _Pending] = {}  # submitted to the worker
         self._now = -np.inf
 
     def add_frame(self, frame: Frame, roi: Roi | None) -> None:
         """Keep ``frame`` (and the region the pose engine read it on) for looks to come."""
+        if self._frames is None:
+            fit = max(8, LOOK_BUFFER_BYTES // max(frame.image.nbytes, 1))
+            self._frames = ContactFrames(self._buffer_s, min(BUFFER_MAX_FRAMES, fit))
         self._frames.add(frame, roi)
         self._now = frame.t
 
     def request(self, request: LookRequest) -> None:
         self._waiting.append(_Pending(request))
+
+    @property
+    def buffered(self) -> int:
+        """Frames kept for looks to come."""
+        return len(self._frames) if self._frames is not None else 0
 
     @property
     def pending(self) -> int:
@@ -100,7 +111,7 @@ class ContactLooks:
         self._waiting = [p for p in self._waiting if self._now < p.request.mid_window[1]]
         done: list[Look] = []
         for p in due:
-            p.plan = plan_contact(list(self._frames), p.request.t_contact, p.request.mid_window)
+            p.plan = plan_contact(list(self._frames or ()), p.request.t_contact, p.request.mid_window)
             if self._runner is not None:
                 done.append(self._read_now(p))
             else:
@@ -144,7 +155,7 @@ class ContactLooks:
             expected = len(p.plan.contact) + len(p.plan.mid)
             # A request the worker dropped (it was behind) never comes back: the look goes out
             # with what came back once the buffer no longer holds its frames.
-            stale = self._now - p.request.mid_window[1] > self._frames.max_age_s
+            stale = self._now - p.request.mid_window[1] > self._buffer_s
             if len(p.results) >= expected or stale:
                 done.append(self._finish(p))
                 del self._reading[step_key]
