@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from appliance.types import UNSTEADY_FOOT_SPREAD_DEG
 
@@ -183,8 +183,19 @@ class GaitSettings(Section):
     cadence_window_s: float = Field(10.0, ge=2, le=120, description="Window of the rolling cadence", json_schema_extra={"unit": "s"})
     max_cadence_spm: float = Field(250.0, ge=120, le=300, description="Fastest plausible step rate (sprinting)", json_schema_extra={"unit": "steps/min"})
     min_cadence_spm: float = Field(80.0, ge=30, le=150, description="Slowest step rate still counted as locomotion (slow walking)", json_schema_extra={"unit": "steps/min"})
+
     foot_stage: bool = Field(True, description="Time each contact from the camera pixels around the feet (the foot stage); off on a board too slow for it, or to compare with the landmarks alone")
     heavy_look: bool = Field(True, description="Read each contact's foot angle with the larger landmark model (BlazePose heavy) on the frames around it, on a spare core; off on a board too slow for it")
+
+    @field_validator("min_cadence_spm")
+    @classmethod
+    def _slowest_below_fastest(cls, v: float, info: ValidationInfo) -> float:
+        # The rhythm and cadence estimators search steps between the two: an empty range has no
+        # step to find (the control loop would fail on every running step).
+        fastest = info.data.get("max_cadence_spm")
+        if fastest is not None and not v < fastest:
+            raise ValueError(f"the slowest cadence must be below the fastest (gait.max_cadence_spm = {fastest:g} steps/min)")
+        return v
 
 
 class Settings(Section):

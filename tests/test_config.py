@@ -40,3 +40,12 @@ def test_corrupt_file_names_the_fix(tmp_path):
     p.write_text("{not json")
     with pytest.raises(ConfigError, match="cannot be read.*move it away"):
         load_settings(p)
+
+
+def test_a_cadence_range_with_no_step_in_it_is_refused_at_load(tmp_path):
+    """The slowest cadence above the fastest would fail the control loop on every running step (and,
+    saved, at every start): the file is refused with the field and the reason."""
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"gait": {"min_cadence_spm": 140, "max_cadence_spm": 130}}))
+    with pytest.raises(ConfigError, match=r"gait\.min_cadence_spm: .*below the fastest"):
+        load_settings(path)

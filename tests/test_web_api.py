@@ -336,6 +336,7 @@ def test_settings_change_is_validated_persisted_and_applied(client: TestClient, 
         ({"camera.source": "video:/etc/passwd"}, "camera.source", "names a file"),
         ({"audio.sink": "WAV:/tmp/x.wav"}, "audio.sink", "names a file"),
         ({"panel.port": 22}, "panel.port", "read-only"),
+        ({"gait.min_cadence_spm": 140, "gait.max_cadence_spm": 130}, "gait.min_cadence_spm", "below the fastest"),
     ],
 )
 def test_wrong_settings_are_refused_naming_field_and_reason(
