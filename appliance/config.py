@@ -187,6 +187,22 @@ class GaitSettings(Section):
     foot_stage: bool = Field(True, description="Time each contact from the camera pixels around the feet (the foot stage); off on a board too slow for it, or to compare with the landmarks alone")
     heavy_look: bool = Field(True, description="Read each contact's foot angle with the larger landmark model (BlazePose heavy) on the frames around it, on a spare core; off on a board too slow for it")
 
+    @field_validator("forefoot_below_deg")
+    @classmethod
+    def _forefoot_below_rearfoot(cls, v: float, info: ValidationInfo) -> float:
+        rearfoot = info.data.get("rearfoot_above_deg")
+        if rearfoot is not None and not v <= rearfoot:
+            raise ValueError(f"the forefoot limit must not be above the rearfoot one (gait.rearfoot_above_deg = {rearfoot:g} deg)")
+        return v
+
+    @field_validator("airborne_height_leg_lengths")
+    @classmethod
+    def _airborne_above_contact(cls, v: float, info: ValidationInfo) -> float:
+        contact = info.data.get("contact_height_leg_lengths")
+        if contact is not None and not v > contact:
+            raise ValueError(f"a foot in the air must be higher than one on the belt (gait.contact_height_leg_lengths = {contact:g})")
+        return v
+
     @field_validator("min_cadence_spm")
     @classmethod
     def _slowest_below_fastest(cls, v: float, info: ValidationInfo) -> float:

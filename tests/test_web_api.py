@@ -337,6 +337,8 @@ def test_settings_change_is_validated_persisted_and_applied(client: TestClient, 
         ({"audio.sink": "WAV:/tmp/x.wav"}, "audio.sink", "names a file"),
         ({"panel.port": 22}, "panel.port", "read-only"),
         ({"gait.min_cadence_spm": 140, "gait.max_cadence_spm": 130}, "gait.min_cadence_spm", "below the fastest"),
+        ({"gait.rearfoot_above_deg": -5, "gait.forefoot_below_deg": 0}, "gait.forefoot_below_deg", "rearfoot"),
+        ({"gait.airborne_height_leg_lengths": 0.02}, "gait.airborne_height_leg_lengths", "higher than one on the belt"),
     ],
 )
 def test_wrong_settings_are_refused_naming_field_and_reason(
