@@ -185,6 +185,16 @@ def test_set_pin_on_the_appliance_ends_open_panel_sessions(client: TestClient, t
     assert client.get("/api/settings").status_code == 401
 
 
+def test_set_pin_without_a_terminal_says_how_instead_of_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-m", "appliance", "set-pin", "--data-dir", str(tmp_path)],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert ran.returncode != 0 and "Traceback" not in ran.stderr
+    assert "--stdin" in ran.stderr and not PinStore(tmp_path).path.exists()
+
+
 def test_first_visit_setup_needs_the_logged_setup_code(fake: FakeController, tmp_path: Path) -> None:
     app = create_app(fake, tmp_path)
     code = app.state.auth.setup_code

@@ -30,6 +30,9 @@ def run(args) -> int:
     if args.stdin:
         pin = sys.stdin.readline().rstrip("\r\n")
     else:
+        if not sys.stdin.isatty():
+            raise CommandError("no terminal to type the PIN on: run it in a terminal, or give --stdin and "
+                               "pipe one line with the PIN")
         pin = getpass.getpass(f"New panel PIN/passphrase (at least {MIN_PIN_LENGTH} characters): ")
         try:
             check_pin_format(pin)
