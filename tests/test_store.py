@@ -267,6 +267,17 @@ def test_export_csv_is_one_table_in_time_order(store: Store):
     assert not any(math.isnan(float(v)) for r in rows for k, v in r.items() if k == "shank_angle_deg" and v)
 
 
+def test_export_csv_never_hands_a_spreadsheet_a_formula(store: Store):
+    runner = store.create_runner('=HYPERLINK("http://example.invalid","x")')
+    s = store.create_session(runner.id, t_start=0.0, source="sim")
+    store.record_step(s.id, make_step(0, 0.35), phase="warmup")
+    store.finish_session(s.id, "completed", {"steps": 1})
+    rows = list(csv.DictReader(io.StringIO(store.export_session(s.id, "csv"))))
+    assert rows[0]["session_runner"] == "'" + '=HYPERLINK("http://example.invalid","x")'
+    assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values())
+    assert float(rows[0]["shank_angle_deg"]) == pytest.approx(make_step(0, 0.35).shank_angle_deg)  # numbers stay numbers
+
+
 def test_resolve_session_and_bad_format(store: Store):
     with pytest.raises(NotFound, match="no sessions"):
         store.resolve_session("last")

@@ -58,5 +58,19 @@ def session_export(session: Session, runner: Runner, steps: list[StepRecord], ev
     for t, _, d in rows:
         d["t_rel_s"] = round(t - t0, 4)
         d.update(session_cols)
-        writer.writerow({k: ("" if v is None else v) for k, v in d.items()})
+        writer.writerow({k: _cell(v) for k, v in d.items()})
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    """A CSV cell: None empty, and text that a spreadsheet would run as a formula (a runner named
+    "=HYPERLINK(...)") quoted with a leading apostrophe, so it shows as the text it is."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and v.startswith(FORMULA_LEADS):
+        return "'" + v
+    return v
