@@ -190,3 +190,34 @@ def test_kill_9_mid_session_then_restart_keeps_every_recorded_step(tmp_path: Pat
     assert len(stored) >= len(seen)
     with Store(data) as store:  # a second start recovers nothing more
         assert store.recovered_sessions == []
+
+
+def test_the_login_throttle_ignores_forwarded_headers(tmp_path: Path):
+    """Over loopback (a local process, an SSH tunnel) a rotating X-Forwarded-For must not dodge the
+    throttle: the panel trusts no forwarded header."""
+    from appliance.web.pin import PinStore
+
+    data = tmp_path / "data"
+    PinStore(data).set_pin("the-right-pin-1")
+    proc = start(["--source", "sim", "--no-demo", "--data-dir", str(data)])
+    try:
+        url = ""
+        for line in proc.stdout:
+            if line.startswith("appliance "):  # the banner
+                found = re.search(r"panel on (http://[^\s,]+)", line)
+                url = found.group(1) if found else ""
+                break
+        assert url, "no panel URL in the banner"
+        codes = []
+        for i in range(6):
+            req = urllib.request.Request(f"{url}/api/auth/login", data=json.dumps({"pin": "wrong-pin-0"}).encode(),
+                                         headers={"Content-Type": "application/json", "X-Forwarded-For": f"10.9.8.{i}"})
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    codes.append(r.status)
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+        assert 429 in codes, codes
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)

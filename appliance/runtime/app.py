@@ -455,8 +455,11 @@ class Runtime:
         host = self.options.host or s.panel.host
         port = self.options.port if self.options.port is not None else s.panel.port
         self._app = create_app(self, self.data_dir)
+        # No forwarded header is trusted (no proxy stands in front of the panel): uvicorn would take
+        # the client's address from X-Forwarded-For sent over loopback, and a local process or an
+        # SSH tunnel could then rotate it past the login throttle.
         config = uvicorn.Config(self._app, host=host, port=port, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1)
+                                lifespan="off", timeout_graceful_shutdown=1, proxy_headers=False)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="panel", daemon=True)
         thread.start()
