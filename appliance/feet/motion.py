@@ -35,6 +35,11 @@ WINDOW = 11  # LK window (crop px): a sixth of the shoe, on one rigid part of it
 LEVELS = 3  # pyramid levels: capture ~ WINDOW/2 * 2**LEVELS ≈ 0.7 shoe lengths from the guess
 FB_MAX = 1.0  # crop px (1.5 % of a shoe): a followed point comes back this close, well above LK's ~0.1 px noise
 INLIER_MIN = 0.3  # crop px: the smallest residual cut of the rigid fit (LK's noise)
+PATCH_NCC = 0.5  # a shoe's patch matches its blurred, turning self in the next frame at least this well (the scene behind: ~0.3)
+FB_PATCH = 1.5  # crop px: a patch matched back comes home this close (its match is to ~0.3 px, blur changes)
+# shoe lengths/s: slower is standing still (below the slowest walking belt's ~0.3 m/s), which a shoe
+# on a running belt does only for ~10-20 ms at a swing's turn; such a reading is the static scene
+STILL_SHOE_PER_S = 1.0
 LOW_QUANTILE = 0.9  # the lowest tenth of the shoe's points (along the image's vertical) is its sole
 
 
@@ -85,17 +90,38 @@ def shoe_polygon(heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray, shoe_len_
 
 def measure_foot_motion(prev_image: np.ndarray, image: np.ndarray, t_prev: float, t: float, heel: np.ndarray,
                         toe: np.ndarray, ankle: np.ndarray, shoe_len_px: float,
-                        predictions: Sequence[tuple[float, float]] = ()) -> FootMotion | None:
+                        predictions: Sequence[tuple[float, float]] = (),
+                        fallbacks: Sequence[tuple[float, float]] = ()) -> FootMotion | None:
     """The shoe's motion from ``prev_image`` (where the landmarks place it) to ``image`` (RGB or
     grey, full resolution); ``predictions`` are velocities (px/s) it may be moving at (besides
-    standing still); None when it is out of the image or too plain to follow."""
+    standing still), ``fallbacks`` coarser ones searched from (with the shoe's whole patch) only when
+    those do not find the shoe; None when it is out of the image or too plain to follow."""
+    motion = _measure(prev_image, image, t_prev, t, heel, toe, ankle, shoe_len_px, predictions, False, False)
+    if not fallbacks or (motion is not None and np.hypot(*motion.velocity) >= STILL_SHOE_PER_S * shoe_len_px):
+        return motion
+    # Not found, or found standing still, which a shoe on a running belt never does for long (the
+    # scene behind a box the landmarks placed partly off the shoe): search again from the coarser
+    # guesses and the shoe's whole patch, for the shoe moving.
+    again = _measure(prev_image, image, t_prev, t, heel, toe, ankle, shoe_len_px, [*predictions, *fallbacks],
+                     True, True)
+    return motion if again is None else again
+
+
+def _measure(prev_image: np.ndarray, image: np.ndarray, t_prev: float, t: float, heel: np.ndarray, toe: np.ndarray,
+             ankle: np.ndarray, shoe_len_px: float, predictions: Sequence[tuple[float, float]],
+             patch_search: bool, moving: bool) -> FootMotion | None:
+    """measure_foot_motion's search from ``predictions`` and standing still (and from the shoe's
+    whole patch when ``patch_search``; only for a shoe moving faster than standing still when
+    ``moving``)."""
     cv2 = _cv2()
     h, w = image.shape[:2]
     dt = t - t_prev
     box = shoe_box(heel, toe, ankle, shoe_len_px, (w, h))
     if box is None or dt <= 0:
         return None
-    shifts = [np.asarray(p, np.float64) * dt for p in predictions if np.all(np.isfinite(p))] + [np.zeros(2)]
+    shifts = [np.asarray(p, np.float64) * dt for p in predictions if np.all(np.isfinite(p))] + [np.zeros(2)] * (not moving)
+    if not shifts:
+        return None
     # One region for both frames: the shoe's box, where each predicted motion takes it, and the capture.
     reach = CAPTURE * shoe_len_px
     lo = np.min([s for s in shifts], axis=0)
@@ -114,13 +140,19 @@ def measure_foot_motion(prev_image: np.ndarray, image: np.ndarray, t_prev: float
     if p0 is None or len(p0) < MIN_POINTS:
         return None
     p0 = p0.astype(np.float32)
-    best = None
+    best, patch = None, None
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.03)
-    for shift in shifts:
-        guess = p0 + np.array([shift[0] * sx, shift[1] * sy], np.float32)
+    crop_shifts = [np.array([shift[0] * sx, shift[1] * sy], np.float32) for shift in shifts]
+    tried: list[np.ndarray] = []
+    while crop_shifts:
+        shift = crop_shifts.pop(0)
+        tried.append(shift)
+        guess = p0 + shift
         p1, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p0, guess.copy(), winSize=(WINDOW, WINDOW), maxLevel=LEVELS,
                                               criteria=criteria, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
-        back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, p0.copy(), winSize=(WINDOW, WINDOW), maxLevel=LEVELS,
+        # Back from where the points went, started from the prediction undone (not from where they
+        # began: a point stuck on the wrong pixels would come back to its start from there and pass).
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, p1, p1 - shift, winSize=(WINDOW, WINDOW), maxLevel=LEVELS,
                                                 criteria=criteria, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
         fb = np.hypot(*(back - p0).reshape(-1, 2).T)
         good = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb < FB_MAX)
@@ -129,9 +161,26 @@ def measure_foot_motion(prev_image: np.ndarray, image: np.ndarray, t_prev: float
             best = (score, p1.reshape(-1, 2), good)
         if good.sum() >= ENOUGH * len(p0):
             break  # the predicted motion found the shoe: the other guesses would find the same
+        if patch_search and not crop_shifts and len(tried) == len(shifts):
+            # No prediction found it (a swinging shoe moves most of a shoe length between 25-30 fps
+            # frames, and the landmarks' displacement is off by a third of one): where the shoe's
+            # whole patch matches best within the guesses' reach is one more guess for LK.
+            patch = _block_match(cv2, a, b, poly, np.min(tried, axis=0) - CAPTURE * SHOE_PX,
+                                 np.max(tried, axis=0) + CAPTURE * SHOE_PX)
+            if patch is not None and min(np.hypot(*(patch - t)) for t in tried) > 0.1 * SHOE_PX:
+                crop_shifts.append(patch)
     _, p1, good = best
     if good.sum() < MIN_POINTS:
-        return None
+        # A blurred swinging shoe has no corners that come back, but its whole patch moves as one:
+        # its match, if the match found from the later frame's patch back comes home and the shoe
+        # moved (a patch that matches where it was is the static scene behind a misplaced box).
+        if patch is None or np.hypot(*patch) < STILL_SHOE_PER_S * shoe_len_px * scale * dt:
+            return None
+        home = _block_match(cv2, b, a, poly + patch, -patch - 3 * FB_PATCH, -patch + 3 * FB_PATCH)
+        if home is None or np.hypot(*(home + patch)) > FB_PATCH:
+            return None
+        v = patch / np.array([sx, sy]) / dt
+        return FootMotion(0.5 * (t + t_prev), (float(v[0]), float(v[1])), (float(v[0]), float(v[1])), 0.0, dt, 0.0)
     # Image pixels: positions in the earlier frame and displacements.
     pts = p0.reshape(-1, 2)[good] / np.array([sx, sy]) + np.array([x0, y0])
     disp = (p1[good] - p0.reshape(-1, 2)[good]) / np.array([sx, sy])
@@ -139,6 +188,8 @@ def measure_foot_motion(prev_image: np.ndarray, image: np.ndarray, t_prev: float
     if fit is None:
         return None
     centre, v, omega, inliers = fit
+    if moving and np.hypot(*v) < STILL_SHOE_PER_S * shoe_len_px * dt:
+        return None
     low_y = float(np.quantile(pts[inliers, 1], LOW_QUANTILE))
     low_x = float(np.mean(pts[inliers][pts[inliers, 1] >= low_y, 0]))
     v_low = v + omega * np.array([-(low_y - centre[1]), low_x - centre[0]])
@@ -171,6 +222,33 @@ def _rigid_fit(pts: np.ndarray, disp: np.ndarray, floor: float):
     if inliers.sum() < MIN_POINTS:
         return None
     return c, v, omega, inliers
+
+
+def _block_match(cv2, a: np.ndarray, b: np.ndarray, poly: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """The shift (crop px, to a tenth of one) in [lo, hi] that best matches the shoe's bounding
+    patch of ``a`` (its outline ``poly``) in ``b`` (normalised cross-correlation, at least
+    ``PATCH_NCC``), or None."""
+    h, w = a.shape
+    tx0, ty0 = (int(max(0, np.floor(v))) for v in poly.min(axis=0))
+    tx1, ty1 = int(min(w, np.ceil(poly[:, 0].max()))), int(min(h, np.ceil(poly[:, 1].max())))
+    if tx1 - tx0 < 4 or ty1 - ty0 < 4:
+        return None
+    sx0, sy0 = max(0, int(np.floor(tx0 + lo[0]))), max(0, int(np.floor(ty0 + lo[1])))
+    sx1, sy1 = min(w, int(np.ceil(tx1 + hi[0]))), min(h, int(np.ceil(ty1 + hi[1])))
+    if sx1 - sx0 < tx1 - tx0 + 2 or sy1 - sy0 < ty1 - ty0 + 2:
+        return None
+    r = cv2.matchTemplate(b[sy0:sy1, sx0:sx1], a[ty0:ty1, tx0:tx1], cv2.TM_CCOEFF_NORMED)
+    iy, ix = np.unravel_index(int(np.argmax(r)), r.shape)
+    if r[iy, ix] < PATCH_NCC:
+        return None
+
+    def vertex(lo_: float, mid: float, hi_: float) -> float:  # the parabola's peak through three samples
+        d = lo_ - 2 * mid + hi_
+        return float(np.clip(0.5 * (lo_ - hi_) / d, -0.5, 0.5)) if d < 0 else 0.0
+
+    fx = vertex(r[iy, ix - 1], r[iy, ix], r[iy, ix + 1]) if 0 < ix < r.shape[1] - 1 else 0.0
+    fy = vertex(r[iy - 1, ix], r[iy, ix], r[iy + 1, ix]) if 0 < iy < r.shape[0] - 1 else 0.0
+    return np.array([sx0 + ix + fx - tx0, sy0 + iy + fy - ty0], np.float32)
 
 
 def _grey(cv2, crop: np.ndarray) -> np.ndarray:

@@ -5,7 +5,11 @@ one, swaps left and right, or puts a foot at knee height for tens of frames. A s
 such landmarks would measure the wrong pixels. So each of the two tracks follows its shoe by the
 shoe's measured motion, and takes the landmarks' placement only where they agree with it (within
 ``GATE`` shoe lengths); landmarks that disagree for ``REACQUIRE_S`` on end, or a track whose shoe
-cannot be measured for ``LOST_S``, start the track afresh from the landmarks.
+cannot be measured for ``LOST_S``, start the track afresh from the landmarks. So does a track whose
+pixels stand still for ``STILL_S``: a shoe on a running treadmill never does (it is carried by the
+belt or swings, and passes through standing still only at a swing's turn, for ~10-20 ms), so such a
+track has slipped off its shoe onto the static scene (the treadmill's frame, the wall), which the
+pixels follow perfectly well.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from appliance.feet.motion import STILL_SHOE_PER_S
+
 GATE = 1.2  # shoe lengths: farther from where its pixels took it is a landmark glitch, not the shoe
 REACQUIRE_S = 0.25
 LOST_S = 0.15
+STILL_S = 0.1  # s: over twice a swing's turn through standing still (its velocity changes by twice the belt's in ~0.1 s)
 KEEP = 32
 
 
@@ -51,6 +58,7 @@ class ShoeTrack:
         self._at: deque[tuple[int, float, Shoe]] = deque(maxlen=KEEP)
         self._disagree_since = math.inf
         self._unmeasured_since = math.inf
+        self._still_since = math.inf
 
     def at(self, frame_index: int) -> Shoe | None:
         for index, _, shoe in reversed(self._at):
@@ -63,6 +71,9 @@ class ShoeTrack:
         ``seen`` placement where they agree with it or the track has to start afresh."""
         if followed is None:
             return seen
+        if seen is not None and t - self._still_since >= STILL_S:
+            self._still_since = self._disagree_since = math.inf
+            return seen
         if seen is not None and followed.distance(seen) <= GATE * followed.length:
             self._disagree_since = math.inf
             return seen
@@ -73,17 +84,20 @@ class ShoeTrack:
                 return seen
         return followed
 
-    def record(self, frame_index: int, t: float, shoe: Shoe | None, measured: bool) -> None:
-        """Where the shoe is at ``frame_index`` (None: the track is lost)."""
+    def record(self, frame_index: int, t: float, shoe: Shoe | None, measured: bool, speed: float = math.nan) -> None:
+        """Where the shoe is at ``frame_index`` (None: the track is lost); ``speed`` (px/s) is its
+        measured one, when ``measured``."""
         if measured:
             self._unmeasured_since = math.inf
+            still = shoe is not None and speed < STILL_SHOE_PER_S * shoe.length
+            self._still_since = min(self._still_since, t) if still else math.inf
         elif shoe is not None:
             self._unmeasured_since = min(self._unmeasured_since, t)
             if t - self._unmeasured_since >= LOST_S:
                 shoe, self._unmeasured_since = None, math.inf
         if shoe is None:
             self._at.clear()
-            self._disagree_since = math.inf
+            self._disagree_since = self._still_since = math.inf
             return
         self._at.append((frame_index, t, shoe))
 
