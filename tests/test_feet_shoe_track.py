@@ -1,6 +1,7 @@
 """Shoe tracks: a landmark glitch does not move a shoe, a label swap does not swap the feet."""
 
 import numpy as np
+import pytest
 
 from appliance.feet.shoe_track import REACQUIRE_S, Shoe, ShoeTrack, assign
 
@@ -43,3 +44,15 @@ def test_a_left_right_label_swap_keeps_each_foot_on_its_track():
 def test_a_single_shoe_goes_to_the_nearer_track():
     matched = assign([shoe_at(100.0, side=None), shoe_at(300.0, side=None)], [shoe_at(290.0)])
     assert matched[0] is None and matched[1] is not None
+
+
+def test_a_track_is_one_chain_when_the_baseline_spans_several_frames():
+    """At 240 fps the motion is measured over 4 frames: where the shoe was 4 frames back is the
+    newest placement moved back by its velocity, not that frame's own (older) record."""
+    track = ShoeTrack()
+    fps, v = 240.0, (-960.0, 0.0)  # 4 px a frame
+    for i in range(8):
+        track.record(i, i / fps, shoe_at(400.0 - 4.0 * i + (30.0 if i == 3 else 0.0)), True, v)  # frame 3 misplaced
+    back = track.followed(3, 3 / fps)
+    assert back.centre[0] == pytest.approx(400.0 - 4.0 * 3)  # from the newest, not the misplaced record
+    assert track.followed(7, 7 / fps).centre[0] == pytest.approx(400.0 - 4.0 * 7)

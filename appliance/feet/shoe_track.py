@@ -55,16 +55,28 @@ class ShoeTrack:
     """One shoe's positions by frame index, its own pixels first (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._at: deque[tuple[int, float, Shoe]] = deque(maxlen=KEEP)
+        self._at: deque[tuple[int, float, Shoe, np.ndarray | None]] = deque(maxlen=KEEP)  # + velocity px/s
         self._disagree_since = math.inf
         self._unmeasured_since = math.inf
         self._still_since = math.inf
 
     def at(self, frame_index: int) -> Shoe | None:
-        for index, _, shoe in reversed(self._at):
+        for index, _, shoe, _ in reversed(self._at):
             if index == frame_index:
                 return shoe
         return None
+
+    def followed(self, frame_index: int, t: float) -> Shoe | None:
+        """Where the shoe was at ``frame_index`` (time ``t``): the newest placement moved back by
+        its measured velocity. At high frame rates the stage measures over a baseline of several
+        frames; taking that older frame's own record instead would split the track into one chain
+        per residue of the frame index (at 240 fps four, one of them on the scene behind the shoe)."""
+        if not self._at:
+            return None
+        index, t_new, shoe, velocity = self._at[-1]
+        if index <= frame_index or velocity is None:
+            return self.at(frame_index)
+        return shoe.moved(-velocity * (t_new - t))
 
     def choose(self, t: float, followed: Shoe | None, seen: Shoe | None) -> Shoe | None:
         """The shoe to measure at time ``t``: where this track followed it to, or the landmarks'
@@ -84,9 +96,11 @@ class ShoeTrack:
                 return seen
         return followed
 
-    def record(self, frame_index: int, t: float, shoe: Shoe | None, measured: bool, speed: float = math.nan) -> None:
-        """Where the shoe is at ``frame_index`` (None: the track is lost); ``speed`` (px/s) is its
+    def record(self, frame_index: int, t: float, shoe: Shoe | None, measured: bool,
+               velocity: tuple[float, float] | None = None) -> None:
+        """Where the shoe is at ``frame_index`` (None: the track is lost); ``velocity`` (px/s) is its
         measured one, when ``measured``."""
+        speed = float(np.hypot(*velocity)) if velocity is not None else math.nan
         if measured:
             self._unmeasured_since = math.inf
             still = shoe is not None and speed < STILL_SHOE_PER_S * shoe.length
@@ -99,7 +113,7 @@ class ShoeTrack:
             self._at.clear()
             self._disagree_since = self._still_since = math.inf
             return
-        self._at.append((frame_index, t, shoe))
+        self._at.append((frame_index, t, shoe, np.asarray(velocity, np.float64) if measured and velocity else None))
 
 
 def assign(followed: list[Shoe | None], seen: list[Shoe]) -> list[Shoe | None]:

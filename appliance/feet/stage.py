@@ -88,7 +88,7 @@ class FootStage:
         if prev is None:
             return FootEvidence(frame.t, frame.index, self._belt(frame.t), tuple(readings), ())
         prev_frame, seen = prev
-        followed = [track.at(prev_frame.index) for track in self._tracks]
+        followed = [track.followed(prev_frame.index, prev_frame.t) for track in self._tracks]
         matched = assign(followed, seen)
         belt = self.belt.velocity(frame.t)
         events: list[FootEvent] = []
@@ -112,7 +112,7 @@ class FootStage:
                                  + 0.5 * shoe.length * abs(motion.angular_velocity)) / speed
                     sole = (np.asarray(motion.low_velocity) - belt) / speed
                 track.record(frame.index, frame.t, shoe.moved(np.asarray(motion.velocity) * (frame.t - prev_frame.t)), True,
-                             float(np.hypot(*motion.velocity)))
+                             motion.velocity)
             else:
                 track.record(frame.index, frame.t, shoe, False)
             found = self._detectors[k].add(motion.t if motion else frame.t, slip, sole,
