@@ -8,6 +8,7 @@ over the old one, so a power cut leaves either the old or the new settings, neve
 from __future__ import annotations
 
 import json
+import operator
 import os
 import tempfile
 from pathlib import Path
@@ -170,6 +171,18 @@ class GpioSettings(Section):
     )
 
 
+# Gait settings that bound each other: field -> (the field it is checked against, the comparison
+# that must hold between them, the rule in words). The rhythm and cadence estimators search steps
+# between the two cadences: an empty range has no step to find, and the control loop failed on every
+# running step (and at every start, once saved).
+GAIT_ORDER = {
+    "forefoot_below_deg": ("rearfoot_above_deg", operator.le, "the forefoot limit must not be above the rearfoot one"),
+    "airborne_height_leg_lengths": ("contact_height_leg_lengths", operator.gt,
+                                    "a foot in the air must be higher than one on the belt"),
+    "min_cadence_spm": ("max_cadence_spm", operator.lt, "the slowest cadence must be below the fastest"),
+}
+
+
 class GaitSettings(Section):
     """Thresholds of the gait analysis. Defaults are published values where one exists (Altman &
     Davis 2012 for the strike classes) and otherwise ours, justified in appliance/gait/."""
@@ -187,32 +200,14 @@ class GaitSettings(Section):
     foot_stage: bool = Field(True, description="Time each contact from the camera pixels around the feet (the foot stage); off on a board too slow for it, or to compare with the landmarks alone")
     heavy_look: bool = Field(True, description="Read each contact's foot angle with the larger landmark model (BlazePose heavy) on the frames around it, on a spare core; off on a board too slow for it")
 
-    @field_validator("forefoot_below_deg")
+    @field_validator(*GAIT_ORDER)
     @classmethod
-    def _forefoot_below_rearfoot(cls, v: float, info: ValidationInfo) -> float:
-        rearfoot = info.data.get("rearfoot_above_deg")
-        if rearfoot is not None and not v <= rearfoot:
-            raise ValueError(f"the forefoot limit must not be above the rearfoot one (gait.rearfoot_above_deg = {rearfoot:g} deg)")
+    def _in_order(cls, v: float, info: ValidationInfo) -> float:
+        other, holds, rule = GAIT_ORDER[info.field_name]
+        bound = info.data.get(other)  # declared before this field: validated already (None if invalid)
+        if bound is not None and not holds(v, bound):
+            raise ValueError(f"{rule} (gait.{other} = {bound:g})")
         return v
-
-    @field_validator("airborne_height_leg_lengths")
-    @classmethod
-    def _airborne_above_contact(cls, v: float, info: ValidationInfo) -> float:
-        contact = info.data.get("contact_height_leg_lengths")
-        if contact is not None and not v > contact:
-            raise ValueError(f"a foot in the air must be higher than one on the belt (gait.contact_height_leg_lengths = {contact:g})")
-        return v
-
-    @field_validator("min_cadence_spm")
-    @classmethod
-    def _slowest_below_fastest(cls, v: float, info: ValidationInfo) -> float:
-        # The rhythm and cadence estimators search steps between the two: an empty range has no
-        # step to find (the control loop would fail on every running step).
-        fastest = info.data.get("max_cadence_spm")
-        if fastest is not None and not v < fastest:
-            raise ValueError(f"the slowest cadence must be below the fastest (gait.max_cadence_spm = {fastest:g} steps/min)")
-        return v
-
 
 class Settings(Section):
     """All settings. Runner targets and programmes live in the database, per runner."""
