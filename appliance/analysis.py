@@ -151,8 +151,8 @@ def write_overlay(clip: Path, poses: ClipPoses, steps: list[dict], direction: st
         return out
     dt_real = float(np.median(np.diff(poses.t))) * time_scale if len(poses.t) > 1 else 1 / 30
     stride = max(1, round(OVERLAY_SPACING_S / dt_real))
-    rows_wanted = [(s, int(s["frame_ic"]) + stride * k) for s in steps[:OVERLAY_CONTACTS] for k in (-2, -1, 0, 1, 2)]
-    frames = _frames_at(clip, {i for _, i in rows_wanted if 0 <= i < len(poses.t)})
+    wanted = {int(s["frame_ic"]) + stride * k for s in steps[:OVERLAY_CONTACTS] for k in (-2, -1, 0, 1, 2)}
+    frames = _frames_at(clip, {i for i in wanted if 0 <= i < len(poses.t)})
     sign = -1.0 if direction == "left" else 1.0
     rows = []
     for s in steps[:OVERLAY_CONTACTS]:
@@ -198,7 +198,8 @@ def _frames_at(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:
 def _landing_foot_box(lm: np.ndarray, sign: float, width: int, height: int) -> tuple[int, int, int, int] | None:
     """A square pixel box around the front foot of ``lm`` (the landing one at a contact), two and
     a half shoe lengths wide, inside the image; None without feet."""
-    from appliance.gait.geometry import ANKLE, HEEL, HIP, KNEE, TOE, leg_points
+    from appliance.feet.stage import SHOE_PER_LEG
+    from appliance.gait.geometry import HEEL, TOE, leg_length_px, leg_points
 
     feet = []
     for side in ("left", "right"):
@@ -208,8 +209,7 @@ def _landing_foot_box(lm: np.ndarray, sign: float, width: int, height: int) -> t
     if not feet:
         return None
     _, pts = max(feet, key=lambda f: f[0])
-    leg = np.hypot(*(pts[KNEE] - pts[HIP])) + np.hypot(*(pts[ANKLE] - pts[KNEE]))
-    half = max(16.0, 1.25 * 0.28 * leg)
+    half = max(16.0, 1.25 * SHOE_PER_LEG * leg_length_px(pts))
     cx, cy = (pts[HEEL] + pts[TOE]) / 2
     half = min(half, width / 2, height / 2)
     x0 = int(np.clip(cx - half, 0, width - 2 * half))

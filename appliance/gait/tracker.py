@@ -749,17 +749,13 @@ class GaitTracker:
         out: list[Step] = []
         min_step = 60.0 / self.settings.max_cadence_spm
         for event in events:
-            if event.kind == "touch":
-                continue
-            k = self._foot_at(event.centre, leg_px)
-            if k is None:
-                continue
-            foot, hist = self._feet[k], self._history[k]
             if event.kind != "lock":
                 continue
             touch = next((e.t for e in events if e.kind == "touch" and e.foot == event.foot), None)
-            if touch is None or not hist:
-                continue  # a shoe first seen on the belt: no landing
+            k = self._foot_at(event.centre, leg_px)
+            if touch is None or k is None:
+                continue  # a shoe first seen on the belt (no landing), or where the pose has no foot
+            foot = self._feet[k]
             self._pixel_landings.append(touch)
             near = [j for j in (0, 1) if abs(touch - self._feet[j].last_ic_t) < min_step]
             if near:
@@ -774,6 +770,8 @@ class GaitTracker:
             step = self._initial_contact(k, self._first_at(k, touch), touch, line, leg_px, sign)
             step = replace(step, timed_by="pixels", t_touch=touch, t_lock=event.t)
             self._shoe_at_contact[step.index] = event.centre
+            if len(self._shoe_at_contact) > 8:  # a look was not asked for (heavy off): forget the oldest
+                del self._shoe_at_contact[next(iter(self._shoe_at_contact))]
             foot.step = self._last_step = step
             foot.refine_from = None
             out.append(step)
