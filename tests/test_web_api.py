@@ -71,7 +71,7 @@ PROTECTED = [
     ("POST", "/api/setup/test/speaker", None),
     ("GET", "/api/health", None),
     ("POST", "/api/auth/logout", None),
-    ("POST", "/api/auth/pin", {"current_pin": PIN, "new_pin": "another-pin-1"}),
+    ("POST", "/api/auth/pin", {"current_pin": PIN, "new_pin": "another-pin-1", "new_pin_repeat": "another-pin-1"}),
 ]
 STATE_CHANGING = [p for p in PROTECTED if p[0] != "GET"]
 
@@ -162,20 +162,44 @@ def test_logout_ends_the_session(client: TestClient) -> None:
     assert client.get("/api/settings").status_code == 401
 
 
+def change_pin(client: TestClient, csrf: dict[str, str], current: str, new: str, repeat: str | None = None):
+    body = {"current_pin": current, "new_pin": new, "new_pin_repeat": new if repeat is None else repeat}
+    return client.post("/api/auth/pin", json=body, headers=csrf)
+
+
 def test_changing_the_pin_logs_out_other_browsers(client: TestClient, fake: FakeController, tmp_path: Path) -> None:
     csrf = login(client)
     with TestClient(client.app, base_url="http://panel.local") as other:
         login(other)
-        r = client.post("/api/auth/pin", json={"current_pin": "nope-nope", "new_pin": "new-pin-123"}, headers=csrf)
-        assert r.status_code == 401
-        r = client.post("/api/auth/pin", json={"current_pin": PIN, "new_pin": "short"}, headers=csrf)
+        r = change_pin(client, csrf, PIN, "short")
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "body.new_pin"
-        r = client.post("/api/auth/pin", json={"current_pin": PIN, "new_pin": "new-pin-123"}, headers=csrf)
+        r = change_pin(client, csrf, PIN, "new-pin-123")
         assert r.status_code == 200, r.text
         assert other.get("/api/settings").status_code == 401
         assert client.get("/api/settings").status_code == 200  # this browser got a fresh session
     assert PinStore(tmp_path).verify("new-pin-123")
+
+
+def test_a_wrong_current_pin_is_403_on_its_field_and_keeps_the_session(client: TestClient, tmp_path: Path) -> None:
+    csrf = login(client)
+    r = change_pin(client, csrf, "nope-nope", "new-pin-123")
+    # Not 401: the page must not take it for "logged out" and bounce through the login page.
+    assert r.status_code == 403
+    assert r.json()["detail"] == "The current PIN is wrong."
+    assert r.json()["errors"] == [{"field": "body.current_pin", "message": "the current PIN is wrong"}]
+    assert client.get("/api/settings").status_code == 200
+    assert PinStore(tmp_path).verify(PIN)
+
+
+def test_a_new_pin_typed_differently_twice_is_refused(client: TestClient, tmp_path: Path) -> None:
+    csrf = login(client)
+    r = change_pin(client, csrf, PIN, "new-pin-123", repeat="new-pin-124")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.new_pin_repeat"
+    assert "differ" in r.json()["detail"]
+    r = client.post("/api/auth/pin", json={"current_pin": PIN, "new_pin": "new-pin-123"}, headers=csrf)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.new_pin_repeat"
+    assert PinStore(tmp_path).verify(PIN)
 
 
 def test_set_pin_on_the_appliance_ends_open_panel_sessions(client: TestClient, tmp_path: Path) -> None:
@@ -282,9 +306,12 @@ def test_malformed_input_is_422_naming_the_field(client: TestClient) -> None:
     r = client.post("/api/session/start", json={"runner_id": "abc"}, headers=csrf)
     assert r.status_code == 422
     body = r.json()
-    assert body["errors"][0]["field"] == "body.runner_id" and body["detail"].startswith("invalid input")
+    assert body["errors"][0]["field"] == "body.runner_id"
+    assert body["detail"] == "Not accepted: runner id must be a whole number."
+    assert body["errors"][0]["message"] == "must be a whole number"
     r = client.post("/api/runners", json={"name": "   "}, headers=csrf)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.name"
+    assert r.json()["detail"] == "Not accepted: name must not be empty."
     r = client.post("/api/runners", content=b"{not json", headers={**csrf, "Content-Type": "application/json"})
     assert r.status_code == 422
 
@@ -338,14 +365,24 @@ def test_settings_change_is_validated_persisted_and_applied(client: TestClient, 
 @pytest.mark.parametrize(
     ("changes", "field", "reason"),
     [
-        ({"camera.width": 5000}, "camera.width", "less than or equal to 1920"),
-        ({"audio.volume": "loud"}, "audio.volume", "valid number"),
-        ({"audio.metronome_sound": "bell"}, "audio.metronome_sound", "'click' or 'woodblock'"),
-        ({"camera.fliparound": 1}, "camera.fliparound", "no such setting"),
-        ({"storage.data_dir": "/etc"}, "storage.data_dir", "read-only"),
+        ({"camera.width": 5000}, "camera.width", "must be at most 1920"),
+        ({"audio.volume": "loud"}, "audio.volume", "must be a number"),
+        ({"camera.fps": ""}, "camera.fps", "must be a number"),
+        ({"audio.metronome_sound": "bell"}, "audio.metronome_sound", "must be one of 'click' or 'woodblock'"),
+        ({"camera.fliparound": 1}, "camera.fliparound", "is not a setting"),
+        ({"storage.data_dir": "/etc"}, "storage.data_dir", "cannot be changed from the panel"),
         ({"camera.source": "video:/etc/passwd"}, "camera.source", "names a file"),
         ({"audio.sink": "WAV:/tmp/x.wav"}, "audio.sink", "names a file"),
-        ({"panel.port": 22}, "panel.port", "read-only"),
+        ({"panel.port": 22}, "panel.port", "cannot be changed from the panel"),
+        ({"audio.voice": ""}, "audio.voice", "espeak-ng voice name"),
+        ({"audio.voice": "--help"}, "audio.voice", "espeak-ng voice name"),
+        ({"audio.voice": "klingon-xx"}, "audio.voice", "no voice called"),
+        ({"audio.prompt_texts": {f"cue{i}": "x" for i in range(1000)}}, "audio.prompt_texts", "is not a spoken cue"),
+        ({"audio.prompt_texts": {"quick_feet": "  "}}, "audio.prompt_texts", "must not be empty"),
+        ({"audio.prompt_texts": {"quick_feet": "go\nfaster"}}, "audio.prompt_texts", "line breaks"),
+        ({"session.runner_id": 999}, "session.runner_id", "no such runner"),
+        ({"session.runner_id": 2**64}, "session.runner_id", "no such runner"),
+        ({"session.runner_id": "abc"}, "session.runner_id", "must be a whole number"),
         ({"gait.min_cadence_spm": 140, "gait.max_cadence_spm": 130}, "gait.min_cadence_spm", "below the fastest"),
         ({"gait.rearfoot_above_deg": -5, "gait.forefoot_below_deg": 0}, "gait.forefoot_below_deg", "rearfoot"),
         ({"gait.airborne_height_leg_lengths": 0.02}, "gait.airborne_height_leg_lengths", "higher than one on the belt"),
@@ -360,6 +397,39 @@ def test_wrong_settings_are_refused_naming_field_and_reason(
     errors = r.json()["errors"]
     assert errors[0]["field"] == field and reason in errors[0]["message"], errors
     assert fake.applied == [] and not fake.config_path.exists()
+    # In words, without internals: no "body.", no pydantic phrasing, no dotted field names.
+    detail = r.json()["detail"]
+    assert detail.startswith("Not saved: ") and field not in detail, detail
+    for internal in ("Input should", "unable to parse", "String should", "Value error"):
+        assert internal not in detail and internal not in errors[0]["message"]
+
+
+def test_settings_name_a_selected_runner_that_exists(client: TestClient, fake: FakeController) -> None:
+    csrf = login(client)
+    runner = make_runner(client, csrf)
+    r = client.put("/api/settings", json={"changes": {"session.runner_id": runner}}, headers=csrf)
+    assert r.status_code == 200, r.text
+    client.post(f"/api/runners/{runner}/archive", json={"archived": True}, headers=csrf)
+    r = client.put("/api/settings", json={"changes": {"session.runner_id": runner}}, headers=csrf)
+    assert r.status_code == 422 and "no such runner" in r.json()["errors"][0]["message"]
+    r = client.put("/api/settings", json={"changes": {"session.runner_id": None, "audio.voice": " en "}}, headers=csrf)
+    assert r.status_code == 200, r.text
+    assert fake.settings.audio.voice == "en"
+
+
+def test_settings_are_labelled_for_a_clinician_and_everyday_ones_come_first(client: TestClient) -> None:
+    login(client)
+    fields = client.get("/api/settings").json()["fields"]
+    by_path = {f["path"]: f for f in fields}
+    assert fields[0]["path"] != "version" and fields[0]["everyday"]
+    assert by_path["camera.fps"]["title"] == "Frame rate" and by_path["camera.record_video"]["title"] == "Record video"
+    assert not by_path["version"]["everyday"] and not by_path["lights.red_pin"]["everyday"]
+    everyday = [f["everyday"] for f in fields]
+    assert everyday == sorted(everyday, reverse=True)  # the everyday ones, then the rest
+    forms = client.get("/api/runners/forms").json()
+    titles = {f["path"]: (f["title"], f["unit"]) for f in forms["targets"]}
+    assert titles["cadence.increase_pct"] == ("Cadence increase", "%")
+    assert titles["cadence.tolerance_spm"] == ("Tolerance", "steps/min")
 
 
 # ---- live view and session control -----------------------------------------------------------------
@@ -430,6 +500,29 @@ def test_runners_create_list_edit_archive(client: TestClient) -> None:
     assert len(client.get("/api/runners?include_archived=true").json()) == 2
     assert client.get("/api/runners/999").status_code == 404
     assert client.put("/api/runners/999", json={"name": "Z"}, headers=csrf).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("Bea\r\nAdmin", "line breaks"), ("Bea\x00", "control"), ("\u202eaeB", "invisible"), ("  alex  ", "already used"),
+     ("Archie", "another runner (archived)")],
+)
+def test_runner_names_are_trimmed_visible_and_unique(client: TestClient, name: str, reason: str) -> None:
+    csrf = login(client)
+    make_runner(client, csrf, "Alex")
+    archie = make_runner(client, csrf, "archie")
+    client.post(f"/api/runners/{archie}/archive", json={"archived": True}, headers=csrf)
+    r = client.post("/api/runners", json={"name": name}, headers=csrf)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.name", r.text
+    assert reason in r.json()["detail"] and r.json()["detail"].startswith("The name ")
+
+
+def test_a_runner_keeps_its_own_name_and_names_are_trimmed(client: TestClient) -> None:
+    csrf = login(client)
+    alex = make_runner(client, csrf, "  Alex  ")
+    assert client.get(f"/api/runners/{alex}").json()["runner"]["name"] == "Alex"
+    r = client.put(f"/api/runners/{alex}", json={"name": "ALEX"}, headers=csrf)
+    assert r.status_code == 200 and r.json()["name"] == "ALEX"
 
 
 def test_runner_targets_and_programme_are_validated_by_the_coach_models(client: TestClient) -> None:

@@ -16,16 +16,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
-from appliance.web.errors import invalid_field
+from appliance.web.errors import ApiError
 from appliance.web.models import (
     ERROR_RESPONSES,
     AuthStatus,
     ChangePinRequest,
+    FieldError,
     LoginRequest,
     OkResponse,
     SetupRequest,
 )
-from appliance.web.pin import MIN_PIN_LENGTH, PinError, PinStore
+from appliance.web.pin import MIN_PIN_LENGTH, PinError, PinStore, check_pin_format
 from appliance.web.sessions import (
     ABSOLUTE_TIMEOUT_S,
     CSRF_COOKIE,
@@ -128,6 +129,12 @@ def _status(request: Request, session: LoginSession | None) -> AuthStatus:
     )
 
 
+def _pin_refused(field: str, reason: str, status: int = 422) -> ApiError:
+    """An error on one PIN field, in a sentence the page shows beside that field."""
+    sentence = reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+    return ApiError(status, sentence, [FieldError(field=field, message=reason)])
+
+
 def _throttle(request: Request) -> None:
     wait = auth_state(request).limiter.retry_after(client_key(request))
     if wait > 0:
@@ -184,7 +191,7 @@ def setup(body: SetupRequest, request: Request, response: Response) -> AuthStatu
     try:
         state.pins.set_pin(body.pin)
     except PinError as e:
-        raise invalid_field("body.pin", str(e)) from e
+        raise _pin_refused("body.pin", str(e)) from e
     state.setup_code = None
     state.check_pin_unchanged()
     state.limiter.record_success(client_key(request))
@@ -207,13 +214,20 @@ def change_pin(
 ) -> OkResponse:
     state = auth_state(request)
     _throttle(request)
+    if body.new_pin != body.new_pin_repeat:
+        raise _pin_refused("body.new_pin_repeat", "the two new PINs differ: type the same new PIN twice")
+    try:
+        check_pin_format(body.new_pin)
+    except PinError as e:
+        raise _pin_refused("body.new_pin", str(e)) from e
     if not state.pins.verify(body.current_pin):
         state.limiter.record_failure(client_key(request))
-        raise HTTPException(401, "the current PIN is wrong")
+        # 403, not 401: this browser is still logged in, only the PIN typed is wrong.
+        raise _pin_refused("body.current_pin", "the current PIN is wrong", status=403)
     try:
         state.pins.set_pin(body.new_pin)
     except PinError as e:
-        raise invalid_field("body.new_pin", str(e)) from e
+        raise _pin_refused("body.new_pin", str(e)) from e
     state.check_pin_unchanged()  # ends all sessions, including this one
     state.sessions.end_all()
     new = state.sessions.create()

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appliance.runtime.controller import ControllerError
 from appliance.store import NotFound, StoreError
-from appliance.web.models import ErrorBody, FieldError
+from appliance.web.models import ErrorBody, FieldError, plain_name, plain_reason
 
 
 class ApiError(Exception):
@@ -39,9 +39,10 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = []
         for e in exc.errors():
             loc = [str(p) for p in e.get("loc", ())]
-            errors.append(FieldError(field=".".join(loc) or "(request)", message=str(e.get("msg", "invalid"))))
-        summary = "; ".join(f"{fe.field}: {fe.message}" for fe in errors[:5]) or "invalid request"
-        return _json(422, ErrorBody(detail=f"invalid input: {summary}", errors=errors))
+            errors.append(FieldError(field=".".join(loc) or "(request)", message=plain_reason(e)))
+        # In words: "Not accepted: runner id must be at least 1." (no "body.", no pydantic jargon)
+        summary = "; ".join(f"{plain_name(e.get('loc', ()))} {plain_reason(e)}" for e in exc.errors()[:5])
+        return _json(422, ErrorBody(detail=f"Not accepted: {summary or 'the request is not valid'}.", errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,6 +3,8 @@ camera snapshot, health and stored records come from the runtime and the store).
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +21,65 @@ class FieldError(BaseModel):
     message: str = Field(description="Why the value was refused")
 
 
+def _number(value: Any) -> str:
+    """1.0 -> "1", 0.5 -> "0.5": limits as a person writes them."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def plain_reason(error: Mapping[str, Any]) -> str:
+    """Why a value was refused, in words for a clinician: a pydantic error without its jargon
+    ("Input should be a valid number, unable to parse string as a number" -> "must be a number")."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "is needed"
+    if kind in ("float_parsing", "float_type", "decimal_parsing"):
+        return "must be a number"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be yes or no"
+    bounds = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+              "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+    if kind in bounds:
+        key, words = bounds[kind]
+        return f"must be {words} {_number(ctx.get(key))}"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "must not be empty" if n == 1 else f"must have at least {n} characters"
+    if kind == "string_too_long":
+        return f"must have at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        return "must not be empty" if ctx.get("pattern") == r"\S" else "has characters that are not allowed"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind in ("json_invalid", "json_type"):
+        return "is not valid JSON"
+    if kind in ("dict_type", "model_type", "model_attributes_type", "list_type"):
+        return "has the wrong form"
+    if kind in ("too_long", "too_short"):
+        return "has too many entries" if kind == "too_long" else "has too few entries"
+    if kind == "value_error":
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return str(error.get("msg", "not accepted")).removeprefix("Input should be ").removeprefix("Value error, ")
+
+
+def plain_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """The field a location names, in words: ("body", "runner_id") -> "runner id"."""
+    words = [str(p) for p in loc if not isinstance(p, int) and p not in ("body", "query", "path")]
+    return words[-1].replace("_", " ") if words else "the request"
+
+
+def text_problem(text: str) -> str | None:
+    """Why a name or a spoken text cannot be stored, or None: line breaks, NUL and invisible
+    formatting characters (U+202E would show a runner's name reversed) are refused."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        return "must not contain line breaks, tabs or invisible control characters"
+    return None
+
+
 class ErrorBody(BaseModel):
     """Every error the API returns: one readable sentence, plus per-field reasons for 422."""
 
@@ -31,7 +92,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for code, text in {
         400: "Request body cannot be decoded",
         401: "Not logged in",
-        403: "Missing or wrong CSRF token",
+        403: "Missing or wrong CSRF token; or, when changing the PIN, the current PIN is wrong (still logged in)",
         404: "No such record",
         409: "Refused in the appliance's current state",
         413: "Request body too large",
@@ -60,6 +121,7 @@ class SetupRequest(Strict):
 class ChangePinRequest(Strict):
     current_pin: Pin
     new_pin: Pin
+    new_pin_repeat: Pin = Field(description="The new PIN typed a second time: a typo must not lock the clinician out")
 
 
 class AuthStatus(BaseModel):
@@ -99,6 +161,8 @@ class SettingField(BaseModel):
     note: str | None = Field(None, description="Why a field is read-only here, or what to check before changing it")
     warning: bool = Field(False, description="True for fields that can damage hardware or lock you out when wrong")
     restart: bool = Field(False, description="True when a change takes effect only after the appliance restarts")
+    group: str = Field("", description="The heading the form shows the field under")
+    everyday: bool = Field(False, description="True for what a clinician changes between patients (shown first)")
 
 
 class SettingsView(BaseModel):

@@ -8,12 +8,16 @@ panel's own host and port are shown read-only, with a note saying where to chang
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from appliance.config import Settings
-from appliance.web.models import FieldError, SettingField, SettingsView, SettingValue
+from appliance.outputs.prompts import DEFAULT_PROMPTS, PromptError, check_voice
+from appliance.web.models import FieldError, SettingField, SettingsView, SettingValue, plain_reason, text_problem
 
 READ_ONLY_NOTES = {
     "version": "The config file format version; managed by the appliance.",
@@ -37,7 +41,7 @@ class SettingsChangeError(ValueError):
     """A change the panel refuses; ``errors`` names each field and the reason."""
 
     def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        super().__init__("; ".join(f"{label_for(e.field)} {e.message}" for e in errors))
         self.errors = errors
 
 
@@ -57,6 +61,117 @@ def _unit_from_name(name: str) -> str | None:
         if name.endswith(suffix):
             return unit
     return None
+
+# What the form calls each field: words for a clinician, not the config's field names. The unit
+# is shown after the label (e.g. "Warm-up (min)"). Fields missing here get their name in words.
+LABELS = {
+    "version": "Settings file version",
+    "camera.source": "Camera",
+    "camera.width": "Image width",
+    "camera.height": "Image height",
+    "camera.fps": "Frame rate",
+    "camera.record_video": "Record video",
+    "pose.model_dir": "Pose model folder",
+    "pose.threads": "Pose model threads",
+    "pose.min_detection_score": "Person detection score needed",
+    "pose.min_presence": "Pose presence needed",
+    "pose.filter_min_cutoff": "Landmark smoothing: cutoff",
+    "pose.filter_beta": "Landmark smoothing: speed",
+    "audio.sink": "Sound output",
+    "audio.device": "Sound device",
+    "audio.sample_rate": "Sample rate",
+    "audio.block_size": "Audio buffer",
+    "audio.volume": "Volume (0–1)",
+    "audio.metronome_sound": "Metronome sound",
+    "audio.accent_every_stride": "Accent every stride",
+    "audio.voice": "Voice",
+    "audio.prompts_dir": "Spoken prompts folder",
+    "audio.prompt_texts": "Words of the spoken cues",
+    "audio.ramp_ms": "Volume ramp",
+    "lights.driver": "Light strip type",
+    "lights.red_pin": "Red channel pin (GPIO)",
+    "lights.green_pin": "Green channel pin (GPIO)",
+    "lights.blue_pin": "Blue channel pin (GPIO)",
+    "lights.brightness": "Light brightness (0–1)",
+    "lights.pulse_on_beat": "Pulse the lights on the beat",
+    "lights.led_count": "Number of LEDs",
+    "button.enabled": "Start/pause button fitted",
+    "button.pin": "Button pin (GPIO)",
+    "button.hold_seconds": "Hold to end a session",
+    "coach.warmup_minutes": "Warm-up",
+    "coach.retention_minutes": "Retention block",
+    "coach.min_block_minutes": "Shortest feedback block",
+    "coach.min_cue_interval_s": "Time between spoken cues",
+    "coach.block_grace_s": "Quiet start of a feedback block",
+    "coach.min_baseline_steps": "Warm-up steps needed for a baseline",
+    "coach.spoken_summary": "Speak a summary at the end",
+    "coach.strike_median_steps": "Foot strike judged over (steps)",
+    "coach.strike_max_spread_deg": "Foot-angle spread that stops strike cues",
+    "session.auto_start": "Start when the selected runner runs",
+    "session.runner_id": "Selected runner (number)",
+    "session.calibrate": "Calibrate standing still first",
+    "session.calibration_seconds": "Standing-still calibration",
+    "session.calibration_timeout_seconds": "Wait for standing still at most",
+    "session.pause_after_absent_seconds": "Pause when nobody is on the belt for",
+    "session.end_after_paused_minutes": "End a session paused for",
+    "session.auto_start_after_seconds": "Running time that starts a session",
+    "session.summary_seconds": "Summary shown on Live for",
+    "session.watchdog_stall_seconds": "Watchdog: loop stall allowed",
+    "gait.rearfoot_above_deg": "Rearfoot strike above",
+    "gait.forefoot_below_deg": "Forefoot strike below",
+    "gait.contact_height_leg_lengths": "Foot on the belt within (leg lengths)",
+    "gait.airborne_height_leg_lengths": "Foot in the air above (leg lengths)",
+    "gait.min_visibility": "Leg visibility needed",
+    "gait.min_confidence": "Step confidence needed",
+    "gait.cadence_window_s": "Cadence averaged over",
+    "gait.max_cadence_spm": "Fastest plausible cadence",
+    "gait.min_cadence_spm": "Slowest cadence counted as running",
+    "gait.foot_stage": "Time contacts from the foot pixels",
+    "gait.heavy_look": "Read foot angles with the larger model",
+    "gpio.pin_factory": "GPIO driver",
+    "panel.host": "Panel address",
+    "panel.port": "Panel port",
+    "panel.public_live_view": "Live view without log-in",
+    "storage.data_dir": "Data folder",
+    # a runner's targets (Runners page)
+    "cadence.increase_pct": "Cadence increase",
+    "cadence.absolute_spm": "Fixed cadence target (instead)",
+    "cadence.tolerance_spm": "Tolerance",
+    "overstride.max_shank_deg": "Largest shank angle at landing",
+    "overstride.baseline_margin_deg": "Or at most above the runner's baseline",
+    "strike.aim": "Aim for",
+    "strike.tolerance_deg": "Tolerance",
+    # a programme session (Runners page)
+    "number": "Session",
+    "run_minutes": "Run",
+    "feedback_share": "Feedback share (0–1)",
+    "day": "Day",
+}
+
+# The page's headings, and what a clinician changes between patients (shown first, in this
+# order); every other setting is hardware or expert tuning and sits under a fold.
+GROUPS = {
+    "coach": "Session and coaching", "session": "Session and coaching", "audio": "Sound and voice",
+    "lights": "Lights", "panel": "Panel", "camera": "Camera", "pose": "Pose model", "button": "Button",
+    "gait": "Gait analysis", "gpio": "GPIO", "storage": "Storage", "general": "Settings file",
+}
+EVERYDAY = (
+    "coach.warmup_minutes", "coach.retention_minutes", "coach.min_cue_interval_s", "coach.spoken_summary",
+    "session.calibrate", "session.auto_start",
+    "audio.volume", "audio.metronome_sound", "audio.accent_every_stride", "audio.voice", "audio.prompt_texts",
+    "lights.brightness", "lights.pulse_on_beat",
+    "camera.record_video", "panel.public_live_view",
+)
+
+
+def label_for(path: str) -> str:
+    """The form's label of a field: LABELS, else its name in words without the unit suffix."""
+    if path in LABELS:
+        return LABELS[path]
+    name = path.rsplit(".", 1)[-1]
+    for suffix in UNIT_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name.replace("_", " ").capitalize()
 
 
 def applies_after_restart(path: str) -> bool:
@@ -89,7 +204,7 @@ def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: A
         path=path,
         section=section,
         name=name,
-        title=prop.get("title", name),
+        title=label_for(path),
         kind=kind,
         nullable=nullable,
         choices=[str(c) for c in main["enum"]] if "enum" in main else None,
@@ -105,6 +220,8 @@ def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: A
         note=note,
         warning=path in WARNING_FIELDS,
         restart=applies_after_restart(path),
+        group=GROUPS.get(section, section.capitalize()),
+        everyday=path in EVERYDAY,
     )
 
 
@@ -130,15 +247,90 @@ def model_fields(model: BaseModel) -> list[SettingField]:
 
 
 def settings_view(settings: Settings) -> SettingsView:
-    """Every setting, in model order, with kind, range, unit, help text and current value."""
-    return SettingsView(fields=model_fields(settings))
+    """Every setting with kind, range, unit, help text and current value: the everyday ones first
+    (in EVERYDAY's order), then the rest in model order."""
+    fields = model_fields(settings)
+    first = sorted((f for f in fields if f.everyday), key=lambda f: EVERYDAY.index(f.path))
+    return SettingsView(fields=first + [f for f in fields if not f.everyday])
 
 
-def apply_changes(current: Settings, changes: dict[str, SettingValue]) -> Settings:
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no runner id beyond it can exist
+VOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+\-/.]*")
+
+
+def _voice_problem(voice: str) -> str | None:
+    """Why espeak-ng could not speak with ``voice`` (it would fall back silently), or None."""
+    if not VOICE_NAME.fullmatch(voice.strip()):
+        return "must be an espeak-ng voice name such as en, en-us or en+f3"
+    if shutil.which("espeak-ng") is None:
+        return None  # nothing to ask here; the appliance checks again when it renders the prompts
+    try:
+        check_voice(voice.strip())
+    except PromptError:
+        return f"espeak-ng has no voice called {voice.strip()!r}; try en, en-us or en+f3"
+    return None
+
+
+def _prompt_texts_problem(texts: Any) -> str | None:
+    if not isinstance(texts, dict):
+        return 'must be cue names with their words, e.g. {"quick_feet": "faster feet"}'
+    for name, text in texts.items():
+        if name not in DEFAULT_PROMPTS:
+            return f"{name[:40]!r} is not a spoken cue; the cues are: {', '.join(DEFAULT_PROMPTS)}"
+        if not isinstance(text, str) or not text.strip():
+            return f"the words for {name} must not be empty"
+        if len(text) > MAX_STRING_LENGTH:
+            return f"the words for {name} must have at most {MAX_STRING_LENGTH} characters"
+        if problem := text_problem(text):
+            return f"the words for {name} {problem}"
+    return None
+
+
+def _runner_problem(value: Any, runner_exists: Callable[[int], bool] | None) -> str | None:
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
+        return None  # no runner, or a type the config model refuses in its own words
+    if not 1 <= value <= MAX_ID or (runner_exists is not None and not runner_exists(value)):
+        return "no such runner (or archived): choose the runner on the Runners page"
+    return None
+
+
+def _value_problem(path: str, value: Any, runner_exists: Callable[[int], bool] | None) -> str | None:
+    """Why the panel refuses ``value`` for ``path`` before the config model sees it, or None."""
+    if isinstance(value, str):
+        if len(value) > MAX_STRING_LENGTH:
+            return f"must have at most {MAX_STRING_LENGTH} characters"
+        if problem := text_problem(value):
+            return problem
+        prefix = FILE_VALUE_PREFIXES.get(path)
+        if prefix and value.strip().lower().startswith(prefix):
+            return f"{prefix}... names a file on the appliance; set it in the config file"
+    if path == "audio.voice" and isinstance(value, str):
+        return _voice_problem(value)
+    if path == "audio.prompt_texts":
+        return _prompt_texts_problem(value)
+    if path == "session.runner_id":
+        return _runner_problem(value, runner_exists)
+    return None
+
+
+def _setting_of(loc: tuple[Any, ...], known: set[str]) -> str:
+    """The setting a validation error's location falls in (audio.prompt_texts.x -> audio.prompt_texts)."""
+    parts = [str(p) for p in loc]
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in known:
+            return ".".join(parts[:n])
+    return ".".join(parts)
+
+
+def apply_changes(
+    current: Settings, changes: dict[str, SettingValue], runner_exists: Callable[[int], bool] | None = None
+) -> Settings:
     """The settings with ``changes`` applied, validated by the config model.
 
-    Raises SettingsChangeError naming every refused field: unknown names, read-only fields,
-    file-backed values, and whatever the config model rejects (range, type, choice).
+    Raises SettingsChangeError naming every refused field in plain words: unknown names, read-only
+    fields, file-backed values, voices espeak-ng lacks, unknown cue names, runners that do not
+    exist (``runner_exists``), and whatever the config model rejects (range, type, choice, the
+    rules across fields).
     """
     editable = {f.path: f for f in settings_view(current).fields}
     data = current.model_dump(mode="json")
@@ -146,21 +338,16 @@ def apply_changes(current: Settings, changes: dict[str, SettingValue]) -> Settin
     for path, value in changes.items():
         field = editable.get(path)
         if field is None:
-            errors.append(FieldError(field=path, message="no such setting"))
+            errors.append(FieldError(field=path, message="is not a setting of this appliance"))
             continue
         if not field.editable:
-            errors.append(FieldError(field=path, message=f"read-only in the panel: {field.note}"))
+            errors.append(FieldError(field=path, message=f"cannot be changed from the panel: {field.note}"))
             continue
-        if isinstance(value, str):
-            if len(value) > MAX_STRING_LENGTH:
-                errors.append(FieldError(field=path, message=f"at most {MAX_STRING_LENGTH} characters"))
-                continue
-            prefix = FILE_VALUE_PREFIXES.get(path)
-            if prefix and value.strip().lower().startswith(prefix):
-                errors.append(
-                    FieldError(field=path, message=f"{prefix}... names a file on the appliance; set it in the config file")
-                )
-                continue
+        if problem := _value_problem(path, value, runner_exists):
+            errors.append(FieldError(field=path, message=problem))
+            continue
+        if path == "audio.voice" and isinstance(value, str):
+            value = value.strip()
         target = data
         *parents, leaf = path.split(".")
         for p in parents:
@@ -172,8 +359,6 @@ def apply_changes(current: Settings, changes: dict[str, SettingValue]) -> Settin
         return Settings.model_validate(data)
     except ValidationError as e:
         raise SettingsChangeError(
-            [
-                FieldError(field=".".join(str(p) for p in err["loc"]), message=err["msg"])
-                for err in e.errors(include_url=False)
-            ]
+            [FieldError(field=_setting_of(err["loc"], set(editable)), message=plain_reason(err))
+             for err in e.errors(include_url=False)]
         ) from e

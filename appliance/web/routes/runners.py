@@ -20,7 +20,8 @@ from appliance.web.coaching_forms import (
     targets_fields,
 )
 from appliance.web.deps import RunnerId, controller
-from appliance.web.models import ERROR_RESPONSES, SettingField, Strict
+from appliance.web.errors import ApiError
+from appliance.web.models import ERROR_RESPONSES, FieldError, SettingField, Strict, text_problem
 
 router = APIRouter(
     prefix="/api/runners", tags=["runners"], responses=ERROR_RESPONSES, dependencies=[Depends(require_clinician)]
@@ -65,6 +66,22 @@ class RunnerForms(BaseModel):
     default_programme: Programme
 
 
+def checked_name(request: Request, name: str, runner_id: int | None = None) -> str:
+    """The name trimmed, or 422 on body.name: no control or invisible characters (a U+202E would
+    show it reversed), and no second runner of the same name (archived ones count)."""
+    name = name.strip()
+    problem = text_problem(name)
+    if problem is None:
+        same = [r for r in controller(request).store.list_runners(include_archived=True)
+                if r.name.casefold() == name.casefold() and r.id != runner_id]
+        if same:
+            archived = " (archived)" if same[0].archived else ""
+            problem = f"is already used by another runner{archived}: add an initial or a number"
+    if problem:
+        raise ApiError(422, f"The name {problem}.", [FieldError(field="body.name", message=problem)])
+    return name
+
+
 @router.get("", response_model=list[Runner], summary="Runners, by name")
 def list_runners(request: Request, include_archived: bool = Query(False)) -> list[Runner]:
     return controller(request).store.list_runners(include_archived=include_archived)
@@ -79,7 +96,8 @@ def runner_forms() -> RunnerForms:
 def create_runner(body: RunnerCreate, request: Request) -> Runner:
     targets = check_targets(body.targets) if body.targets is not None else None
     programme = check_programme(body.programme) if body.programme is not None else None
-    return controller(request).store.create_runner(body.name.strip(), targets=targets, programme=programme)
+    name = checked_name(request, body.name)
+    return controller(request).store.create_runner(name, targets=targets, programme=programme)
 
 
 @router.get("/{runner_id}", response_model=RunnerDetail, summary="A runner with targets, programme and sessions")
@@ -103,7 +121,7 @@ def update_runner(runner_id: RunnerId, body: RunnerUpdate, request: Request) -> 
     store.get_runner(runner_id)
     targets = check_targets(body.targets) if body.targets is not None else None
     programme = check_programme(body.programme) if body.programme is not None else None
-    name = body.name.strip() if body.name is not None else None
+    name = checked_name(request, body.name, runner_id) if body.name is not None else None
     return store.update_runner(runner_id, name=name, targets=targets, programme=programme)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from appliance.store import NotFound
 from appliance.web.auth import require_clinician
 from appliance.web.deps import controller
 from appliance.web.errors import ApiError
@@ -15,6 +16,13 @@ router = APIRouter(
 )
 
 
+def _is_active_runner(ctl, runner_id: int) -> bool:
+    try:
+        return not ctl.store.get_runner(runner_id).archived
+    except NotFound:
+        return False
+
+
 @router.get("", response_model=SettingsView, summary="Every setting with its unit, range, help text and value")
 def get_settings(request: Request) -> SettingsView:
     return settings_view(controller(request).settings)
@@ -24,9 +32,9 @@ def get_settings(request: Request) -> SettingsView:
 def put_settings(body: SettingsUpdate, request: Request) -> SettingsView:
     ctl = controller(request)
     try:
-        new = apply_changes(ctl.settings, body.changes)
+        new = apply_changes(ctl.settings, body.changes, runner_exists=lambda i: _is_active_runner(ctl, i))
     except SettingsChangeError as e:
-        raise ApiError(422, f"settings not changed: {e}", e.errors) from e
+        raise ApiError(422, f"Not saved: {e}.", e.errors) from e
     if body.changes:
         ctl.apply_settings(new, who="panel")
     return settings_view(new)
