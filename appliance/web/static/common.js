@@ -30,6 +30,7 @@ const App = (() => {
     });
     const type = response.headers.get("content-type") || "";
     const data = type.includes("json") ? await response.json() : await response.text();
+    // 401 means this browser is logged out. A refused PIN change is 403 and stays on its page.
     if (response.status === 401 && !opts.noRedirect) {
       loginRedirect();
     }
@@ -82,6 +83,20 @@ const App = (() => {
     toastTimer = setTimeout(() => { box.className = ""; }, bad ? 6000 : 2500);
   }
 
+  /** "must be at most 1920" -> "Must be at most 1920." */
+  function sentence(text) {
+    if (!text) return "";
+    const s = String(text);
+    return s[0].toUpperCase() + s.slice(1) + (/[.!?)]$/.test(s) ? "" : ".");
+  }
+
+  /** The reason the API gave for each refused field, as {field: sentence}. */
+  function fieldReasons(err) {
+    const out = {};
+    for (const e of (err && err.body && err.body.errors) || []) out[e.field] = sentence(e.message);
+    return out;
+  }
+
   function num(value, digits) {
     if (value === null || value === undefined || Number.isNaN(value)) return "–";
     return Number(value).toFixed(digits === undefined ? 0 : digits);
@@ -114,5 +129,5 @@ const App = (() => {
   }
   document.addEventListener("DOMContentLoaded", init);
 
-  return { api, el, svg, toast, num, duration, when, param, cookie, loginRedirect };
+  return { api, el, svg, toast, sentence, fieldReasons, num, duration, when, param, cookie, loginRedirect };
 })();

@@ -124,14 +124,28 @@
     }
   }
 
+  const PIN_FIELDS = { "body.current_pin": "cur-pin", "body.new_pin": "next-pin", "body.new_pin_repeat": "next-pin2" };
+
+  function pinError(id, message) {
+    $("field-" + id).classList.toggle("invalid", Boolean(message));
+    $("error-" + id).textContent = message || "";
+  }
+
+  /** Change the PIN; a refusal is shown beside its field and every field keeps what was typed. */
   async function changePin() {
-    $("pin-error").textContent = "";
+    for (const id of Object.values(PIN_FIELDS)) pinError(id, "");
+    const current = $("cur-pin").value, next = $("next-pin").value, repeat = $("next-pin2").value;
+    if (!current) { pinError("cur-pin", "Type the current PIN."); return; }
+    if (next !== repeat) { pinError("next-pin2", "The two new PINs differ: type the same new PIN twice."); return; }
     try {
-      await App.api("POST", "/api/auth/pin", { current_pin: $("cur-pin").value, new_pin: $("next-pin").value });
-      $("cur-pin").value = ""; $("next-pin").value = "";
-      App.toast("PIN changed");
+      await App.api("POST", "/api/auth/pin", { current_pin: current, new_pin: next, new_pin_repeat: repeat });
+      for (const id of Object.values(PIN_FIELDS)) $(id).value = "";
+      App.toast("PIN changed; other browsers were logged out");
     } catch (err) {
-      $("pin-error").textContent = err.message;
+      const reasons = App.fieldReasons(err);
+      const fields = Object.keys(reasons).filter((f) => PIN_FIELDS[f]);
+      for (const f of fields) pinError(PIN_FIELDS[f], reasons[f]);
+      if (!fields.length) pinError("cur-pin", err.message);  // e.g. too many attempts: wait
     }
   }
 
