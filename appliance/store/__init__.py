@@ -9,7 +9,17 @@ every settings change.
   as they arrive, so a crash or power cut loses at most the last fraction of a second. Calls that need
   an answer (``create_runner``, ``create_session``...) wait for the writer; queue order means every
   write queued before them is committed too. ``flush()`` waits for everything queued so far.
-- Reads use one connection per calling thread.
+- Reads borrow one of at most ``READERS`` (4) read-only connections for one query: open files stay
+  bounded however many threads the panel's server starts and ends.
+- Storage faults (disk full, I/O error, a damaged file) never lose a queued write and never reach
+  the control loop: the writer keeps the writes in memory (up to ``MAX_WAITING_WRITES``, about
+  2 1/2 hours of running), retries with a growing pause (at most every 2 s), logs the fault once
+  when it starts and once when it ends, and ``write_fault`` tells the live view and health page.
+  A caller who waits for an answer (``create_runner``...) is told of the fault at once;
+  ``finish_session`` and ``close`` never raise or hang for it (what is still refused at close is
+  logged with its count).
+- A database damaged inside is refused when opened (``PRAGMA quick_check``), and a failed read
+  says so, each with the file and the fix (move it away).
 - Crash recovery: a session still ``running`` when the store is opened for writing belonged to a
   process that died; it is marked ``interrupted`` and keeps every committed step.
 - Only one process may open the store for writing (an advisory lock on ``<db>.lock``);

@@ -1,4 +1,4 @@
-"""The Store: the appliance's SQLite file, one writer thread fed by a queue, readers per thread
+"""The Store: the appliance's SQLite file, one writer thread fed by a queue, a small pool of readers
 (see the package docstring for the guarantees)."""
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,33 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "appliance.db"
 
+READERS = 4  # open read connections at most, whatever the number of panel threads
+READER_WAIT_S = 10.0  # a reader waits this long for a free connection before the request fails
+BATCH = 1000  # writes per transaction
+# Writes nobody waits for (steps, cue events...) kept in memory while the disk refuses them. A
+# running session queues about 350 a minute (each step at contact and again final, plus cues), so
+# this holds about 2 1/2 hours of running, some 60 MB; beyond it new steps are dropped and counted.
+MAX_WAITING_WRITES = 50_000
+RETRY_FIRST_S = 0.1  # first retry after a failed commit, doubling up to
+RETRY_MAX_S = 2.0
+CLOSE_RETRY_S = 1.0  # at close, how long waiting writes may still be retried before they are given up
+REMIND_EVERY_S = 600.0  # a lasting write fault is logged again (with its counts) this often
+
+# SQLite result codes (primary) that mean the storage, not the write, is at fault: keep and retry.
+_STORAGE_FAULTS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_IOERR: "the disk reports an I/O error",
+    sqlite3.SQLITE_CORRUPT: "the database file is damaged",
+    sqlite3.SQLITE_NOTADB: "the database file is damaged",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_READONLY: "the database file is read-only",
+    sqlite3.SQLITE_BUSY: "the database is locked by another process",
+    sqlite3.SQLITE_LOCKED: "the database is locked",
+    sqlite3.SQLITE_NOMEM: "the machine is out of memory",
+    sqlite3.SQLITE_PROTOCOL: "the database's lock protocol failed",
+}
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -51,6 +82,115 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _primary_code(e: BaseException) -> int | None:
+    code = getattr(e, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def storage_fault(e: BaseException) -> str | None:
+    """What is wrong with the storage, in plain words, when ``e`` is a storage fault (disk full, I/O
+    error, damaged file...) rather than a write the database refuses; else None."""
+    if isinstance(e, OSError):
+        return e.strerror or str(e)
+    code = _primary_code(e)
+    if code in _STORAGE_FAULTS:
+        return _STORAGE_FAULTS[code]
+    text = str(e).lower()
+    if isinstance(e, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
+        return "the database file is damaged"
+    return None
+
+
+def damaged_message(path: Path, detail: str) -> str:
+    """The one line that names a damaged database file and the fix."""
+    detail = " ".join(detail.split())
+    return (f"database {path} is damaged ({detail}); stop the appliance, move the file away "
+            f"(mv {path} {path}.damaged) and start it again: a new empty database is created")
+
+
+def _is_damaged(e: BaseException) -> bool:
+    return _primary_code(e) in _DAMAGED or storage_fault(e) == "the database file is damaged"
+
+
+@dataclass(frozen=True)
+class WriteFault:
+    """Recording fails: the storage refuses the writer's commits (a copy for the live view and health)."""
+
+    reason: str  # plain words, e.g. "the disk is full"
+    since: float  # epoch seconds of the first failure of this episode
+    attempts: int  # failed commits in this episode
+    waiting: int  # writes kept in memory, written when the storage accepts them again
+    dropped: int  # writes given up since the start (memory limit reached, or still failing at close)
+
+    def sentence(self, directory: Path) -> str:
+        """One line for the clinician: what fails and what to do."""
+        fix = (f"free space on the disk holding {directory}" if "full" in self.reason
+               else f"check the disk holding {directory}")
+        lost = f", {self.dropped} lost" if self.dropped else ""
+        return f"recording fails: {self.reason} ({self.waiting} writes waiting in memory{lost}); {fix}"
+
+
+class _Write:
+    """One queued write: ``fn(conn)``, the future of a caller who waits (or None), and whether it is
+    kept while the storage fails (no caller waits for it) or fails at once."""
+
+    __slots__ = ("fn", "future", "keep")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: Future | None, keep: bool) -> None:
+        self.fn = fn
+        self.future = future
+        self.keep = keep
+
+
+class _ReaderPool:
+    """At most ``size`` read-only connections, lent one request at a time: the number of open files
+    does not grow with the number of threads that read (panel worker threads come and go)."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._path = path
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise StoreError(f"database {self._path} is closed")
+        if not self._slots.acquire(timeout=READER_WAIT_S):
+            raise StoreError(f"database {self._path} is busy: no reader free within {READER_WAIT_S:g} s; try again")
+        conn = None
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = _connect(self._path, readonly=True)
+            yield conn
+        except sqlite3.DatabaseError:
+            if conn is not None:  # not lent again: a fresh connection reads the file anew
+                conn.close()
+                conn = None
+            raise
+        finally:
+            if conn is not None:
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle.put(conn)
+            self._slots.release()
+
+    @property
+    def idle(self) -> int:
+        return self._idle.qsize()
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
 
 # ---- the store --------------------------------------------------------------------------------
@@ -72,24 +212,31 @@ class Store:
         self.readonly = readonly
         self.write_errors = 0
         self.recovered_sessions: list[int] = []
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._pool = _ReaderPool(path, READERS)
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
         self._lock_fd: int | None = None
         self._closed = False
+        self._fault: WriteFault | None = None
+        self._waiting: list[_Write] = []  # the writer's: writes taken from the queue, not yet committed
+        self._dropped = 0
         if readonly:
             if not path.exists():
                 raise StoreError(f"no database at {path}: check --data-dir (the appliance creates it on its first run)")
-            version = self._reader().execute("PRAGMA user_version").fetchone()[0]
+            self._check_readable()
+            version = self._rows("PRAGMA user_version")[0][0]
             if version > SCHEMA_VERSION:
                 raise StoreError(f"database {path} has schema {version}, newer than this appliance ({SCHEMA_VERSION})")
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create the data directory {path.parent} ({e.strerror}); "
+                             "create it with write access for the appliance's user, or choose another --data-dir") from e
         self._take_lock()
         try:
             self._wconn = _connect(path, readonly=False)
+            self._quick_check(self._wconn)
             mode = self._wconn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError(f"database {path} cannot use WAL mode (got {mode}); put the data dir on a local disk")
@@ -98,6 +245,8 @@ class Store:
             self.recovered_sessions = self._recover_interrupted()
         except sqlite3.DatabaseError as e:
             self._release_lock()
+            if _is_damaged(e):
+                raise StoreError(damaged_message(path, str(e))) from e
             raise StoreError(f"database {path} cannot be opened ({e}); move it away to start a new one") from e
         except BaseException:
             self._release_lock()
@@ -105,10 +254,32 @@ class Store:
         self._writer = threading.Thread(target=self._write_loop, name="store-writer", daemon=True)
         self._writer.start()
 
+    def _quick_check(self, conn: sqlite3.Connection) -> None:
+        """Refuse a database damaged inside (``PRAGMA quick_check``): better a clear refusal at start
+        than failing reads in the panel later."""
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+        if rows != ["ok"]:
+            problems = [line for r in rows for line in str(r).splitlines() if line and not line.startswith("***")]
+            more = " and more" if len(problems) > 1 else ""
+            raise StoreError(damaged_message(self.path, f"quick_check: {problems[0] if problems else rows[0]}{more}"))
+
+    def _check_readable(self) -> None:
+        """A reader's start: the file is a database and is not damaged (export, beside a running appliance)."""
+        try:
+            with self._pool.connection() as conn:
+                self._quick_check(conn)
+        except sqlite3.DatabaseError as e:
+            raise self._read_error(e) from e
+
     # ---- lifecycle ----
 
     def _take_lock(self) -> None:
-        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        lock_path = str(self.path) + ".lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise StoreError(f"cannot write in the data directory {self.path.parent} ({e.strerror}); give the "
+                             "appliance's user write access to it, or choose another --data-dir") from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -125,18 +296,18 @@ class Store:
             self._lock_fd = None
 
     def close(self) -> None:
-        """Commit everything queued, stop the writer, close every connection."""
+        """Commit everything queued, stop the writer, close every connection. Writes the storage still
+        refuses are retried for ``CLOSE_RETRY_S`` and then given up (logged with their count): closing
+        never raises and never hangs on a full disk."""
         if self._closed:
             return
         self._closed = True
         if self._writer is not None:
             self._queue.put(_STOP)
             self._writer.join()
+        self._pool.close()
+        if self._writer is not None:  # the last connection to close checkpoints the WAL into the file
             self._wconn.close()
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
         self._release_lock()
 
     def __enter__(self) -> Store:
@@ -190,83 +361,229 @@ class Store:
 
     # ---- the writer ----
 
-    def _write_loop(self) -> None:
-        conn = self._wconn
-        stop = False
-        while not stop:
-            batch = [self._queue.get()]
-            while len(batch) < 1000:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            ops = []
-            for item in batch:
-                if item is _STOP:
-                    stop = True
-                else:
-                    ops.append(item)
-            if not ops:
-                continue
-            results: list[tuple[Future | None, Any, BaseException | None]] = []
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for fn, fut in ops:
-                    conn.execute("SAVEPOINT op")
-                    try:
-                        value = fn(conn)
-                        conn.execute("RELEASE op")
-                        results.append((fut, value, None))
-                    except Exception as e:  # one bad write must not lose the batch
-                        conn.execute("ROLLBACK TO op")
-                        conn.execute("RELEASE op")
-                        results.append((fut, None, e))
-                conn.execute("COMMIT")
-            except Exception as e:  # the commit itself failed (disk full, I/O error)
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                results = [(fut, None, e) for _, fut in ops]
-            for fut, value, err in results:
-                if fut is not None:
-                    if err is None:
-                        fut.set_result(value)
-                    else:
-                        fut.set_exception(err)
-                elif err is not None:
-                    self.write_errors += 1
-                    log.error("database write failed: %s", err)
+    @property
+    def write_fault(self) -> WriteFault | None:
+        """None while commits succeed; else what fails, since when, and how many writes wait in memory."""
+        fault = self._fault
+        if fault is None:
+            return None
+        return replace(fault, waiting=len(self._waiting), dropped=self._dropped)
 
-    def _submit(self, fn: Callable[[sqlite3.Connection], Any], wait: bool) -> Any:
+    @property
+    def writes_dropped(self) -> int:
+        """Writes given up since the start (the memory limit reached, or still refused at close)."""
+        return self._dropped
+
+    def _write_loop(self) -> None:
+        """The writer thread: commit queued writes in order, in batches; while the storage refuses
+        them (disk full, I/O error) keep them in memory and retry with a growing pause."""
+        waiting = self._waiting
+        retry_at = 0.0
+        pause = RETRY_FIRST_S
+        close_by: float | None = None
+        while True:
+            if close_by is None:
+                wait = None if not waiting else max(0.0, retry_at - time.monotonic())
+                if self._take(waiting, wait):
+                    close_by = time.monotonic() + CLOSE_RETRY_S
+                    retry_at = 0.0  # one more try at once
+            else:
+                self._take(waiting, 0.0)
+            if waiting and time.monotonic() >= retry_at:
+                if self._commit_waiting(waiting):
+                    pause = RETRY_FIRST_S
+                else:
+                    retry_at = time.monotonic() + pause
+                    pause = min(RETRY_MAX_S, pause * 2)
+            if close_by is not None:
+                if not waiting:
+                    return
+                if time.monotonic() >= close_by:
+                    self._give_up(waiting, "the store closed while the storage still refused them")
+                    return
+                time.sleep(max(0.0, min(retry_at, close_by) - time.monotonic()))
+
+    def _take(self, waiting: list[_Write], wait: float | None) -> bool:
+        """Move queued writes to ``waiting`` (waiting up to ``wait`` s for the first one, None: until
+        one comes); True when ``close()`` asked the writer to stop."""
+        stop = False
+        try:
+            item = self._queue.get(timeout=wait) if wait != 0.0 else self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        while True:
+            if item is _STOP:
+                stop = True
+            else:
+                self._admit(item, waiting)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return stop
+
+    def _admit(self, write: _Write, waiting: list[_Write]) -> bool:
+        """Whether ``write`` joins the waiting writes: while the storage fails, a caller who waits is
+        answered at once, and writes beyond ``MAX_WAITING_WRITES`` are dropped and counted."""
+        fault = self._fault
+        if fault is not None and not write.keep:
+            write.future.set_exception(StoreError(fault.sentence(self.path.parent)))
+            return False
+        if write.future is None and len(waiting) >= MAX_WAITING_WRITES:
+            self._dropped += 1
+            if self._dropped == 1 or self._dropped % 10_000 == 0:
+                log.error("%d database writes dropped: %d are already waiting in memory for the storage",
+                          self._dropped, len(waiting))
+            return False
+        waiting.append(write)
+        return True
+
+    def _commit_waiting(self, waiting: list[_Write]) -> bool:
+        """Commit the waiting writes in order, ``BATCH`` per transaction; True when all are written.
+        On a storage fault the rest stays in ``waiting`` (callers who wait are answered at once)."""
+        while waiting:
+            batch = waiting[:BATCH]
+            try:
+                results = self._commit(batch)
+            except Exception as e:  # the storage refuses the transaction: keep the batch
+                self._on_fault(e, waiting)
+                return False
+            del waiting[:len(batch)]
+            self._deliver(results)
+        if self._fault is not None:
+            fault = self._fault
+            self._fault = None
+            log.warning("database writes work again after %d failed attempts over %.0f s (%s); every write "
+                        "kept in memory is committed", fault.attempts, time.time() - fault.since, fault.reason)
+        return True
+
+    def _commit(self, batch: list[_Write]) -> list[tuple[_Write, Any, BaseException | None]]:
+        """One transaction; a write the database refuses is rolled back alone, a storage fault raises."""
+        conn = self._wconn
+        results: list[tuple[_Write, Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for write in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    value = write.fn(conn)
+                except Exception as e:
+                    if storage_fault(e) is not None:
+                        raise
+                    conn.execute("ROLLBACK TO op")  # one bad write must not lose the batch
+                    conn.execute("RELEASE op")
+                    results.append((write, None, e))
+                else:
+                    conn.execute("RELEASE op")
+                    results.append((write, value, None))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:  # SQLite may have rolled back by itself already
+                    pass
+            raise
+        return results
+
+    def _deliver(self, results: list[tuple[_Write, Any, BaseException | None]]) -> None:
+        for write, value, err in results:
+            if write.future is not None:
+                if err is None:
+                    write.future.set_result(value)
+                else:
+                    write.future.set_exception(err)
+            elif err is not None:
+                self.write_errors += 1
+                if self.write_errors == 1 or self.write_errors % 100 == 0:
+                    log.error("database write refused (%d so far): %s", self.write_errors, err)
+
+    def _on_fault(self, e: BaseException, waiting: list[_Write]) -> None:
+        """The storage refused a commit: answer the callers who wait, keep the rest, log once per episode."""
+        reason = storage_fault(e) or f"the commit failed ({e})"
+        answered = [w for w in waiting if not w.keep]
+        waiting[:] = [w for w in waiting if w.keep]
+        previous = self._fault
+        now = time.time()
+        self._fault = WriteFault(reason=reason, since=previous.since if previous else now,
+                                 attempts=(previous.attempts if previous else 0) + 1, waiting=len(waiting),
+                                 dropped=self._dropped)
+        for w in answered:
+            w.future.set_exception(StoreError(self._fault.sentence(self.path.parent)))
+        if previous is None:
+            log.error("database writes fail: %s (%s); %d writes kept in memory, retried every %g s at most "
+                      "(logged again when it recovers)", reason, e, len(waiting), RETRY_MAX_S)
+            self._reminded = now
+        elif now - getattr(self, "_reminded", now) >= REMIND_EVERY_S:
+            self._reminded = now
+            log.error("database writes still fail after %.0f s: %s; %d writes waiting in memory, %d dropped",
+                      now - previous.since, reason, len(waiting), self._dropped)
+
+    def _give_up(self, waiting: list[_Write], why: str) -> None:
+        self._dropped += len(waiting)
+        log.error("%d database writes lost: %s (%s)", len(waiting), why,
+                  self._fault.reason if self._fault else "unknown fault")
+        for w in waiting:
+            if w.future is not None and not w.future.done():
+                w.future.set_exception(StoreError(f"database {self.path}: the write was given up ({why})"))
+        waiting.clear()
+
+    def _submit(self, fn: Callable[[sqlite3.Connection], Any], wait: bool, keep: bool | None = None) -> Any:
+        """Queue ``fn(conn)`` for the writer. ``wait``: return its result (or raise its error); else
+        return None at once. ``keep`` (default: not ``wait``): kept and retried while the storage
+        fails, else a caller who waits is told of the fault at once."""
+        future = self._queue_write(fn, wait, keep)
+        return future.result() if future is not None else None
+
+    def _queue_write(self, fn: Callable[[sqlite3.Connection], Any], future: bool, keep: bool | None = None
+                     ) -> Future | None:
         if self.readonly:
             raise StoreError(f"database {self.path} was opened read-only")
         if self._closed:
             raise StoreError(f"database {self.path} is closed")
-        if not wait:
-            self._queue.put((fn, None))
-            return None
-        fut: Future = Future()
-        self._queue.put((fn, fut))
-        return fut.result()
+        fut: Future | None = Future() if future else None
+        self._queue.put(_Write(fn, fut, (not future) if keep is None else keep))
+        return fut
 
-    def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
-        self._submit(lambda conn: None, wait=True)
+    def _wait_unless_failing(self, fut: Future, timeout: float | None) -> bool:
+        """Wait for a kept write; True when committed, False when the storage fails (it stays queued)
+        or ``timeout`` passed. Errors of the write itself are raised."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fut.result(timeout=0.05)
+                return True
+            except FutureTimeout:
+                if self._fault is not None or (deadline is not None and time.monotonic() >= deadline):
+                    return False
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything queued so far is committed; StoreError while the storage refuses it
+        (or when ``timeout`` s pass first)."""
+        fut = self._queue_write(lambda conn: None, future=True, keep=True)
+        if not self._wait_unless_failing(fut, timeout):
+            fault = self._fault
+            raise StoreError(fault.sentence(self.path.parent) if fault else f"database {self.path}: flush timed out")
 
     # ---- reads ----
 
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise StoreError(f"database {self.path} is closed")
-            conn = _connect(self.path, readonly=True)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
+    def _read_error(self, e: sqlite3.Error) -> StoreError:
+        """A failed read as one line naming the fix."""
+        if _is_damaged(e):
+            return StoreError(damaged_message(self.path, str(e)))
+        return StoreError(f"database {self.path} cannot be read ({e}); check the disk holding it")
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return self._reader().execute(sql, tuple(args)).fetchall()
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(sql, tuple(args)).fetchall()
+        except sqlite3.Error as e:
+            raise self._read_error(e) from e
+
+    @property
+    def idle_readers(self) -> int:
+        """Read connections open and idle (at most ``READERS``)."""
+        return self._pool.idle
+
 
     # ---- runners ----
 
@@ -380,8 +697,12 @@ class Store:
             wait=False,
         )
 
-    def finish_session(self, session_id: int, state: SessionState, summary: dict | None = None) -> Session:
-        """Close a session as completed, aborted or interrupted, with its summary; waits for the commit."""
+    def finish_session(self, session_id: int, state: SessionState, summary: dict | None = None,
+                       timeout: float | None = None) -> Session:
+        """Close a session as completed, aborted or interrupted, with its summary. Waits for the
+        commit, except while the storage refuses writes: then the end stays queued (written when the
+        storage accepts it again) and the session is returned as stored so far. Never raises for a
+        storage fault, so that shutting down always finishes."""
         if state not in SESSION_STATES or state == "running":
             raise StoreError(f"session state: {state!r} is not a final state (completed, aborted, interrupted)")
 
@@ -391,7 +712,10 @@ class Store:
                 (state, _now(), dumps(summary) if summary is not None else None, session_id),
             )
 
-        self._submit(op, wait=True)
+        fut = self._queue_write(op, future=True, keep=True)
+        if not self._wait_unless_failing(fut, timeout):
+            log.error("session %d's end (%s) waits in memory: %s", session_id, state,
+                      self._fault.reason if self._fault else "the commit is late")
         return self.get_session(session_id)
 
     def set_pain_and_notes(
