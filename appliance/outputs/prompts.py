@@ -93,20 +93,23 @@ def check_voice(voice: str) -> None:
 def espeak_render(text: str, voice: str, sample_rate: int) -> np.ndarray:
     """Speech for ``text`` from espeak-ng, resampled to ``sample_rate``, peak-normalised to 0.9."""
     exe = _espeak()
-    with tempfile.TemporaryDirectory(prefix="prompt-") as tmp:
-        out = Path(tmp) / "speech.wav"
-        proc = subprocess.run(
-            [exe, "-v", voice, "-w", str(out), "--", text], capture_output=True, text=True, timeout=60
-        )
-        if proc.returncode != 0 or not out.exists():
-            raise PromptError(
-                f"espeak-ng failed for voice {voice!r} ({proc.stderr.strip() or 'no output'}); "
-                "check audio.voice against `espeak-ng --voices`"
+    try:
+        with tempfile.TemporaryDirectory(prefix="prompt-") as tmp:
+            out = Path(tmp) / "speech.wav"
+            proc = subprocess.run(
+                [exe, "-v", voice, "-w", str(out), "--", text], capture_output=True, text=True, timeout=60
             )
-        try:
-            data, rate = read_wav(out)
-        except WavError as e:
-            raise PromptError(str(e)) from e
+            if proc.returncode != 0 or not out.exists():
+                raise PromptError(
+                    f"espeak-ng failed for voice {voice!r} ({proc.stderr.strip() or 'no output'}); "
+                    "check audio.voice against `espeak-ng --voices`"
+                )
+            try:
+                data, rate = read_wav(out)
+            except WavError as e:
+                raise PromptError(str(e)) from e
+    except OSError as e:  # no room for the temporary file
+        raise PromptError(f"cannot render speech in {tempfile.gettempdir()} ({e.strerror or e}); free space there") from e
     if len(data) == 0 or not np.any(data):
         raise PromptError(f"espeak-ng produced silence for {text!r} with voice {voice!r}")
     data = resample(data, rate, sample_rate)
@@ -154,16 +157,24 @@ class PromptBank:
         if not names:
             return []
         check_voice(self.voice)
-        self.directory.mkdir(parents=True, exist_ok=True)
         manifest = self._manifest()
-        for name in names:
-            data = espeak_render(self.texts[name], self.voice, self.sample_rate)
-            tmp = self.directory / f".{name}.wav.tmp"
-            write_wav(tmp, data, self.sample_rate)
-            tmp.replace(self.directory / f"{name}.wav")
-            manifest[name] = self._entry(name)
-            self._cache.pop(name, None)
-        atomic_write_text(self.directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        tmp = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                data = espeak_render(self.texts[name], self.voice, self.sample_rate)
+                tmp = self.directory / f".{name}.wav.tmp"
+                write_wav(tmp, data, self.sample_rate)
+                tmp.replace(self.directory / f"{name}.wav")
+                tmp = None
+                manifest[name] = self._entry(name)
+                self._cache.pop(name, None)
+            atomic_write_text(self.directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        except OSError as e:  # a full or read-only disk: the caller falls back to the metronome alone
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            raise PromptError(f"cannot write the spoken prompts into {self.directory} ({e.strerror or e}); "
+                              "free space there (or set audio.prompts_dir) and restart") from e
         log.info("rendered %d spoken prompt(s) into %s", len(names), self.directory)
         return names
 
@@ -202,8 +213,12 @@ class PromptBank:
             return data
         check_voice(self.voice)
         data = espeak_render(text, self.voice, self.sample_rate)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        write_wav(tmp, data, self.sample_rate)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_wav(tmp, data, self.sample_rate)
+            tmp.replace(path)
+        except OSError as e:  # not cached this time (full disk): the speech is still played
+            tmp.unlink(missing_ok=True)
+            log.warning("spoken text not cached in %s (%s)", path.parent, e.strerror or e)
         return data

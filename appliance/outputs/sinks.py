@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 import threading
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,27 +59,83 @@ def parse_sink(spec: str) -> SinkSpec:
     raise AudioError(f"audio.sink {spec!r} is not one of: auto, device, wav:PATH, null")
 
 
+def wav_header(sample_rate: int, data_bytes: int) -> bytes:
+    """The 44-byte header of a mono 16-bit PCM WAV file holding ``data_bytes`` of samples."""
+    rate = int(sample_rate)
+    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
+            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+            + b"data" + struct.pack("<I", data_bytes))
+
+
 class WavWriter:
-    """Writes blocks to a mono 16-bit WAV file; the header is finalised on close."""
+    """Writes blocks to a mono 16-bit WAV file; the header is finalised on close.
+
+    The recording is secondary to the session: a block the disk refuses (full, I/O error) is
+    dropped and counted, the file is cut back to its last whole block, and the fault is logged once
+    until writes succeed again. So a full disk never stops the caller (the control loop drives the
+    offline engine) and the file stays a valid WAV of what was written.
+    """
 
     def __init__(self, path: Path, sample_rate: int) -> None:
         self.path = Path(path)
+        self.sample_rate = int(sample_rate)
+        self.samples_written = 0
+        self.samples_dropped = 0
+        self.fault: str | None = None  # why writes fail now (None: they work)
+        self._data_bytes = 0
+        self._file = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._wav = wave.open(str(self.path), "wb")
+            self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 (closed in close())
+            self._write_all(wav_header(self.sample_rate, 0))
         except OSError as e:
+            if self._file is not None:
+                self._file.close()
             raise AudioError(f"cannot open WAV sink {self.path}: {e}") from e
-        self._wav.setnchannels(1)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(int(sample_rate))
-        self.samples_written = 0
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = self._file.write(view)
+            view = view[n:]
 
     def write(self, block: np.ndarray) -> None:
-        self._wav.writeframesraw(to_pcm16(block))
+        data = to_pcm16(block)
+        try:
+            self._write_all(data)
+        except OSError as e:
+            self._drop(len(block), e)
+            return
+        self._data_bytes += len(data)
         self.samples_written += len(block)
+        if self.fault is not None:
+            log.warning("WAV sink %s is written again; %d samples (%.1f s) were dropped while %s", self.path,
+                        self.samples_dropped, self.samples_dropped / self.sample_rate, self.fault)
+            self.fault = None
+
+    def _drop(self, samples: int, error: OSError) -> None:
+        self.samples_dropped += samples
+        try:  # a partial write would shift every later sample: cut back to the last whole block
+            os.ftruncate(self._file.fileno(), 44 + self._data_bytes)
+            self._file.seek(44 + self._data_bytes)
+        except OSError:
+            pass
+        if self.fault is None:
+            self.fault = error.strerror or str(error)
+            log.error("WAV sink %s: %s; its sound is dropped until the disk accepts writes again "
+                      "(the session goes on)", self.path, self.fault)
 
     def close(self) -> None:
-        self._wav.close()
+        if self._file is None:
+            return
+        try:
+            self._file.seek(0)
+            self._write_all(wav_header(self.sample_rate, self._data_bytes))
+        except OSError as e:
+            log.error("WAV sink %s: its header cannot be finalised (%s)", self.path, e)
+        finally:
+            self._file.close()
+            self._file = None
 
 
 class NullWriter:
@@ -172,7 +228,10 @@ class PacedDriver:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=1.0)
+        if self._thread.is_alive():  # stuck in a write (a hung disk): closing under it is not safe
+            log.error("paced audio sink did not stop within 1 s; its file is left as it is")
+            return
         self.writer.close()
 
 
