@@ -13,8 +13,10 @@ short demo session that starts by itself.
 
 from __future__ import annotations
 
+import errno
 import logging
 import shutil
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -50,6 +52,27 @@ DEMO_COACH = CoachSettings(warmup_minutes=0.5, retention_minutes=0.5, min_block_
 
 class StartupError(Exception):
     """A runtime that cannot start; the message says what to fix."""
+
+
+def _check_panel_address(host: str, port: int) -> None:
+    """Refuse a panel address that does not resolve or cannot be bound, with the reason (uvicorn
+    itself only exits its thread)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        raise StartupError(f"the panel's address {host!r} does not resolve ({getattr(e, 'strerror', None) or e}); "
+                           "set --host or panel.host to an address of this machine (0.0.0.0: all)") from e
+    if port == 0:
+        return
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as e:
+            why = "the port is in use by another program" if e.errno == errno.EADDRINUSE else e.strerror
+            raise StartupError(f"the panel cannot listen on {host}:{port} ({why}); set --port or panel.port, "
+                               "or stop the other program") from e
 
 
 @dataclass
@@ -173,7 +196,9 @@ class Runtime:
                                foot_spread_deg=step.strike_spread_deg if step is not None else None)
 
     def health(self) -> Health:
-        stats = self.loop.stats() if self.loop is not None else None
+        stats = self.loop.monitor.with_stall(self.loop.stats()) if self.loop is not None else None
+        store = self._store
+        fault = store.write_fault if store is not None else None
         return Health(
             loop_hz=stats.fps if stats else 0.0,
             loop_healthy=self.loop_healthy(),
@@ -186,6 +211,9 @@ class Runtime:
             uptime_s=round(time.monotonic() - self.started_wall, 1),
             source=self.loop.source_name if self.loop is not None else "",
             model_loaded=self.model_loaded,
+            recording_fault=fault.sentence(self.data_dir) if fault is not None else None,
+            writes_waiting=fault.waiting if fault is not None else 0,
+            writes_lost=store.writes_dropped if store is not None else 0,
         )
 
     # ---- helpers for the controller ----
@@ -266,12 +294,17 @@ class Runtime:
         return Coach(plan, targets, self._coach_settings)
 
     def _close_session(self, active: ActiveSession, state: str, summary: dict) -> None:
+        """Store the session's end. A store that cannot take it (full disk, closed) is logged, never
+        raised: the session machine must end the session whatever the disk says."""
         baseline = (summary.get("baseline") or {}).get("cadence_spm")
         target = ((summary.get("targets") or {}).get("cadence") or {}).get("target")
-        if baseline is not None or target is not None:
-            self.store.set_session_cadence(active.session_id, baseline, target)
-        self.store.finish_session(active.session_id, state, summary)
         self._plans.pop(active.session_id, None)
+        try:
+            if baseline is not None or target is not None:
+                self.store.set_session_cadence(active.session_id, baseline, target)
+            self.store.finish_session(active.session_id, state, summary, timeout=1.0)
+        except (StoreError, ControllerError) as e:
+            log.error("session %d's end (%s) could not be stored: %s", active.session_id, state, e)
 
     # ---- start ----
 
@@ -281,7 +314,11 @@ class Runtime:
 
         s = self._settings
         opts = self.options
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StartupError(f"cannot create the data directory {self.data_dir} ({e.strerror}); create it with "
+                               "write access for the appliance's user, or choose another --data-dir") from e
         try:
             self._store = Store(self.data_dir)
         except StoreError as e:
@@ -301,12 +338,12 @@ class Runtime:
                                 foot_stage=FootStage() if pose_engine is not None and s.gait.foot_stage else None,
                                 looks=self._open_looks(lockstep) if pose_engine is not None else None)
         self._open_button()
+        if opts.panel:  # bound before any session can start: a panel that cannot listen leaves none behind
+            self._start_panel()
         if self.demo:
             self._prepare_demo()
         self.capture.start()
         self.loop.start()
-        if opts.panel:
-            self._start_panel()
 
     def _calibrate(self, poses) -> bool:
         return self.loop.calibrate(poses)
@@ -398,7 +435,12 @@ class Runtime:
                 log.warning("spoken prompts unavailable (%s); metronome only", e)
                 self._audio = open_audio(False)
         except AudioError as e:
-            raise StartupError(str(e)) from e
+            if not (self.simulated and out is not None):
+                raise StartupError(str(e)) from e
+            log.warning("%s; the simulated session's sound is not recorded", e)  # e.g. a full disk
+            out = None
+            self.audio_path = None
+            self._audio = open_audio(False)
         factory_name = "mock" if self.simulated else s.gpio.pin_factory
         try:
             self._pin_factory = make_pin_factory(factory_name)
@@ -444,7 +486,7 @@ class Runtime:
                 before = machine.active
                 loop.dispatch(before, machine.start(runner.id, t)[1])
 
-        loop.post(start)
+        loop.post_when_ticking(start)  # a stop before the first frame leaves no empty session
 
     def _start_panel(self) -> None:
         import uvicorn
@@ -454,6 +496,7 @@ class Runtime:
         s = self._settings
         host = self.options.host or s.panel.host
         port = self.options.port if self.options.port is not None else s.panel.port
+        _check_panel_address(host, port)
         self._app = create_app(self, self.data_dir)
         # No forwarded header is trusted (no proxy stands in front of the panel): uvicorn would take
         # the client's address from X-Forwarded-For sent over loopback, and a local process or an
@@ -531,8 +574,27 @@ class Runtime:
         st = snap.loop
         stages = " ".join(f"{k} {v:.1f}" for k, v in st.stage_ms.items())
         phase = snap.phase + (f" (session {snap.session_id})" if snap.session_id else "")
-        return (f"{phase}; runner {snap.runner_presence}; loop {st.fps:.1f} Hz, jitter {st.jitter_ms:.1f} ms, "
-                f"dropped {st.dropped_frames}, misses {st.deadline_misses}; ms: {stages}")
+        if st.stalled:
+            rate = f"loop STALLED (no tick for {st.since_last_tick_s or 0:.1f} s, 0 Hz)"
+        else:
+            rate = f"loop {st.fps:.1f} Hz, jitter {st.jitter_ms:.1f} ms"
+        fault = f"; {snap.recording_fault.upper()[:1]}{snap.recording_fault[1:]}" if snap.recording_fault else ""
+        return (f"{phase}; runner {snap.runner_presence}; {rate}, "
+                f"dropped {st.dropped_frames}, misses {st.deadline_misses}; ms: {stages}{fault}")
+
+    def _interrupt_stuck_session(self, loop: ControlLoop, reason: str) -> None:
+        """The loop is stuck inside a tick: store its session as interrupted from the main thread
+        (the store is thread-safe; the loop's own state is left alone, its thread is abandoned)."""
+        log.error("the control loop did not stop within 1 s (stuck for %.1f s)", loop.monitor.since_last_tick_s() or 0)
+        active = loop.session.active
+        if active is None or self._store is None:
+            return
+        summary = {"steps": active.steps, "valid_steps": active.valid_steps, "calibrated": active.calibrated,
+                   "end_reason": f"{reason} (the control loop was stuck)"}
+        try:
+            self._store.finish_session(active.session_id, "interrupted", summary, timeout=0.5)
+        except StoreError as e:
+            log.error("session %d's end could not be stored: %s", active.session_id, e)
 
     def shutdown(self, reason: str = "appliance stopped") -> None:
         """Stop everything in order within about two seconds; an active session is stored as interrupted."""
@@ -550,13 +612,17 @@ class Runtime:
         if loop is not None:
             loop.stop(timeout=1.0)
             if loop.alive:
-                log.error("the control loop did not stop within 1 s")
-            elif loop.session.active is not None:
-                t = loop.t if loop.t is not None else 0.0
-                before = loop.session.active
-                events = loop.session.stop(t, reason, state="interrupted")
-                loop.dispatch(before, events)
-            loop.outputs.silence(loop.t or 0.0)
+                self._interrupt_stuck_session(loop, reason)
+            else:
+                if loop.session.active is not None:
+                    t = loop.t if loop.t is not None else 0.0
+                    before = loop.session.active
+                    try:
+                        events = loop.session.stop(t, reason, state="interrupted")
+                        loop.dispatch(before, events)
+                    except Exception as e:  # report and carry on: the rest must still close
+                        log.error("ending the session at shutdown failed: %s", e)
+                loop.outputs.silence(loop.t or 0.0)
         if self._heavy_worker is not None:
             self._heavy_worker.close(drop_waiting=True)
         if self.capture is not None:

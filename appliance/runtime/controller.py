@@ -58,6 +58,8 @@ class LoopStats(BaseModel):
     stage_ms: dict[str, float] = Field(
         default_factory=dict, description="Median milliseconds per stage over the last few seconds (pose, gait, coach, ...)"
     )
+    stalled: bool = Field(False, description="True when the loop has not ticked for several frame periods (fps is then 0)")
+    since_last_tick_s: float | None = Field(None, description="Seconds since the loop last processed a frame")
 
 
 class LiveSnapshot(BaseModel):
@@ -89,6 +91,9 @@ class LiveSnapshot(BaseModel):
     source: str = Field("", description="Frame source in use, e.g. sim, video:clip.mp4, picamera")
     message: str | None = Field(None, description="One line for the runner/clinician, e.g. 'stand still to calibrate'")
     loop: LoopStats = Field(default_factory=LoopStats)
+    recording_fault: str | None = Field(
+        None, description="Set while steps cannot be stored (e.g. the disk is full): what fails and the fix"
+    )
 
 
 class CameraSnapshot(BaseModel):
@@ -116,6 +121,11 @@ class Health(BaseModel):
     uptime_s: float
     source: str = ""
     model_loaded: bool = False
+    recording_fault: str | None = Field(
+        None, description="Set while steps cannot be stored (e.g. the disk is full): what fails and the fix"
+    )
+    writes_waiting: int = Field(0, description="Writes kept in memory until the database accepts them")
+    writes_lost: int = Field(0, description="Writes given up since the start (memory limit, or refused at shutdown)")
 
 
 @runtime_checkable

@@ -91,6 +91,7 @@ class ControlLoop:
         self.error: BaseException | None = None
         self.stopping = threading.Event()
         self._commands: queue.Queue[tuple[Callable[[float], Any], Future]] = queue.Queue()
+        self._after_first_tick: list[Callable[[float], Any]] = []
         self._snapshot = LiveSnapshot(source=source_name)
         self._snapshot_wall = 0.0
         self._index_offset = 0  # a tracker replaced mid-session (calibration) continues the step numbering
@@ -118,6 +119,7 @@ class ControlLoop:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        self.monitor.mark_started()
         try:
             while not self.stopping.is_set():
                 frame = self.capture.take(timeout=0.1)
@@ -153,6 +155,14 @@ class ControlLoop:
         fut: Future = Future()
         fut.add_done_callback(lambda f: f.exception() and log.error("command failed: %s", f.exception()))
         self._commands.put((fn, fut))
+
+    def post_when_ticking(self, fn: Callable[[float], Any]) -> None:
+        """Like ``post``, but not before the loop has processed its first frame (the demo session:
+        an appliance stopped before it ran stores nothing)."""
+        if self.monitor.ticks > 0:
+            self.post(fn)
+        else:
+            self._after_first_tick.append(fn)
 
     def _run_commands(self) -> None:
         done: list[tuple[Future, Any, BaseException | None]] = []
@@ -240,6 +250,8 @@ class ControlLoop:
         self.last_frame = LastFrame(t, image, pose, size, gait_state)
         m.end_tick(dropped_total=self.capture.dropped)
         self._publish()
+        while self._after_first_tick:
+            self.post(self._after_first_tick.pop(0))
 
     def dispatch(self, active_before, events: list[SessionEvent]) -> None:
         """Record and execute the events of a command (start, pause, stop...) run on the loop thread."""
@@ -294,7 +306,17 @@ class ControlLoop:
     # ---- snapshot ----
 
     def snapshot(self) -> LiveSnapshot:
-        return self._snapshot
+        """The last published snapshot, with what is true now whether or not the loop ticks: the time
+        since the last tick (a stalled loop shows 0 Hz) and whether recording fails."""
+        snap = self._snapshot
+        update: dict[str, Any] = {"loop": self.monitor.with_stall(snap.loop)}
+        fault = getattr(self.store, "write_fault", None)
+        if fault is not None:
+            sentence = fault.sentence(self.store.path.parent)
+            update["recording_fault"] = sentence
+            if snap.message is None:
+                update["message"] = sentence
+        return snap.model_copy(update=update)
 
     def stats(self) -> LoopStats:
         return self.monitor.summary()

@@ -15,6 +15,10 @@ import numpy as np
 
 from appliance.runtime.controller import LoopStats
 
+STALL_PERIODS = 5
+STALL_MIN_S = 1.0
+FIRST_FRAME_GRACE_S = 5.0  # a camera may take a few seconds to deliver its first frame
+
 
 class LoopMonitor:
     """Rolling statistics of the control loop (single writer: the loop thread)."""
@@ -26,6 +30,9 @@ class LoopMonitor:
         self.deadline_misses = 0
         self.dropped_frames = 0
         self.last_tick_wall: float | None = None
+        self.started_wall: float | None = None  # when the loop thread began waiting for frames
+        # No tick for this long is a stall: several frame periods, and never less than a second.
+        self.stall_after_s = max(STALL_MIN_S, STALL_PERIODS * frame_period_s)
         self._periods: deque[float] = deque(maxlen=window)
         self._busy: deque[float] = deque(maxlen=window)
         self._drops: deque[int] = deque(maxlen=window)  # frames dropped just before each tick
@@ -33,6 +40,33 @@ class LoopMonitor:
         self._window = window
         self._tick_start: float | None = None
         self._current: dict[str, float] = {}
+
+    def mark_started(self) -> None:
+        """The loop thread is running: from now on a missing tick counts towards a stall."""
+        self.started_wall = time.monotonic()
+
+    def since_last_tick_s(self, now: float | None = None) -> float | None:
+        """Wall seconds since the last tick (since the start before the first; None before the start)."""
+        ref = self.last_tick_wall if self.last_tick_wall is not None else self.started_wall
+        return None if ref is None else (time.monotonic() if now is None else now) - ref
+
+    def stalled(self, now: float | None = None) -> bool:
+        """True when the loop has not ticked for ``stall_after_s`` (``FIRST_FRAME_GRACE_S`` before the
+        first frame). Safe from any thread: it reads two numbers."""
+        since = self.since_last_tick_s(now)
+        if since is None:
+            return False
+        limit = self.stall_after_s if self.last_tick_wall is not None else max(self.stall_after_s, FIRST_FRAME_GRACE_S)
+        return since > limit
+
+    def with_stall(self, stats: LoopStats) -> LoopStats:
+        """``stats`` (as published at the last tick) with the time since that tick; a stalled loop's
+        rate is 0, whatever the last ticks measured."""
+        since = self.since_last_tick_s()
+        update: dict = {"since_last_tick_s": None if since is None else round(since, 3)}
+        if self.stalled():
+            update.update(fps=0.0, stalled=True)
+        return stats.model_copy(update=update)
 
     def begin_tick(self) -> None:
         now = self._clock()
