@@ -4,11 +4,6 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const SECTION_NAMES = {
-    general: "General", camera: "Camera", pose: "Pose model", audio: "Audio and voice", lights: "Lights",
-    button: "Button", coach: "Coaching", session: "Sessions", gait: "Gait analysis", gpio: "GPIO", panel: "Panel",
-    storage: "Storage",
-  };
   let fields = [];
   const changed = new Map();
 
@@ -65,27 +60,40 @@
     $("dirty").textContent = changed.size ? `${changed.size} unsaved change${changed.size > 1 ? "s" : ""}` : "";
   }
 
-  function render() {
-    const form = $("settings-form");
-    form.replaceChildren();
-    const sections = new Map();
-    for (const f of fields) {
-      if (!sections.has(f.section)) {
-        const card = App.el("fieldset", { class: "card" }, App.el("legend", { class: "label" }, SECTION_NAMES[f.section] || f.section));
-        sections.set(f.section, card);
-        form.append(card);
-      }
-      const unit = f.unit ? ` (${f.unit})` : "";
-      const range = rangeText(f);
-      sections.get(f.section).append(App.el("label", { class: "field", id: "field-" + f.path },
-        App.el("span", {}, f.title + unit),
-        inputFor(f),
-        App.el("div", { class: "help" }, [sentence(f.description), range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
-          f.default !== null && f.default !== undefined && typeof f.default !== "object" ? `Default ${f.default}.` : ""].filter(Boolean).join(" ")),
-        f.note ? App.el("div", { class: f.warning ? "warnbox" : "help" }, (f.warning ? "⚠ " : "") + f.note) : null,
-        f.restart && f.editable ? App.el("div", { class: "help" }, "Takes effect after a restart of the appliance.") : null,
-        App.el("div", { class: "error", id: "error-" + f.path })));
+  function helpText(f) {
+    const range = rangeText(f);
+    const shown = (v) => (typeof v === "boolean" ? (v ? "on" : "off") : v);
+    const hasDefault = f.default !== null && f.default !== undefined && typeof f.default !== "object" && f.default !== "";
+    return [sentence(f.description), range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
+      hasDefault ? `Default: ${shown(f.default)}.` : ""].filter(Boolean).join(" ");
+  }
+
+  function fieldRow(f) {
+    return App.el("label", { class: "field", id: "field-" + f.path },
+      App.el("span", {}, f.title + (f.unit ? ` (${f.unit})` : "")),
+      inputFor(f),
+      App.el("div", { class: "error", id: "error-" + f.path, role: "alert" }),
+      App.el("div", { class: "help" }, helpText(f)),
+      f.note ? App.el("div", { class: f.warning ? "warnbox" : "help" }, (f.warning ? "⚠ " : "") + f.note) : null,
+      f.restart && f.editable ? App.el("div", { class: "help" }, "Takes effect after a restart of the appliance.") : null);
+  }
+
+  /** Fieldsets, one per group, in the order the fields come (the server puts everyday ones first). */
+  function groups(list) {
+    const cards = new Map();
+    for (const f of list) {
+      if (!cards.has(f.group)) cards.set(f.group, App.el("fieldset", { class: "card" }, App.el("legend", { class: "label" }, f.group)));
+      cards.get(f.group).append(fieldRow(f));
     }
+    return [...cards.values()];
+  }
+
+  function render() {
+    const expert = App.el("details", { class: "expert", id: "expert-settings" },
+      App.el("summary", {}, "Hardware and expert settings"),
+      App.el("p", { class: "help" }, "Camera, pose model, gait analysis, pins and files: change these with the set-up guide at hand."),
+      ...groups(fields.filter((f) => !f.everyday)));
+    $("settings-form").replaceChildren(...groups(fields.filter((f) => f.everyday)), expert);
   }
 
   function clearErrors() {
@@ -113,14 +121,19 @@
       markDirty();
       App.toast(later.length ? "Saved; applied after a restart: " + later.join(", ") : "Saved and applied");
     } catch (err) {
-      $("settings-error").textContent = err.message;
-      for (const e of (err.body && err.body.errors) || []) {
-        const box = document.getElementById("field-" + e.field);
-        const msg = document.getElementById("error-" + e.field);
-        if (box) box.classList.add("invalid");
-        if (msg) msg.textContent = e.message;
-        if (box) box.scrollIntoView({ block: "center" });
+      const reasons = App.fieldReasons(err);
+      let first = null;
+      for (const [path, reason] of Object.entries(reasons)) {
+        const box = document.getElementById("field-" + path);
+        if (!box) continue;
+        box.classList.add("invalid");
+        document.getElementById("error-" + path).textContent = reason;
+        const fold = box.closest("details");
+        if (fold) fold.open = true;
+        first = first || box;
       }
+      $("settings-error").textContent = first ? "Not saved: see the marked field." : err.message;
+      if (first) first.scrollIntoView({ block: "center" });
     }
   }
 
