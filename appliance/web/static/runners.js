@@ -48,7 +48,7 @@
         body.replaceChildren(...fieldsFor(section, list));
       });
       const fieldsFor = (sec, fl) => fl.map((f) => App.el("label", { class: "field" },
-        App.el("span", {}, f.name.replace(/_/g, " ") + (f.unit ? ` (${f.unit})` : "")),
+        App.el("span", {}, f.title + (f.unit ? ` (${f.unit})` : "")),
         numberInput(f, draft[sec] ? draft[sec][f.name] : f.value, (v) => { if (draft[sec]) draft[sec][f.name] = v; }),
         App.el("div", { class: "help" }, f.description || "")));
       body.replaceChildren(...fieldsFor(section, list));
@@ -65,7 +65,7 @@
     const heads = forms.session.filter((f) => f.name !== "number");
     function render() {
       table.replaceChildren(App.el("tr", {}, App.el("th", {}, "#"),
-        ...heads.map((f) => App.el("th", {}, f.name === "feedback_share" ? "feedback (0–1)" : f.name.replace(/_/g, " ")))),
+        ...heads.map((f) => App.el("th", {}, f.title + (f.unit ? ` (${f.unit})` : "")))),
       ...draft.sessions.map((s, i) => App.el("tr", { class: s.number === nextNumber ? "next" : "" },
         App.el("td", {}, (s.number === nextNumber ? "▶ " : "") + s.number),
         ...heads.map((f) => App.el("td", {}, numberInput(f, s[f.name], (v) => { draft.sessions[i][f.name] = v; }))))));
