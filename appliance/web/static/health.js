@@ -1,20 +1,44 @@
-/* Health page: loop rate, dropped frames, temperature and throttling, disk, version. */
+/* Health page: loop rate, dropped and late frames, temperature and throttling, disk, version;
+   each figure with a line saying what it means. */
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
+  const STAGE_NAMES = {
+    frame_age: "Frame wait", pose: "Pose model", feet: "Foot pixels", looks: "Foot angle (larger model)",
+    gait: "Step detection", session: "Coaching and recording", outputs: "Sound and lights",
+  };
+  const STAGE_HELP = {
+    frame_age: "How long the newest camera frame waited before the loop took it.",
+    pose: "Finding the runner's joints in the frame.",
+  };
 
-  function row(label, value, cls) {
-    return App.el("tr", {}, App.el("th", {}, label), App.el("td", { class: cls || "" }, value));
+  function row(label, value, cls, help) {
+    return App.el("tr", {}, App.el("th", {}, label),
+      App.el("td", { class: cls || "" }, value, help ? App.el("div", { class: "help" }, help) : null));
+  }
+
+  function share(count, frames) {
+    if (!frames) return String(count);
+    return `${count} of ${frames} (${App.num((100 * count) / frames, 1)} %)`;
+  }
+
+  function stageName(key) {
+    if (key.startsWith("pose.")) return "Pose model: " + key.slice(5);
+    return STAGE_NAMES[key] || key;
   }
 
   async function load() {
     const [h, live] = await Promise.all([App.api("GET", "/api/health"), App.api("GET", "/api/live")]);
+    const loop = live.loop || {};
     const gb = (b) => (b / 1e9).toFixed(1) + " GB";
     $("health-table").tBodies[0].replaceChildren(
-      row("Control loop", App.num(h.loop_hz, 1) + " Hz" + (h.loop_healthy ? "" : " — stalled"), h.loop_healthy ? "ok" : "bad"),
-      row("Dropped frames", String(h.dropped_frames)),
-      row("Deadline misses", String(h.deadline_misses)),
+      row("Control loop", App.num(h.loop_hz, 1) + " frames/s" + (h.loop_healthy ? "" : " — stalled"), h.loop_healthy ? "ok" : "bad",
+        "Camera frames analysed per second."),
+      row("Dropped frames", share(h.dropped_frames, loop.frames), "",
+        "Frames the camera replaced before the loop could take them: the loop was busy. A few are harmless."),
+      row("Late frames", share(h.deadline_misses, loop.frames), "",
+        "Frames whose analysis took longer than one frame period (the deadline). Many late frames mean the appliance is too slow for the frame rate."),
       row("CPU temperature", h.cpu_temperature_c === null ? "n/a (not a Pi)" : App.num(h.cpu_temperature_c, 1) + " °C"),
       row("Throttling", h.throttled === null ? "n/a (not a Pi)" : h.throttled ? "yes — check power and cooling" : "no",
         h.throttled ? "bad" : ""),
@@ -24,8 +48,8 @@
       row("Version", h.version),
       row("Up for", App.duration(h.uptime_s)),
     );
-    const stages = Object.entries((live.loop || {}).stage_ms || {});
-    $("stage-table").tBodies[0].replaceChildren(...stages.map(([k, v]) => row(k, App.num(v, 2) + " ms")));
+    const stages = Object.entries(loop.stage_ms || {});
+    $("stage-table").tBodies[0].replaceChildren(...stages.map(([k, v]) => row(stageName(k), App.num(v, 2) + " ms", "", STAGE_HELP[k])));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
