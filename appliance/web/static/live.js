@@ -7,6 +7,7 @@
     idle: "Idle", calibrating: "Calibrating (stand still)", warmup: "Warm-up", feedback: "Feedback",
     no_feedback: "Feedback off", retention: "Retention", summary: "Summary", paused: "Paused",
   };
+  const SHANK_GAUGE = [-10, 25];  // degrees shown on the overstride gauge
   let loggedIn = false;
   let last = null;
   let lastSession = null; // the session just run: pain after is recorded once it has stopped
@@ -34,9 +35,11 @@
     }
   }
 
-  function show(s) {
-    last = s;
-    const active = s.session_id !== null;
+  function show(snapshot) {
+    last = snapshot;
+    const active = snapshot.session_id !== null;
+    // Idle: the last session's step values are not this moment's; show none.
+    const s = active ? snapshot : { ...snapshot, strike: null, foot_strike_angle_deg: null, shank_angle_deg: null, cadence_spm: null, strike_unsteady: false };
     $("runner-name").textContent = s.runner ? s.runner.name : "No session";
     $("phase").textContent = PHASE_NAMES[s.phase] || s.phase;
     const fb = $("feedback");
@@ -60,10 +63,15 @@
     $("strike").className = "mid" + (s.strike_target && s.strike && !s.strike_unsteady ? (strikeOk ? " ok" : " bad") : "");
     $("strike-angle").textContent = App.num(s.foot_strike_angle_deg, 1);
     $("strike-target").textContent = s.strike_target || "not retrained";
+    // The coach's rule: a landing overstrides when the shank angle is above the limit; any angle
+    // at or below it (negative too) is fine. History draws the same limit from the same band.
+    const limit = s.overstride_band ? s.overstride_band[1] : null;
     $("shank").textContent = App.num(s.shank_angle_deg, 1);
-    $("shank-band").textContent = s.overstride_band ? App.num(s.overstride_band[0]) + "° – " + App.num(s.overstride_band[1]) + "°" : "–";
-    gauge($("shank-gauge"), s.shank_angle_deg, s.overstride_band, -10, 25);
-    $("on-target").textContent = s.on_target_share === null ? "–" : App.num(100 * s.on_target_share);
+    $("shank").className = "big" + (limit !== null && s.shank_angle_deg !== null ? (s.shank_angle_deg <= limit ? " ok" : " bad") : "");
+    $("shank-band").textContent = limit === null ? "not retrained" : "at most " + App.num(limit, 1) + "°";
+    gauge($("shank-gauge"), s.shank_angle_deg, limit === null ? null : [-Infinity, limit], ...SHANK_GAUGE);
+    // No session: no figures of the last one beside "No session".
+    $("on-target").textContent = !active || s.on_target_share === null ? "–" : App.num(100 * s.on_target_share);
     $("steps").textContent = s.steps;
     $("presence").textContent = s.runner_presence;
     const l = s.loop || {};
