@@ -226,6 +226,9 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     points = int(page.get_attribute("svg.chart[data-metric='cadence'] path.series", "data-points"))
     assert points >= 3, "the cadence chart has no steps"
     assert page.locator("#session-card svg.chart").count() == 3
+    # Strike and shank: each step a dot, the coach's rolling median the line.
+    assert int(page.get_attribute("svg.chart[data-metric='strike'] path.median", "data-points")) >= 3
+    assert "median of the last" in page.inner_text("#overstride-note")
     assert page.locator("#strike-unsteady").count() == 0  # the simulated runner's feet are seen steadily
     assert page.locator("#session-list svg.chart[data-metric='progress']").count() == 2
     assert page.input_value("#notes") == "calf a bit tight" and page.input_value("#pain-after") == "2"
@@ -252,11 +255,14 @@ def test_settings_refuse_a_wrong_value_beside_the_field(appliance_url: str, phon
     page = phone
     log_in(page, appliance_url)
     page.goto(appliance_url + "/settings")
-    page.wait_for_selector("input[name='camera.width']")
+    page.wait_for_selector("input[name='audio.volume']")
+    # Hardware settings are folded away: a clinician opens the fold to reach the camera.
+    assert not page.is_visible("input[name='camera.width']")
+    page.click("#expert-settings > summary")
     page.fill("input[name='camera.width']", "99999")
     page.click("#save")
     page.wait_for_selector("#field-camera\\.width.invalid")
-    assert "less than or equal to 1920" in page.inner_text("#error-camera\\.width")
+    assert page.inner_text("#error-camera\\.width") == "Must be at most 1920."
     page.locator("#field-camera\\.width").scroll_into_view_if_needed()
     shot(page, "05-settings-refused")
     page.fill("input[name='camera.width']", "640")
@@ -302,7 +308,9 @@ def test_setup_page_shows_the_camera_with_advice_and_tests_outputs(appliance_url
     page.wait_for_selector("#toast:has-text('test click played')")
     shot(page, "06-setup")
     page.goto(appliance_url + "/health")
-    page.wait_for_selector("#health-table td:has-text('Hz')")
+    page.wait_for_selector("#health-table td:has-text('frames/s')")
+    assert "longer than one frame period" in page.inner_text("#health-table")  # late frames, in words
+    assert "frame_age" not in page.inner_text("#stage-table")
     assert "0.1.0" in page.inner_text("#health-table")
     shot(page, "07-health")
 
@@ -338,3 +346,111 @@ def test_offline_api_reference_lists_every_operation(appliance_url: str, phone) 
     assert page.locator("#docs details:has(summary code)").count() >= operations
     page.click("#docs details:has-text('/api/settings') >> nth=0")
     shot(page, "08-docs")
+
+
+# ---- what a clinician relies on between patients (issue 37) ---------------------------------------
+
+
+def test_a_wrong_current_pin_is_said_beside_the_field_and_nothing_typed_is_lost(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/settings")
+    page.wait_for_selector("input[name='audio.volume']")
+    page.fill("#cur-pin", "not-the-pin-1")
+    page.fill("#next-pin", "brand-new-pin-2")
+    page.fill("#next-pin2", "brand-new-pin-2")
+    page.click("#change-pin")
+    page.wait_for_selector("#field-cur-pin.invalid")
+    assert page.inner_text("#error-cur-pin") == "The current PIN is wrong."
+    # Still here, still logged in, and what was typed is still there to correct.
+    assert page.url.endswith("/settings")
+    assert (page.input_value("#cur-pin"), page.input_value("#next-pin"), page.input_value("#next-pin2")) == (
+        "not-the-pin-1", "brand-new-pin-2", "brand-new-pin-2")
+    page.locator("#pin-card").scroll_into_view_if_needed()
+    shot(page, "09-pin-wrong-current")
+    # A new PIN typed differently the second time is refused before anything is sent.
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/auth/pin") else None)
+    page.fill("#cur-pin", PIN)
+    page.fill("#next-pin2", "brand-new-pin-3")
+    page.click("#change-pin")
+    page.wait_for_selector("#field-next-pin2.invalid")
+    assert "differ" in page.inner_text("#error-next-pin2") and not page.is_visible("#error-cur-pin")
+    assert sent == []
+    assert page.evaluate("fetch('/api/settings').then(r => r.status)") == 200  # the PIN is unchanged, still in
+
+
+def test_a_settings_error_is_in_words_on_its_field(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/settings")
+    field = "#field-coach\\.warmup_minutes"
+    page.wait_for_selector(field)
+    assert page.inner_text(f"{field} > span") == "Warm-up (min)"
+    page.fill("input[name='coach.warmup_minutes']", "")
+    page.click("#save")
+    page.wait_for_selector(f"{field}.invalid")
+    assert page.inner_text("#error-coach\\.warmup_minutes") == "Must be a number."
+    assert page.inner_text("#settings-error") == "Not saved: see the marked field."
+    text = page.inner_text("main")
+    for internal in ("unable to parse", "Input should", "body.", "coach.warmup_minutes", "Value error"):
+        assert internal not in text
+    # The marked field is on screen, below the page links.
+    box = page.locator(field).bounding_box()
+    nav = page.locator("nav").bounding_box()
+    assert box["y"] >= nav["y"] + nav["height"] - 1 and box["y"] < PHONE["height"]
+    shot(page, "10-settings-error-at-field")
+    # The Save bar stays small on a phone.
+    assert page.locator(".savebar").bounding_box()["height"] <= 0.12 * PHONE["height"]
+
+
+def test_idle_live_shows_no_figures_of_a_past_session(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.wait_for_selector("#conn.live")
+    page.wait_for_function("() => document.getElementById('phase').textContent === 'Idle'", timeout=60_000)
+    assert page.inner_text("#runner-name") == "No session"
+    for figure in ("#on-target", "#cadence", "#shank", "#strike-angle"):
+        assert page.inner_text(figure) == "–", figure
+    shot(page, "11-live-idle")
+
+
+def test_the_nav_reaches_every_page_on_a_phone(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    links = page.locator("nav a")
+    names = links.all_inner_texts()
+    assert names == ["Live", "Runners", "Set-up", "History", "Settings", "Health", "API"]
+    for name in names:  # every link wholly on screen, none cut at the edge
+        box = page.locator("nav a", has_text=name).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["y"] + box["height"] <= PHONE["height"], name
+    page.click("nav a:has-text('Health')")
+    page.wait_for_url("**/health")
+    page.wait_for_selector("#health-table td")
+    page.click("nav a:has-text('API')")
+    page.wait_for_url("**/docs")
+
+
+def test_the_page_links_never_cover_an_opened_card(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    post = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)}).then(r => r.status)"""
+    for i in range(8):  # enough runners that the list scrolls
+        assert page.evaluate(post, ["/api/runners", {"name": f"Filler {i}"}]) == 201
+    page.goto(appliance_url + "/runners")
+    page.click(".list-item:has-text('Filler 7') .open-runner")
+    page.wait_for_selector("#runner-detail h2:has-text('Filler 7')")
+    page.wait_for_timeout(300)
+    nav = page.locator("nav").bounding_box()
+    title = page.locator("#runner-detail h2").first.bounding_box()
+    assert nav["y"] == 0 and title["y"] >= nav["height"], (title, nav)  # the links stuck at the top, the card below
+    shot(page, "12-runner-opened")
+    runner = next(r for r in page.evaluate("fetch('/api/runners').then(r => r.json())") if r["name"] == "Filler 7")
+    assert page.evaluate(post, ["/api/session/start", {"runner_id": runner["id"]}]) == 200
+    assert page.evaluate(post, ["/api/session/stop", {}]) == 200
+    page.goto(appliance_url + f"/history?runner={runner['id']}")
+    page.click(".open-session >> nth=0")
+    page.wait_for_selector("#session-card h2")
+    page.wait_for_timeout(300)
+    assert page.locator("#session-card h2").bounding_box()["y"] >= page.locator("nav").bounding_box()["height"]

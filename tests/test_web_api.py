@@ -580,6 +580,28 @@ def test_history_series_pain_notes_and_exports(client: TestClient) -> None:
     assert client.get("/api/sessions?runner_id=999").status_code == 404
 
 
+def test_history_series_carry_the_coachs_median_and_the_sessions_limits(client: TestClient, fake: FakeController) -> None:
+    from dataclasses import replace
+
+    from test_web_fakes import fake_step
+
+    csrf = login(client)
+    runner = make_runner(client, csrf)
+    session = fake.store.create_session(runner, t_start=0.0, source="test")
+    angles = [10.0, 2.0, 30.0, 4.0, 6.0, 99.0]  # the sixth step is not valid: it leaves the median alone
+    for i, angle in enumerate(angles):
+        step = replace(fake_step(i, i * 0.35, 170.0, False), foot_strike_angle_deg=angle, shank_angle_deg=angle, valid=i < 5)
+        fake.store.record_step(session.id, step, phase="warmup", feedback_on=False)
+    targets = {"overstride": {"target": 4.0, "lo": -90.0, "hi": 4.0}, "strike": {"target": 8.0, "lo": -90.0, "hi": 8.0}}
+    fake.store.finish_session(session.id, "completed", {"targets": targets})
+    series = client.get(f"/api/sessions/{session.id}/series").json()
+    assert series["median_steps"] == fake.settings.coach.strike_median_steps == 5
+    assert series["foot_strike_median_deg"] == [10.0, 6.0, 10.0, 7.0, 6.0, None]
+    assert series["valid"][-1] is False
+    # The limit the coach judged by, the one the live view showed: not a fixed 10 degrees.
+    assert (series["overstride_limit_deg"], series["strike_limit_deg"]) == (4.0, 8.0)
+
+
 # ---- set-up and health -------------------------------------------------------------------------
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections import deque
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -46,6 +49,36 @@ class SessionSeries(BaseModel):
     valid: list[bool]
     feedback_on: list[bool]
     blocks: list[Block]
+    median_steps: int = Field(description="Steps in the rolling medians: the coach's strike_median_steps")
+    foot_strike_median_deg: list[float | None] = Field(
+        description="Median foot-strike angle of the last median_steps valid steps: what the coach judges the strike on"
+    )
+    shank_median_deg: list[float | None] = Field(description="Median shank angle of the last median_steps valid steps (trend)")
+    overstride_limit_deg: float | None = Field(
+        None, description="The session's overstride limit (the coach's band; the live view shows the same); None: not retrained"
+    )
+    strike_limit_deg: float | None = Field(None, description="The session's foot-strike limit; None: not retrained")
+
+
+def rolling_median(values: list[float | None], valid: list[bool], window: int) -> list[float | None]:
+    """At each valid, measured step, the median of the last ``window`` such steps (None elsewhere),
+    as the coach keeps it for the strike."""
+    recent: deque[float] = deque(maxlen=window)
+    out: list[float | None] = []
+    for value, ok in zip(values, valid, strict=True):
+        if ok and value is not None and math.isfinite(value):
+            recent.append(value)
+            out.append(round(statistics.median(recent), 2))
+        else:
+            out.append(None)
+    return out
+
+
+def band_limit(session: Session, metric: str) -> float | None:
+    """The upper limit the coach judged ``metric`` by in this session, from its stored summary."""
+    band = ((session.summary or {}).get("targets") or {}).get(metric) or {}
+    hi = band.get("hi")
+    return float(hi) if isinstance(hi, int | float) else None
 
 
 @router.get("", response_model=list[Session], summary="Sessions, newest first (of one runner when given)")
@@ -67,9 +100,12 @@ def get_session(session_id: SessionId, request: Request) -> Session:
 
 @router.get("/{session_id}/series", response_model=SessionSeries, summary="Per-step series and phase blocks for charts")
 def session_series(session_id: SessionId, request: Request) -> SessionSeries:
-    store = controller(request).store
+    ctl = controller(request)
+    store = ctl.store
     session = store.get_session(session_id)
     steps = store.session_steps(session_id)
+    window = ctl.settings.coach.strike_median_steps
+    valid = [s.valid for s in steps]
     t0 = session.t_start if session.t_start is not None else (steps[0].t_ic if steps else 0.0)
     t = [round(s.t_ic - t0, 3) for s in steps]
     blocks: list[Block] = []
@@ -88,9 +124,14 @@ def session_series(session_id: SessionId, request: Request) -> SessionSeries:
         shank_angle_deg=[s.shank_angle_deg for s in steps],
         strike=[s.strike for s in steps],
         foot=[s.foot for s in steps],
-        valid=[s.valid for s in steps],
+        valid=valid,
         feedback_on=[s.feedback_on for s in steps],
         blocks=blocks,
+        median_steps=window,
+        foot_strike_median_deg=rolling_median([s.foot_strike_angle_deg for s in steps], valid, window),
+        shank_median_deg=rolling_median([s.shank_angle_deg for s in steps], valid, window),
+        overstride_limit_deg=band_limit(session, "overstride"),
+        strike_limit_deg=band_limit(session, "strike"),
     )
 
 

@@ -24,7 +24,9 @@ const Charts = (() => {
 
   /**
    * opts: {title, unit, t: [s], y: [value|null], valid: [bool], blocks: [{start_s, end_s, feedback_on, phase}],
-   *        refs: [{value, label}]}
+   *        refs: [{value, label}], median: [value|null] (optional)}
+   * Without a median the valid steps are joined by a line; with one, each valid step is a dot and
+   * the median is the line. Steps that were not valid are hollow rings, never joined.
    */
   function line(opts) {
     const t = opts.t, y = opts.y;
@@ -52,14 +54,35 @@ const Charts = (() => {
     for (const r of opts.refs || []) {
       root.append(S("line", { x1: L, x2: W - R, y1: sy(r.value), y2: sy(r.value), stroke: "#1d4ed8", "stroke-dasharray": "4 3" }));
     }
-    // The line joins consecutive valid, measured steps; gaps break it.
-    let d = "", pen = false, points = 0;
-    for (let i = 0; i < t.length; i++) {
-      const ok = y[i] !== null && Number.isFinite(y[i]) && opts.valid[i];
-      if (ok) { d += (pen ? "L" : "M") + sx(t[i]).toFixed(1) + " " + sy(y[i]).toFixed(1); pen = true; points++; }
-      else { pen = false; if (y[i] !== null && Number.isFinite(y[i])) root.append(S("circle", { cx: sx(t[i]), cy: sy(y[i]), r: 1.5, fill: "#b0b6c0" })); }
+    const measured = (v) => v !== null && Number.isFinite(v);
+    // A path through consecutive measured values; gaps break it.
+    function path(values, keep) {
+      let d = "", pen = false, points = 0;
+      for (let i = 0; i < t.length; i++) {
+        if (measured(values[i]) && keep(i)) { d += (pen ? "L" : "M") + sx(t[i]).toFixed(1) + " " + sy(values[i]).toFixed(1); pen = true; points++; }
+        else pen = false;
+      }
+      return [d, points];
     }
-    root.append(S("path", { d, fill: "none", stroke: "#16181d", "stroke-width": 1.4, class: "series", "data-points": points }));
+    let invalid = 0;
+    for (let i = 0; i < t.length; i++) {
+      if (!measured(y[i])) continue;
+      if (!opts.valid[i]) {
+        invalid++;
+        root.append(S("circle", { cx: sx(t[i]), cy: sy(y[i]), r: 2, fill: "none", stroke: "#c2410c", "stroke-width": 0.8, class: "invalid-step" }));
+      } else if (opts.median) {
+        root.append(S("circle", { cx: sx(t[i]), cy: sy(y[i]), r: 1.3, fill: "#9aa1ad", class: "step" }));
+      }
+    }
+    const [d, points] = path(y, (i) => opts.valid[i]);
+    if (opts.median) {
+      const [md, mpoints] = path(opts.median, () => true);
+      root.append(S("path", { d: md, fill: "none", stroke: "#16181d", "stroke-width": 2, class: "series median", "data-points": mpoints }));
+    } else {
+      root.append(S("path", { d, fill: "none", stroke: "#16181d", "stroke-width": 1.4, class: "series", "data-points": points }));
+    }
+    root.setAttribute("data-steps", points);
+    root.setAttribute("data-invalid", invalid);
     // Reference labels over the series, with a white halo, so the line never hides them.
     for (const r of opts.refs || []) {
       root.append(S("text", { x: W - R - 2, y: sy(r.value) - 3, "text-anchor": "end", "font-size": 10, fill: "#1d4ed8",

@@ -15,6 +15,15 @@
     return v.length ? v[Math.floor(v.length / 2)] : null;
   }
 
+  const REARFOOT_ABOVE = 8, FOREFOOT_BELOW = -1.6;  // the strike classes (Altman & Davis)
+
+  /** The class limits, and the session's strike limit when its tolerance moved it off them. */
+  function strikeRefs(limit) {
+    const refs = [{ value: REARFOOT_ABOVE, label: "rearfoot > 8°" }, { value: FOREFOOT_BELOW, label: "forefoot < −1.6°" }];
+    if (limit !== null && limit !== REARFOOT_ABOVE && limit !== FOREFOOT_BELOW) refs.push({ value: limit, label: "limit " + App.num(limit, 1) + "°" });
+    return refs;
+  }
+
   async function openSession(id) {
     const series = await App.api("GET", `/api/sessions/${id}/series`);
     const s = series.session;
@@ -57,12 +66,17 @@
         + "the feet were seen too unsteadily to measure it (see the set-up page's advice), so no strike cue was given on them.") : null,
       phaseRows.length ? App.el("table", { id: "phase-table" }, App.el("tr", {}, App.el("th", {}, "Block"), App.el("th", {}, "Steps"),
         App.el("th", {}, "Cadence"), App.el("th", {}, "On target")), ...phaseRows) : null,
-      App.el("p", { class: "help" }, "Shaded: feedback on."),
+      App.el("p", { class: "help" }, "Shaded: feedback on. Orange rings: steps not valid (not measured well enough; never cued on)."),
       Charts.line({ metric: "cadence", title: "Cadence", unit: "steps/min", t: series.t_s, y: series.cadence_spm, valid, blocks: series.blocks, refs: cadenceRefs }),
       Charts.line({ metric: "strike", title: "Foot-strike angle", unit: "°", t: series.t_s, y: series.foot_strike_angle_deg, valid, blocks: series.blocks,
-        refs: [{ value: 8, label: "rearfoot > 8°" }, { value: -1.6, label: "forefoot < −1.6°" }] }),
+        median: series.foot_strike_median_deg, refs: strikeRefs(series.strike_limit_deg) }),
+      App.el("p", { class: "help" }, `Dots: each step. Line: median of the last ${series.median_steps} valid steps, what the coach judges the strike by.`),
       Charts.line({ metric: "overstride", title: "Shank angle at contact", unit: "°", t: series.t_s, y: series.shank_angle_deg, valid, blocks: series.blocks,
-        refs: [{ value: 10, label: "10°" }] }),
+        median: series.shank_median_deg,
+        refs: series.overstride_limit_deg === null ? [] : [{ value: series.overstride_limit_deg, label: "limit " + App.num(series.overstride_limit_deg, 1) + "°" }] }),
+      App.el("p", { class: "help", id: "overstride-note" }, `Dots: each landing. Line: median of the last ${series.median_steps} valid steps. ` +
+        (series.overstride_limit_deg === null ? "Overstride was not retrained in this session."
+          : `Above the limit is overstriding: the same limit the live view showed (the coach judges each landing).`)),
       App.el("div", { class: "row" },
         App.el("label", { class: "field" }, App.el("span", {}, "Pain before (0–10)"), before),
         App.el("label", { class: "field" }, App.el("span", {}, "Pain after (0–10)"), after)),
