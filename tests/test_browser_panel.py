@@ -229,6 +229,8 @@ def test_clinician_flow_on_a_phone(appliance_url: str, phone) -> None:
     # Strike and shank: each step a dot, the coach's rolling median the line.
     assert int(page.get_attribute("svg.chart[data-metric='strike'] path.median", "data-points")) >= 3
     assert "median of the last" in page.inner_text("#overstride-note")
+    page.locator("svg.chart[data-metric='strike']").scroll_into_view_if_needed()
+    shot(page, "04b-history-strike-and-shank")
     assert page.locator("#strike-unsteady").count() == 0  # the simulated runner's feet are seen steadily
     assert page.locator("#session-list svg.chart[data-metric='progress']").count() == 2
     assert page.input_value("#notes") == "calf a bit tight" and page.input_value("#pain-after") == "2"
@@ -454,3 +456,37 @@ def test_the_page_links_never_cover_an_opened_card(appliance_url: str, phone) ->
     page.wait_for_selector("#session-card h2")
     page.wait_for_timeout(300)
     assert page.locator("#session-card h2").bounding_box()["y"] >= page.locator("nav").bounding_box()["height"]
+
+
+def show_live_snapshot(page, url: str, **fields) -> None:
+    """Open the live page fed one snapshot: the appliance's own, with ``fields`` changed."""
+    import json
+
+    page.goto(url + "/live")
+    page.wait_for_selector("#conn.live")
+    snapshot = {**page.evaluate("fetch('/api/live').then(r => r.json())"), **fields}
+    body = f"retry: 60000\n\nevent: snapshot\ndata: {json.dumps(snapshot)}\n\n"
+    page.route("**/api/live/stream", lambda route: route.fulfill(status=200, content_type="text/event-stream", body=body))
+    page.reload()
+    page.wait_for_function(f"() => window.LivePage.last() && window.LivePage.last().time === {snapshot['time']}")
+
+
+def test_live_judges_overstride_by_the_coachs_limit_only(appliance_url: str, phone) -> None:
+    # The coach's rule: above the limit is overstriding; any angle below it (negative too) is fine.
+    page = phone
+    log_in(page, appliance_url)
+    show_live_snapshot(page, appliance_url, session_id=1, runner={"id": 1, "name": "Sam"}, phase="feedback",
+                       overstride_band=[0.0, 4.0], shank_angle_deg=-3.3, on_target_share=0.5)
+    assert page.inner_text("#shank-band") == "at most 4.0°"
+    assert page.get_attribute("#shank", "class") == "big ok"
+    assert page.inner_text("#on-target") == "50"
+
+
+def test_idle_live_hides_a_stale_on_target_share(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    show_live_snapshot(page, appliance_url, session_id=None, runner=None, phase="idle", on_target_share=0.92,
+                       shank_angle_deg=5.0, foot_strike_angle_deg=9.0, strike="rearfoot")
+    assert page.inner_text("#runner-name") == "No session"
+    for figure in ("#on-target", "#shank", "#strike-angle", "#strike"):
+        assert page.inner_text(figure) == "–", figure

@@ -62,13 +62,13 @@
     $("strike").textContent = (s.strike || "–") + (s.strike_unsteady ? " (unsteady)" : "");
     $("strike").className = "mid" + (s.strike_target && s.strike && !s.strike_unsteady ? (strikeOk ? " ok" : " bad") : "");
     $("strike-angle").textContent = App.num(s.foot_strike_angle_deg, 1);
-    $("strike-target").textContent = s.strike_target || "not retrained";
+    $("strike-target").textContent = s.strike_target || (active ? "not retrained" : "–");
     // The coach's rule: a landing overstrides when the shank angle is above the limit; any angle
     // at or below it (negative too) is fine. History draws the same limit from the same band.
     const limit = s.overstride_band ? s.overstride_band[1] : null;
     $("shank").textContent = App.num(s.shank_angle_deg, 1);
     $("shank").className = "big" + (limit !== null && s.shank_angle_deg !== null ? (s.shank_angle_deg <= limit ? " ok" : " bad") : "");
-    $("shank-band").textContent = limit === null ? "not retrained" : "at most " + App.num(limit, 1) + "°";
+    $("shank-band").textContent = limit === null ? (active ? "not retrained" : "–") : "at most " + App.num(limit, 1) + "°";
     gauge($("shank-gauge"), s.shank_angle_deg, limit === null ? null : [-Infinity, limit], ...SHANK_GAUGE);
     // No session: no figures of the last one beside "No session".
     $("on-target").textContent = !active || s.on_target_share === null ? "–" : App.num(100 * s.on_target_share);
