@@ -490,3 +490,23 @@ def test_idle_live_hides_a_stale_on_target_share(appliance_url: str, phone) -> N
     assert page.inner_text("#runner-name") == "No session"
     for figure in ("#on-target", "#shank", "#strike-angle", "#strike"):
         assert page.inner_text(figure) == "–", figure
+
+
+def test_a_refused_target_is_said_on_its_field_and_runner_names_are_checked(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/runners")
+    page.fill("#new-name", "Tara Target")
+    page.click("#new-runner button[type=submit]")
+    page.wait_for_selector("#runner-detail h2:has-text('Tara Target')")
+    field = "#target-cadence\\.tolerance_spm"
+    assert page.inner_text(f"{field} > span") == "Tolerance (steps/min)"
+    page.fill("input[name='cadence.tolerance_spm']", "")
+    page.click("#save-runner")
+    page.wait_for_selector(f"{field}.invalid")
+    assert page.inner_text("#target-error-cadence\\.tolerance_spm") == "Must be a number."
+    assert "Input should" not in page.inner_text("#runner-detail")
+    # A second runner of the same name is refused in words.
+    page.fill("#new-name", "  tara target ")
+    page.click("#new-runner button[type=submit]")
+    page.wait_for_selector("#new-error:has-text('already used by another runner')")

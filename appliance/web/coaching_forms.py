@@ -16,23 +16,49 @@ from pydantic import BaseModel, ValidationError
 from appliance.coach.programme import Programme, SessionPlan, default_programme
 from appliance.coach.targets import CadenceTarget, OverstrideTarget, StrikeTarget, Targets
 from appliance.web.errors import ApiError
-from appliance.web.models import FieldError, SettingField
-from appliance.web.settings_form import model_fields
+from appliance.web.models import FieldError, SettingField, plain_reason
+from appliance.web.settings_form import label_for, model_fields
 
 MAX_JSON_BYTES = 16 * 1024
 
 
 def _check(kind: str, model: type[BaseModel], value: dict[str, Any]) -> BaseModel:
     if len(json.dumps(value)) > MAX_JSON_BYTES:
-        raise ApiError(422, f"{kind}: larger than {MAX_JSON_BYTES} bytes", [FieldError(field=kind, message="too large")])
+        raise ApiError(422, f"The {kind} are too large to save.", [FieldError(field=kind, message="too large")])
     try:
         return model.model_validate(value)
     except ValidationError as e:
-        errors = [
-            FieldError(field=".".join([kind, *(str(p) for p in err["loc"])]), message=err["msg"])
-            for err in e.errors(include_url=False)
-        ]
-        raise ApiError(422, f"{kind} not valid: " + "; ".join(f"{x.field}: {x.message}" for x in errors), errors) from e
+        errors, words = [], []
+        for err in e.errors(include_url=False):
+            path = ".".join(str(p) for p in err["loc"])
+            reason = _coach_words(plain_reason(err))
+            errors.append(FieldError(field=f"{kind}.{path}" if path else kind, message=reason))
+            words.append(f"{_place(err['loc'])}{reason}")
+        verb = "were" if kind == "targets" else "was"
+        raise ApiError(422, f"The {kind} {verb} not saved: " + "; ".join(words) + ".", errors) from e
+
+
+# Field names the coach's own messages use, in the form's words.
+COACH_WORDS = {"increase_pct": "a cadence increase", "absolute_spm": "a fixed cadence target", "targets: ": ""}
+
+
+def _coach_words(message: str) -> str:
+    for name, words in COACH_WORDS.items():
+        message = message.replace(name, words)
+    return message
+
+
+def _place(loc: tuple) -> str:
+    """Where in a target or programme an error is, in words: "Tolerance (cadence) ", "session 3: Day "."""
+    parts = [str(p) for p in loc]
+    if not parts:
+        return ""
+    if parts[0] == "sessions" and len(parts) >= 2:
+        rest = label_for(parts[2]) + " " if len(parts) > 2 else ""
+        return f"session {int(parts[1]) + 1}: {rest}"
+    if len(parts) == 1:  # the coach's own sentence about a whole target names it
+        return ""
+    return f"{label_for('.'.join(parts[:2]))} ({parts[0]}) "
 
 
 def check_targets(value: dict[str, Any]) -> dict[str, Any]:

@@ -47,9 +47,10 @@
         draft[section] = enabled.checked ? Object.fromEntries(list.map((f) => [f.name, f.value])) : null;
         body.replaceChildren(...fieldsFor(section, list));
       });
-      const fieldsFor = (sec, fl) => fl.map((f) => App.el("label", { class: "field" },
+      const fieldsFor = (sec, fl) => fl.map((f) => App.el("label", { class: "field", id: "target-" + f.path },
         App.el("span", {}, f.title + (f.unit ? ` (${f.unit})` : "")),
         numberInput(f, draft[sec] ? draft[sec][f.name] : f.value, (v) => { if (draft[sec]) draft[sec][f.name] = v; }),
+        App.el("div", { class: "error", id: "target-error-" + f.path }),
         App.el("div", { class: "help" }, f.description || "")));
       body.replaceChildren(...fieldsFor(section, list));
       box.append(App.el("fieldset", { class: "card" },
@@ -84,6 +85,19 @@
     return box;
   }
 
+  /** A refused target value: its field marked and the reason beside it. */
+  function markTargetErrors(err) {
+    for (const node of document.querySelectorAll("#runner-detail .field.invalid")) node.classList.remove("invalid");
+    for (const node of document.querySelectorAll("[id^='target-error-']")) node.textContent = "";
+    for (const [field, reason] of Object.entries(App.fieldReasons(err))) {
+      const path = field.replace(/^targets\./, "");
+      const box = document.getElementById("target-" + path);
+      if (!box) continue;
+      box.classList.add("invalid");
+      document.getElementById("target-error-" + path).textContent = reason;
+    }
+  }
+
   async function openRunner(id) {
     current = await App.api("GET", "/api/runners/" + id);
     const r = current.runner;
@@ -100,6 +114,7 @@
         await openRunner(id);
       } catch (err) {
         error.textContent = err.message;
+        markTargetErrors(err);
       }
     } }, "Save runner");
     const start = App.el("button", { type: "button", id: "start-session", disabled: r.archived, onclick: async () => {
