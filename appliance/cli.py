@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, ConfigError) as e:
         print(f"appliance {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # a file the command needs cannot be used: the system's reason is the message
+        print(f"appliance {args.command}: error: {e}; check that path, its permissions and the free space on its disk",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -245,8 +245,12 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(
             f"config file {path} cannot be read ({e}); fix it or move it away to start from defaults"
         ) from e
-    if isinstance(raw, dict) and raw.get("version", CONFIG_VERSION) > CONFIG_VERSION:
-        raise ConfigError(f"config file {path} is version {raw['version']}, newer than this appliance understands")
+    version = raw.get("version", CONFIG_VERSION) if isinstance(raw, dict) else CONFIG_VERSION
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ConfigError(f"config file {path}: \"version\" is {json.dumps(version)}, not a whole number; "
+                          f"set it to {CONFIG_VERSION} or move the file away to start from defaults")
+    if version > CONFIG_VERSION:
+        raise ConfigError(f"config file {path} is version {version}, newer than this appliance understands")
     try:
         return Settings.model_validate(raw)
     except ValidationError as e:

@@ -57,3 +57,16 @@ def scribble_inner_pages(db: Path, page_size: int = 4096) -> None:
     for offset in range(2 * page_size, len(data), page_size):
         data[offset + 8:offset + page_size - 8] = bytes([0x5A]) * (page_size - 16)
     db.write_bytes(bytes(data))
+
+
+@contextlib.contextmanager
+def read_only_copy(directory: Path, fill_with=None) -> Iterator[Path]:
+    """A small filesystem on ``directory`` that ``fill_with(directory)`` fills while writable and that
+    is then remounted read-only (a card mounted read-only after a fault)."""
+    with small_disk(directory, "64m"):
+        if fill_with is not None:
+            fill_with(directory)
+        done = subprocess.run(["mount", "-o", "remount,ro", str(directory)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot remount read-only: {done.stderr.strip()}")
+        yield directory

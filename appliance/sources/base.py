@@ -57,7 +57,10 @@ def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | 
 
         return PiCameraSource(width, height, fps)
     if spec.startswith("webcam"):
-        index = int(spec.partition(":")[2] or 0)
+        number = spec.partition(":")[2] or "0"
+        if spec[len("webcam"):len("webcam") + 1] not in ("", ":") or not number.isdigit():
+            raise SourceError(f"source {spec!r}: the webcam is webcam:N with N its number (webcam:0 is /dev/video0)")
+        index = int(number)
         from appliance.sources.webcam import WebcamSource
 
         return WebcamSource(index, width, height, fps)

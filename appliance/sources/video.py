@@ -24,6 +24,8 @@ class VideoFileSource:
         import av  # lazy: python3-av on the Pi, the av wheel elsewhere
 
         self.path = Path(path)
+        if self.path.is_dir():
+            raise SourceError(f"video file {self.path} is a directory; give the path of a video file in it")
         if not self.path.is_file():
             raise SourceError(f"video file {self.path} does not exist")
         try:

@@ -75,7 +75,12 @@ def _now() -> str:
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        uri = f"file:{path}?mode=ro"
+        if not os.access(path.parent, os.W_OK) and not any(Path(f"{path}{x}").exists() for x in ("-wal", "-shm")):
+            # A read-only directory (a copied card, a read-only mount): SQLite cannot make the shared
+            # memory file a WAL reader needs, and no WAL holds anything newer than the file itself.
+            uri += "&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -579,6 +584,14 @@ class Store:
         except sqlite3.Error as e:
             raise self._read_error(e) from e
 
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        """Rows that do not make a record (garbage in a column) mean a damaged file: say so, not a traceback."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError) as e:  # pydantic's ValidationError is a ValueError
+            raise StoreError(damaged_message(self.path, f"a stored record cannot be read: {str(e).splitlines()[0]}")) from e
+
     @property
     def idle_readers(self) -> int:
         """Read connections open and idle (at most ``READERS``)."""
@@ -587,12 +600,12 @@ class Store:
 
     # ---- runners ----
 
-    @staticmethod
-    def _runner(row: sqlite3.Row) -> Runner:
-        return Runner(
-            id=row["id"], name=row["name"], archived=bool(row["archived"]), targets=json.loads(row["targets"]),
-            programme=json.loads(row["programme"]), created=row["created"], sessions_completed=row["completed"],
-        )
+    def _runner(self, row: sqlite3.Row) -> Runner:
+        with self._decoding():
+            return Runner(
+                id=row["id"], name=row["name"], archived=bool(row["archived"]), targets=json.loads(row["targets"]),
+                programme=json.loads(row["programme"]), created=row["created"], sessions_completed=row["completed"],
+            )
 
     _RUNNER_SQL = (
         "SELECT r.*, (SELECT count(*) FROM sessions s WHERE s.runner_id = r.id AND s.state = 'completed') AS completed "
@@ -661,11 +674,11 @@ class Store:
         "FROM sessions s JOIN runners r ON r.id = s.runner_id"
     )
 
-    @staticmethod
-    def _session(row: sqlite3.Row) -> Session:
-        d = dict(row)
-        d["summary"] = json.loads(d["summary"]) if d["summary"] else None
-        return Session(**d)
+    def _session(self, row: sqlite3.Row) -> Session:
+        with self._decoding():
+            d = dict(row)
+            d["summary"] = json.loads(d["summary"]) if d["summary"] else None
+            return Session(**d)
 
     def create_session(
         self, runner_id: int, t_start: float | None = None, source: str = "", session_number: int | None = None
@@ -781,11 +794,14 @@ class Store:
 
     def session_steps(self, session_id: int) -> list[StepRecord]:
         rows = self._rows('SELECT * FROM steps WHERE session_id = ? ORDER BY "index"', (session_id,))
-        return [StepRecord(**dict(r)) for r in rows]
+        with self._decoding():
+            return [StepRecord(**dict(r)) for r in rows]
 
     def session_events(self, session_id: int) -> list[CueEvent]:
         rows = self._rows("SELECT * FROM cue_events WHERE session_id = ? ORDER BY t, id", (session_id,))
-        return [CueEvent(session_id=r["session_id"], t=r["t"], kind=r["kind"], payload=json.loads(r["payload"])) for r in rows]
+        with self._decoding():
+            return [CueEvent(session_id=r["session_id"], t=r["t"], kind=r["kind"], payload=json.loads(r["payload"]))
+                    for r in rows]
 
     # ---- settings changes ----
 
@@ -799,7 +815,8 @@ class Store:
 
     def settings_changes(self, limit: int = 100) -> list[SettingsChange]:
         rows = self._rows("SELECT * FROM settings_changes ORDER BY id DESC LIMIT ?", (limit,))
-        return [SettingsChange(id=r["id"], t=r["t"], who=r["who"], diff=json.loads(r["diff"])) for r in rows]
+        with self._decoding():
+            return [SettingsChange(id=r["id"], t=r["t"], who=r["who"], diff=json.loads(r["diff"])) for r in rows]
 
     # ---- export ----
 
