@@ -17,7 +17,14 @@ from pydantic import BaseModel, ValidationError
 
 from appliance.config import Settings
 from appliance.outputs.prompts import DEFAULT_PROMPTS, PromptError, check_voice
-from appliance.web.models import FieldError, SettingField, SettingsView, SettingValue, plain_reason, text_problem
+from appliance.web.models import (
+    FieldError,
+    SettingField,
+    SettingsView,
+    SettingValue,
+    plain_reason,
+    text_problem,
+)
 
 READ_ONLY_NOTES = {
     "version": "The config file format version; managed by the appliance.",
