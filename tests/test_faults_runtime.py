@@ -97,6 +97,8 @@ def test_disk_full_while_running_loses_no_step_and_shows_on_live_and_health(tmp_
             steps_at_fault = snap.steps
             wait_for(lambda: rt.snapshot().steps >= steps_at_fault + 30, what="30 more steps while the disk is full")
             assert rt.loop.alive and rt.loop.error is None
+            steps_while_full = rt.snapshot().steps - steps_at_fault
+            waiting_peak = rt.health().writes_waiting
             assert rt.snapshot().loop.fps > 0.5 * rate_before
             filler.unlink()
             wait_for(lambda: rt.snapshot().recording_fault is None, what="recording to work again")
@@ -108,6 +110,8 @@ def test_disk_full_while_running_loses_no_step_and_shows_on_live_and_health(tmp_
             stored = {(session.id, s.index) for s in check.session_steps(session.id)}
             assert session.state == "completed"
             assert recorded and recorded <= stored  # 0 steps lost
+            print(f"{sink}: {steps_while_full} steps while the disk was full, {waiting_peak} writes waited; "
+                  f"{len(recorded)} handed to the store, {len(recorded - stored)} lost")
             assert check.writes_dropped == 0
 
 

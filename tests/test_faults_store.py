@@ -141,3 +141,27 @@ def test_reads_of_a_database_damaged_while_running_fail_with_one_line(tmp_path: 
             store.session_steps(session.id)
     finally:
         store.close()
+
+
+def test_beyond_the_memory_limit_new_steps_are_dropped_and_counted(tmp_path: Path, monkeypatch):
+    from appliance.store import database
+
+    monkeypatch.setattr(database, "MAX_WAITING_WRITES", 100)  # the limit, made small for the test
+    with small_disk(tmp_path / "disk", "2m") as disk:
+        store = Store(disk / "data")
+        try:
+            runner = store.create_runner("Ann")
+            session = store.create_session(runner.id)
+            filler = fill(disk)
+            store.record_step(session.id, make_step(0, 0.0))
+            wait_for(lambda: store.write_fault is not None)
+            for i in range(1, 300):
+                store.record_step(session.id, make_step(i, i * 0.35))
+            wait_for(lambda: store.writes_dropped == 200)
+            fault = store.write_fault
+            assert fault.waiting == 100 and fault.dropped == 200 and "200 lost" in fault.sentence(disk)
+            filler.unlink()
+            wait_for(lambda: store.write_fault is None)
+            assert [s.index for s in store.session_steps(session.id)] == list(range(100))  # the oldest kept
+        finally:
+            store.close()
