@@ -80,3 +80,25 @@ def test_a_session_started_from_the_panel_runs_in_the_loop(client: TestClient, r
     assert health["loop_hz"] > 0 and health["disk_free_bytes"] > 0
     snap = client.get("/api/setup/snapshot").json()
     assert snap["width"] > 0 and snap["jpeg_base64"]
+
+
+def test_a_strike_class_limit_changed_in_the_panel_moves_classification_and_the_coach_band(
+        client: TestClient, runtime) -> None:
+    """One rule: the rearfoot limit a clinician sets classifies the steps and bounds the next
+    session's strike band (it used to bound the classes only; the coach kept 8 deg)."""
+    from appliance.coach.targets import Baseline, resolve
+    from appliance.feet.contact_look import classify_strike
+
+    wait_for(lambda: client.get("/api/live").json()["loop"]["frames"] > 0, what="the loop to tick")
+    r = client.put("/api/settings", json={"changes": {"gait.rearfoot_above_deg": 12.0}})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: runtime.loop.tracker.settings.rearfoot_above_deg == 12.0, what="the tracker to take the limit")
+    assert classify_strike(10.0, runtime.loop.tracker.settings) == "midfoot"  # rearfoot under the old 8 deg
+    runner = client.post("/api/runners", json={"name": "Strike Runner",
+                                               "targets": {"cadence": None, "strike": {"aim": "midfoot"}}}).json()
+    assert client.post("/api/session/start", json={"runner_id": runner["id"]}).status_code == 200
+    wait_for(lambda: runtime.loop.session.active is not None and runtime.loop.session.active.coach is not None,
+             timeout=60, what="the session's coach")
+    coach = runtime.loop.session.active.coach
+    bands, _ = resolve(coach.targets, Baseline(30, 170.0, 5.0, 10.0), coach.gait)
+    assert bands["strike"].hi == 12.0 and bands["strike"].judge(10.0) == "in"

@@ -17,7 +17,7 @@ from appliance.coach.events import CoachEvent
 from appliance.coach.programme import Block, SessionPlan, plan_session
 from appliance.coach.summary import PhaseStats, SessionSummary
 from appliance.coach.targets import Band, Baseline, Targets, metric_value, resolve
-from appliance.config import CoachSettings
+from appliance.config import CoachSettings, GaitSettings
 from appliance.types import Step
 
 FLAG_METRICS = ("overstride", "strike")  # per-step faults that flash the strip
@@ -41,10 +41,12 @@ class Coach:
         coach.summary().sentences()
     """
 
-    def __init__(self, session: SessionPlan, targets: Targets, settings: CoachSettings | None = None) -> None:
+    def __init__(self, session: SessionPlan, targets: Targets, settings: CoachSettings | None = None,
+                 gait: GaitSettings | None = None) -> None:
         self.session = session
         self.targets = targets
         self.settings = settings or CoachSettings()
+        self.gait = gait or GaitSettings()  # the strike classes' thresholds bound the strike band
         s = self.settings
         self.blocks: list[Block] = plan_session(session, s.warmup_minutes, s.retention_minutes, s.min_block_minutes)
         self._t0: float | None = None
@@ -304,7 +306,7 @@ class Coach:
         else:
             payload.update(ok=False, reason=f"{len(steps)} valid warm-up steps, {need} needed",
                            cadence_spm=None, shank_angle_deg=None, foot_strike_angle_deg=None)
-        self.bands, self._unresolved = resolve(self.targets, self.baseline)
+        self.bands, self._unresolved = resolve(self.targets, self.baseline, self.gait)
         targets_payload = {m: b.to_dict() for m, b in self.bands.items()}
         targets_payload.update({m: {"unresolved": why} for m, why in self._unresolved.items()})
         return [CoachEvent(ev.BASELINE_MEASURED, t, payload), CoachEvent(ev.TARGETS_SET, t, targets_payload)]

@@ -3,8 +3,10 @@
 Targets are per runner (stored with the runner, edited by the clinician). Relative targets are
 resolved against the baseline measured in the session's warm-up: ``Targets.resolve(baseline)``
 gives the ``Band`` of each metric, which ``Band.judge(value)`` turns into in / near / out.
-Defaults are from DOMAIN.md (cadence +7.5 %, Altman & Davis strike angles, shank 10 deg or
-baseline + 3 deg); the band widths are ours and editable.
+Defaults are from DOMAIN.md (cadence +7.5 %, shank 10 deg or baseline + 3 deg); the strike band's
+limits are the strike classes' own thresholds (``gait.rearfoot_above_deg`` and
+``gait.forefoot_below_deg``, Altman & Davis 2012 by default), so a clinician who moves a class
+limit moves the coach's band with it. The band widths are ours and editable.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from appliance.config import GaitSettings
 from appliance.types import Step
-
-REARFOOT_MIN_FSA_DEG = 8.0  # Altman & Davis 2012: rearfoot > 8.0 deg
-FOREFOOT_MAX_FSA_DEG = -1.6  # forefoot < -1.6 deg
 
 
 class _Model(BaseModel):
@@ -118,8 +118,11 @@ def metric_value(metric: str, step: Step) -> float:
     return float("nan") if value is None else float(value)
 
 
-def resolve(targets: Targets, baseline: Baseline | None) -> tuple[dict[str, Band], dict[str, str]]:
-    """The band of each target (priority order) and, for targets that cannot be resolved, why."""
+def resolve(targets: Targets, baseline: Baseline | None,
+            gait: GaitSettings | None = None) -> tuple[dict[str, Band], dict[str, str]]:
+    """The band of each target (priority order) and, for targets that cannot be resolved, why;
+    ``gait`` gives the strike classes' thresholds (the defaults when None)."""
+    gait = gait or GaitSettings()
     bands: dict[str, Band] = {}
     missing: dict[str, str] = {}
     if targets.cadence is not None:
@@ -142,7 +145,7 @@ def resolve(targets: Targets, baseline: Baseline | None) -> tuple[dict[str, Band
         bands["overstride"] = Band("overstride", limit, -90.0, limit, 3.0, None, "shorter_steps")
     if targets.strike is not None:
         s = targets.strike
-        base = REARFOOT_MIN_FSA_DEG if s.aim == "midfoot" else FOREFOOT_MAX_FSA_DEG
+        base = gait.rearfoot_above_deg if s.aim == "midfoot" else gait.forefoot_below_deg
         limit = base + s.tolerance_deg
         prompt = "land_softer" if s.aim == "midfoot" else "land_ball_of_foot"
         bands["strike"] = Band("strike", limit, -90.0, limit, 4.0, None, prompt)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from appliance.config import GaitSettings
+
 # (report key, title, unit, reference lines [(value, label)], shaded bands [(lo, hi, label)])
 PLOTS = (
-    ("foot_strike_angle_deg", "Foot-strike angle at initial contact", "deg",
-     [], [(8.0, 40.0, "rearfoot"), (-1.6, 8.0, "midfoot"), (-40.0, -1.6, "forefoot")]),
+    ("foot_strike_angle_deg", "Foot-strike angle at initial contact", "deg", [], []),  # bands: the report's thresholds
     ("shank_angle_deg", "Shank angle at initial contact (+ = ankle ahead of knee)", "deg",
      [(10.0, "overstride flag 10 deg")], []),
     ("heel_to_hip_leg_lengths", "Heel ahead of hip at initial contact", "leg lengths", [(0.0, "")], []),
@@ -42,8 +43,8 @@ def plot_gait(report: dict, out_dir: Path) -> list[Path]:
     written: list[Path] = []
     x_key = "t_ic"
     thresholds = report.get("strike_thresholds_deg") or {}
-    fore = float(thresholds.get("forefoot_below", -1.6))
-    rear = float(thresholds.get("rearfoot_above", 8.0))
+    fore = float(thresholds.get("forefoot_below", GaitSettings().forefoot_below_deg))
+    rear = float(thresholds.get("rearfoot_above", GaitSettings().rearfoot_above_deg))
     for key, title, unit, lines, bands in PLOTS:
         if key == "foot_strike_angle_deg":
             bands = [(rear, 90.0, "rearfoot"), (fore, rear, "midfoot"), (-90.0, fore, "forefoot")]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
-from appliance.config import CoachSettings, Settings, save_settings
+from appliance.config import CoachSettings, GaitSettings, Settings, save_settings
 from appliance.feet.stage import FootStage
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
@@ -122,6 +122,7 @@ class Runtime:
         self._server_thread: threading.Thread | None = None
         self._app = None
         self._coach_settings: CoachSettings = settings.coach
+        self._strike_classes: GaitSettings = settings.gait  # the next coach's strike band follows them
         self._plans: dict[int, tuple[Any, Any]] = {}
         self._shutdown_lock = threading.Lock()
         self._stopped = False
@@ -243,6 +244,7 @@ class Runtime:
         if new.gait != old.gait:
             loop.tracker.settings = new.gait
             loop.make_tracker = self._tracker_factory(new)
+            self._strike_classes = new.gait
         if not self.demo:
             self._coach_settings = new.coach  # the next session's coach
         if self._audio is not None and new.audio.volume != old.audio.volume:
@@ -291,7 +293,7 @@ class Runtime:
         from appliance.coach import Coach
 
         plan, targets = self._plans.pop(active.session_id)
-        return Coach(plan, targets, self._coach_settings)
+        return Coach(plan, targets, self._coach_settings, self._strike_classes)
 
     def _close_session(self, active: ActiveSession, state: str, summary: dict) -> None:
         """Store the session's end. A store that cannot take it (full disk, closed) is logged, never

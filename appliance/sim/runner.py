@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from appliance.config import GaitSettings
+from appliance.feet.contact_look import classify_strike
 from appliance.landmarks import NUM_LANDMARKS, L
 from appliance.sim.pose_errors import LEFT_LEG, RIGHT_LEG, PoseErrors
 from appliance.types import Pose
@@ -56,13 +58,10 @@ HALF_WIDTH_M = {"leg": 0.09, "shoulder": 0.18, "arm": 0.21}
 
 
 
-def strike_class(angle_deg: float) -> str:
-    """Altman & Davis (2012) class of a calibrated foot-strike angle."""
-    if angle_deg > 8.0:
-        return "rearfoot"
-    if angle_deg < -1.6:
-        return "forefoot"
-    return "midfoot"
+def strike_class(angle_deg: float, gait: GaitSettings | None = None) -> str:
+    """The class of a true foot-strike angle, by the same rule and thresholds as the gait tracker's
+    (the settings', Altman & Davis 2012 by default)."""
+    return classify_strike(angle_deg, gait or GaitSettings())
 
 
 @dataclass(frozen=True)
