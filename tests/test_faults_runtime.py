@@ -163,5 +163,15 @@ def test_a_stop_before_the_first_frame_leaves_no_demo_session(tmp_path: Path):
     rt.start()
     rt.shutdown()
     with Store(tmp_path) as store:
-        sessions = store.list_sessions()
-        assert all(store.session_steps(s.id) for s in sessions), sessions  # none empty
+        assert store.list_sessions() == []
+
+
+def test_a_stop_during_calibration_leaves_no_empty_session(tmp_path: Path):
+    rt = Runtime(Settings(), RunOptions(source="sim", data_dir=tmp_path, panel=False, demo=True, speed=1))
+    rt.start()
+    try:
+        wait_for(lambda: rt.snapshot().phase == "calibrating", what="the demo session to calibrate")
+    finally:
+        rt.shutdown()
+    with Store(tmp_path) as store:
+        assert store.list_sessions() == []

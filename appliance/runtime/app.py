@@ -619,9 +619,13 @@ class Runtime:
                 if loop.session.active is not None:
                     t = loop.t if loop.t is not None else 0.0
                     before = loop.session.active
+                    calibrating = loop.session.phase == "calibrating"
                     try:
                         events = loop.session.stop(t, reason, state="interrupted")
                         loop.dispatch(before, events)
+                        if calibrating and self._store is not None and \
+                                self._store.discard_session_if_empty(before.session_id):
+                            log.info("session %d had recorded no step; not kept", before.session_id)
                     except Exception as e:  # report and carry on: the rest must still close
                         log.error("ending the session at shutdown failed: %s", e)
                 loop.outputs.silence(loop.t or 0.0)

@@ -732,6 +732,23 @@ class Store:
                       self._fault.reason if self._fault else "the commit is late")
         return self.get_session(session_id)
 
+    def discard_session_if_empty(self, session_id: int) -> bool:
+        """Delete a session that recorded no step (with its cue events): what a stop during calibration
+        leaves is not worth a row in History. True when it was deleted; False when it has steps or the
+        storage refuses the write."""
+
+        def op(conn: sqlite3.Connection) -> bool:
+            if conn.execute("SELECT 1 FROM steps WHERE session_id = ? LIMIT 1", (session_id,)).fetchone():
+                return False
+            conn.execute("DELETE FROM cue_events WHERE session_id = ?", (session_id,))
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 1
+
+        try:
+            return bool(self._submit(op, wait=True))
+        except StoreError as e:
+            log.warning("empty session %d kept: %s", session_id, e)
+            return False
+
     def set_pain_and_notes(
         self, session_id: int, pain_before: int | None = None, pain_after: int | None = None, notes: str | None = None
     ) -> Session:
