@@ -600,6 +600,8 @@ def test_history_series_carry_the_coachs_median_and_the_sessions_limits(client: 
     assert series["valid"][-1] is False
     # The limit the coach judged by, the one the live view showed: not a fixed 10 degrees.
     assert (series["overstride_limit_deg"], series["strike_limit_deg"]) == (4.0, 8.0)
+    assert (series["rearfoot_above_deg"], series["forefoot_below_deg"]) == (
+        fake.settings.gait.rearfoot_above_deg, fake.settings.gait.forefoot_below_deg)
 
 
 # ---- set-up and health -------------------------------------------------------------------------

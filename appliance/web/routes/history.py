@@ -58,6 +58,8 @@ class SessionSeries(BaseModel):
         None, description="The session's overstride limit (the coach's band; the live view shows the same); None: not retrained"
     )
     strike_limit_deg: float | None = Field(None, description="The session's foot-strike limit; None: not retrained")
+    rearfoot_above_deg: float = Field(description="Strike class limits in force (gait settings): rearfoot above this")
+    forefoot_below_deg: float = Field(description="... and forefoot below this")
 
 
 def rolling_median(values: list[float | None], valid: list[bool], window: int) -> list[float | None]:
@@ -132,6 +134,8 @@ def session_series(session_id: SessionId, request: Request) -> SessionSeries:
         shank_median_deg=rolling_median([s.shank_angle_deg for s in steps], valid, window),
         overstride_limit_deg=band_limit(session, "overstride"),
         strike_limit_deg=band_limit(session, "strike"),
+        rearfoot_above_deg=ctl.settings.gait.rearfoot_above_deg,
+        forefoot_below_deg=ctl.settings.gait.forefoot_below_deg,
     )
 
 

@@ -15,12 +15,11 @@
     return v.length ? v[Math.floor(v.length / 2)] : null;
   }
 
-  const REARFOOT_ABOVE = 8, FOREFOOT_BELOW = -1.6;  // the strike classes (Altman & Davis)
-
-  /** The class limits, and the session's strike limit when its tolerance moved it off them. */
-  function strikeRefs(limit) {
-    const refs = [{ value: REARFOOT_ABOVE, label: "rearfoot > 8°" }, { value: FOREFOOT_BELOW, label: "forefoot < −1.6°" }];
-    if (limit !== null && limit !== REARFOOT_ABOVE && limit !== FOREFOOT_BELOW) refs.push({ value: limit, label: "limit " + App.num(limit, 1) + "°" });
+  /** The strike class limits in force, and the session's strike limit when its tolerance moved it off them. */
+  function strikeRefs(series) {
+    const rear = series.rearfoot_above_deg, fore = series.forefoot_below_deg, limit = series.strike_limit_deg;
+    const refs = [{ value: rear, label: `rearfoot > ${App.num(rear, 1)}°` }, { value: fore, label: `forefoot < ${App.num(fore, 1)}°` }];
+    if (limit !== null && limit !== rear && limit !== fore) refs.push({ value: limit, label: "limit " + App.num(limit, 1) + "°" });
     return refs;
   }
 
@@ -69,7 +68,7 @@
       App.el("p", { class: "help" }, "Shaded: feedback on. Orange rings: steps not valid (not measured well enough; never cued on)."),
       Charts.line({ metric: "cadence", title: "Cadence", unit: "steps/min", t: series.t_s, y: series.cadence_spm, valid, blocks: series.blocks, refs: cadenceRefs }),
       Charts.line({ metric: "strike", title: "Foot-strike angle", unit: "°", t: series.t_s, y: series.foot_strike_angle_deg, valid, blocks: series.blocks,
-        median: series.foot_strike_median_deg, refs: strikeRefs(series.strike_limit_deg) }),
+        median: series.foot_strike_median_deg, refs: strikeRefs(series) }),
       App.el("p", { class: "help" }, `Dots: each step. Line: median of the last ${series.median_steps} valid steps, what the coach judges the strike by.`),
       Charts.line({ metric: "overstride", title: "Shank angle at contact", unit: "°", t: series.t_s, y: series.shank_angle_deg, valid, blocks: series.blocks,
         median: series.shank_median_deg,
