@@ -157,8 +157,8 @@ class ControlLoop:
         self._commands.put((fn, fut))
 
     def post_when_ticking(self, fn: Callable[[float], Any]) -> None:
-        """Like ``post``, but not before the loop has processed its first frame (the demo session:
-        an appliance stopped before it ran stores nothing)."""
+        """Like ``post``, but not before the first frame has come (it then runs before that frame is
+        processed): the demo session of an appliance stopped before any frame stores nothing."""
         if self.monitor.ticks > 0:
             self.post(fn)
         else:
@@ -198,6 +198,8 @@ class ControlLoop:
         """Process one frame (public for tests and the benchmark)."""
         m = self.monitor
         m.begin_tick()
+        while self._after_first_tick:  # the first frame is here: run them before it is processed
+            self.post(self._after_first_tick.pop(0))
         self._run_commands()
         t = frame.t * self.time_scale
         self.t = t
@@ -250,8 +252,6 @@ class ControlLoop:
         self.last_frame = LastFrame(t, image, pose, size, gait_state)
         m.end_tick(dropped_total=self.capture.dropped)
         self._publish()
-        while self._after_first_tick:
-            self.post(self._after_first_tick.pop(0))
 
     def dispatch(self, active_before, events: list[SessionEvent]) -> None:
         """Record and execute the events of a command (start, pause, stop...) run on the loop thread."""
