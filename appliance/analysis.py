@@ -238,7 +238,6 @@ def analyze_clip(
     ``feet`` False times the contacts by the landmarks alone (no foot stage); ``heavy`` (a
     ``HeavyPose``) reads each contact's angles on the frames around it (the clip is decoded a
     second time for them)."""
-    from appliance.gait.plots import plot_gait
     from appliance.gait.report import gait_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -271,9 +270,28 @@ def analyze_clip(
             frames.close()
     report["overlay"] = write_overlay(clip, poses, report.get("steps", []), report.get("direction"), time_scale,
                                       out_dir / "overlay.png").name
-    report["plots"] = [p.name for p in plot_gait(report, out_dir)]
+    report["plots"] = write_plots(report, out_dir)
     (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
     return report
+
+
+PLOTS_FIX = "install matplotlib for the plots (on the Pi: sudo apt install python3-matplotlib)"
+
+
+def write_plots(report: dict, out_dir: Path) -> list[str]:
+    """The plots are optional: without matplotlib (the Pi's own install does not bring it) they are
+    skipped with one line and the report says so (``plots_skipped``); the report is kept either way."""
+    try:
+        from appliance.gait.plots import plot_gait
+
+        return [p.name for p in plot_gait(report, out_dir)]
+    except ImportError as e:
+        reason = f"{e.name or 'a module'} is not installed"
+    except Exception as e:  # a plot that fails must not lose the report
+        reason = f"{type(e).__name__}: {e}"
+    report["plots_skipped"] = f"{reason}; {PLOTS_FIX}"
+    print(f"plots skipped: {report['plots_skipped']}", file=sys.stderr)
+    return []
 
 
 def _json_default(v):
