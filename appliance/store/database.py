@@ -11,6 +11,7 @@ import queue
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -139,15 +140,18 @@ class WriteFault:
 
 
 class _Write:
-    """One queued write: ``fn(conn)``, the future of a caller who waits (or None), and whether it is
-    kept while the storage fails (no caller waits for it) or fails at once."""
+    """One queued write: ``fn(conn)``, the future of a caller who waits (or None), whether it is
+    kept while the storage fails (no caller waits for it) or fails at once, and whether it runs
+    alone outside the writer's transactions (``bare``: VACUUM, checkpoints, its own transactions)."""
 
-    __slots__ = ("fn", "future", "keep")
+    __slots__ = ("fn", "future", "keep", "bare")
 
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: Future | None, keep: bool) -> None:
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: Future | None, keep: bool,
+                 bare: bool = False) -> None:
         self.fn = fn
         self.future = future
         self.keep = keep
+        self.bare = bare
 
 
 class _ReaderPool:
@@ -447,7 +451,17 @@ class Store:
         """Commit the waiting writes in order, ``BATCH`` per transaction; True when all are written.
         On a storage fault the rest stays in ``waiting`` (callers who wait are answered at once)."""
         while waiting:
-            batch = waiting[:BATCH]
+            if waiting[0].bare:
+                try:
+                    results = self._run_bare(waiting[0])
+                except Exception as e:
+                    self._on_fault(e, waiting)
+                    return False
+                del waiting[:1]
+                self._deliver(results)
+                continue
+            end = next((i for i, w in enumerate(waiting[:BATCH]) if w.bare), min(BATCH, len(waiting)))
+            batch = waiting[:end]
             try:
                 results = self._commit(batch)
             except Exception as e:  # the storage refuses the transaction: keep the batch
@@ -490,6 +504,22 @@ class Store:
                     pass
             raise
         return results
+
+    def _run_bare(self, write: _Write) -> list[tuple[_Write, Any, BaseException | None]]:
+        """A write that runs alone, outside any transaction of the writer's; a storage fault raises."""
+        conn = self._wconn
+        try:
+            value = write.fn(conn)
+        except Exception as e:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if storage_fault(e) is not None:
+                raise
+            return [(write, None, e)]
+        return [(write, value, None)]
 
     def _deliver(self, results: list[tuple[_Write, Any, BaseException | None]]) -> None:
         for write, value, err in results:
@@ -540,15 +570,22 @@ class Store:
         future = self._queue_write(fn, wait, keep)
         return future.result() if future is not None else None
 
-    def _queue_write(self, fn: Callable[[sqlite3.Connection], Any], future: bool, keep: bool | None = None
-                     ) -> Future | None:
+    def _queue_write(self, fn: Callable[[sqlite3.Connection], Any], future: bool, keep: bool | None = None,
+                     bare: bool = False) -> Future | None:
         if self.readonly:
             raise StoreError(f"database {self.path} was opened read-only")
         if self._closed:
             raise StoreError(f"database {self.path} is closed")
         fut: Future | None = Future() if future else None
-        self._queue.put(_Write(fn, fut, (not future) if keep is None else keep))
+        self._queue.put(_Write(fn, fut, (not future) if keep is None else keep, bare))
         return fut
+
+    def run_alone(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn(conn)`` on the writer thread, after every write queued before it and outside the
+        writer's transactions (``fn`` opens its own, and may VACUUM or checkpoint); returns its
+        result or raises its error. For erasure and upkeep: writes queued meanwhile wait behind it."""
+        future = self._queue_write(fn, future=True, keep=False, bare=True)
+        return future.result()
 
     def _wait_unless_failing(self, fut: Future, timeout: float | None) -> bool:
         """Wait for a kept write; True when committed, False when the storage fails (it stays queued)
@@ -592,6 +629,13 @@ class Store:
             yield
         except (ValueError, TypeError, KeyError) as e:  # pydantic's ValidationError is a ValueError
             raise StoreError(damaged_message(self.path, f"a stored record cannot be read: {str(e).splitlines()[0]}")) from e
+
+    @contextmanager
+    def read_connection(self) -> Iterator[sqlite3.Connection]:
+        """Borrow one of the pool's read-only connections for several statements (a backup reads the
+        whole file through one); give it back promptly."""
+        with self._pool.connection() as conn:
+            yield conn
 
     @property
     def idle_readers(self) -> int:
@@ -693,9 +737,9 @@ class Store:
 
         def op(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
-                "INSERT INTO sessions (runner_id, session_number, started, state, t_start, source) "
-                "VALUES (?, ?, ?, 'running', ?, ?)",
-                (runner_id, number, _now(), t_start, source),
+                "INSERT INTO sessions (runner_id, session_number, started, state, t_start, source, uid) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (runner_id, number, _now(), t_start, source, uuid.uuid4().hex),
             )
             return int(cur.lastrowid)
 

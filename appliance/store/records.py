@@ -50,6 +50,7 @@ class Session(BaseModel):
     source: str = ""
     step_count: int = 0
     cue_count: int = Field(0, description="Spoken cues given (the coach's cue_given events)")
+    uid: str | None = Field(None, description="The session's identity across appliances (a runner's bundle)")
 
 
 class StepRecord(BaseModel):

@@ -102,5 +102,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE steps ADD COLUMN t_lock REAL;
     ALTER TABLE steps ADD COLUMN strike_read_by TEXT NOT NULL DEFAULT 'landmarks';
     """,
+    # 5: a session's identity across appliances (a runner's bundle imported twice adds it once)
+    """
+    ALTER TABLE sessions ADD COLUMN uid TEXT;
+    UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+    CREATE UNIQUE INDEX sessions_uid ON sessions(uid);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
