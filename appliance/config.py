@@ -163,6 +163,23 @@ class PanelSettings(Section):
 
 class StorageSettings(Section):
     data_dir: Path = Field(default_factory=default_data_dir, description="Directory of the database and prompts")
+    retention_months: int | None = Field(
+        None, ge=1, le=600,
+        description="Erase sessions that started more than this many months ago, with their steps (none: keep every session)",
+        json_schema_extra={"unit": "months"},
+    )
+
+
+class BackupSettings(Section):
+    """The scheduled backup (appliance/store/backup.py): off while neither a directory nor a drive label is set."""
+
+    directory: Path | None = Field(None, description="Directory the scheduled backup writes to (none: use the drive label, or no scheduled backup)")
+    drive_label: str = Field(
+        "", max_length=64, pattern=r"^[A-Za-z0-9 _.-]*$",
+        description="Label of the USB drive the scheduled backup writes to, found where the system mounted it (empty: none)",
+    )
+    every_hours: float = Field(24.0, ge=1, le=168, description="Time between scheduled backups", json_schema_extra={"unit": "h"})
+    keep: int = Field(7, ge=1, le=365, description="Backups kept on the target; the oldest beyond this are deleted")
 
 
 class GpioSettings(Section):
@@ -224,6 +241,7 @@ class Settings(Section):
     gpio: GpioSettings = Field(default_factory=GpioSettings)
     panel: PanelSettings = Field(default_factory=PanelSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
 
 def format_validation_error(err: ValidationError) -> str:
