@@ -104,3 +104,57 @@ def test_each_side_s_measures_match_the_truth_at_30fps_with_noise(joined: bool) 
 def test_a_crossover_runner_is_flagged() -> None:
     steps, _ = run(replace(ASYMMETRIC, foot_lateral_hw=-0.2, dropout_fraction=0.0), joined=True, seconds=10)
     assert frontal_summary(steps)["crossover_share"] > 0.9
+
+
+def test_the_frontal_report_plots_and_overlay_of_a_rear_recording(tmp_path) -> None:
+    """analyze --frontal's steps, plots and overlay, on the simulated rear view drawn into a video."""
+    import cv2
+
+    from appliance.frontal.analyze import (
+        detect_view,
+        frontal_steps,
+        hips_apart,
+        plot_frontal,
+        write_frontal_overlay,
+    )
+
+    fps = 30.0
+    rear = simulated_pair(RunnerParams(noise_leg_lengths=0.0), replace(ASYMMETRIC, dropout_fraction=0.0))
+    poses, _ = rear.poses(6.0, fps)
+    lm = np.stack([p.landmarks for p in poses]).astype(np.float64)
+    clip = tmp_path / "rear.avi"
+    out = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), fps, rear.params.image_size)
+    for frame_lm in lm:
+        image = np.full((rear.params.image_size[1], rear.params.image_size[0], 3), 40, np.uint8)
+        for x, y in frame_lm[23:33, :2]:
+            cv2.circle(image, (int(x), int(y)), 4, (255, 255, 255), -1)
+        out.write(image)
+    out.release()
+    assert hips_apart(lm) == pytest.approx(0.2, abs=0.05)
+    steps = frontal_steps(np.arange(len(lm)) / fps, lm, "rear")
+    assert len(steps) >= 14 and {s.foot for s in steps} == {"left", "right"}
+    report = {"steps": [dict(s.to_dict(), frame_mid=int(round(s.t_mid * fps))) for s in steps],
+              "summary": frontal_summary(steps)}
+    assert len(plot_frontal(report, tmp_path)) == 4
+    assert write_frontal_overlay(clip, lm, report["steps"], tmp_path / "overlay.png") == "overlay.png"
+    tiles = cv2.imread(str(tmp_path / "overlay.png"))
+    assert tiles.shape[0] >= 2 * 240 and tiles.shape[1] == 4 * 240
+    lm_z = lm.copy()
+    lm_z[:, 0, 2], lm_z[:, 7:9, 2] = 0.1, -0.1  # the nose further from the camera than the ears
+    assert detect_view(lm_z) == "rear"
+    lm_z[:, 0, 2] = -0.3
+    assert detect_view(lm_z) == "front"
+
+
+def test_analyze_frontal_on_a_side_clip_writes_its_report_and_says_it_is_a_side_view(tmp_path, slowmo_clip, model_dir):
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "appliance", "analyze", str(slowmo_clip), "--frontal", "--out",
+                        str(tmp_path), "--max-frames", "60", "--model-dir", str(model_dir)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "looks like a side view" in r.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["plane"] == "frontal" and report["side_view_suspected"] and report["frames"] == 60

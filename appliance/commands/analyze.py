@@ -22,6 +22,11 @@ def register(sub) -> None:
     p.add_argument("--no-feet", action="store_true",
                    help="time the contacts and read their angles by the per-frame pose landmarks alone, without "
                         "the foot stage and the heavy model's look (to compare)")
+    p.add_argument("--frontal", action="store_true",
+                   help="the clip is filmed from behind (or in front of) the runner: measure the frontal plane "
+                        "(pelvic drop, hip adduction, knee projection angle, step width) instead of the side view's")
+    p.add_argument("--view", choices=("auto", "rear", "front"), default="auto",
+                   help="with --frontal: where the camera is (auto: from the pose model's depth of nose and ears)")
     p.set_defaults(func=run)
 
 
@@ -49,6 +54,8 @@ def run(args) -> int:
             heavy = HeavyPose(pose.model_dir, threads=pose.threads)
         except ModelError as e:
             print(f"warning: {e}; the contacts' angles come from the per-frame model", file=sys.stderr)
+    if args.frontal:
+        return _frontal(args, pose)
     try:
         engine = PoseEngine.from_settings(pose)
         report = analyze_clip(args.clip, args.out, engine, args.time_scale, args.max_frames,
@@ -68,4 +75,35 @@ def run(args) -> int:
         spread = report["flat_foot_reference"]["spread_deg"]
         print(f"warning: the foot angle in mid-stance varies by {spread:.0f} deg between steps (a flat foot: a few); "
               "the pose model does not place the feet steadily in this clip, so strike angles are that uncertain")
+    return 0
+
+
+def _frontal(args, pose_settings) -> int:
+    """``--frontal``: the frontal measures of a clip filmed from behind or in front."""
+    from appliance.cli import CommandError
+    from appliance.frontal.analyze import analyze_frontal
+    from appliance.pose.engine import PoseEngine
+    from appliance.pose.model_files import ModelError
+    from appliance.sources.base import SourceError
+
+    try:
+        engine = PoseEngine.from_settings(pose_settings)
+        report = analyze_frontal(args.clip, args.out, engine, args.view, args.time_scale, args.max_frames)
+    except (ModelError, SourceError) as e:
+        raise CommandError(str(e)) from e
+    summary = report["summary"]
+    print(f"{report['frames']} frames, pose on {report['frames_with_pose']}, {summary['steps']} stances, "
+          f"view {report['view']} ({report['view_from']}) -> {args.out}")
+    for side in ("left", "right"):
+        s = summary[side]
+        if s["steps"]:
+            print(f"  {side}: pelvic drop {s['pelvic_drop_deg']:.1f} deg, hip adduction {s['hip_adduction_deg']:.1f} deg, "
+                  f"knee projection {s['knee_fppa_deg']:.1f} deg, foot {s['foot_lateral_hw']:.2f} hip widths "
+                  f"from the midline ({s['steps']} stances)")
+    if report["side_view_suspected"]:
+        print(f"warning: the hips are {report['hips_apart_leg_lengths']:.2f} leg lengths apart in the image (from behind "
+              "or in front about 0.2): this looks like a side view; analyse it without --frontal")
+    elif report["slow_motion_suspected"]:
+        print(f"warning: {report['cadence_spm']:.0f} steps per minute of clip time is faster than anyone runs: the clip "
+              "looks like slow motion; give --time-scale (real seconds per clip second, e.g. 0.125 for 240 fps played at 30)")
     return 0
