@@ -30,7 +30,7 @@ def test_an_erased_runner_leaves_no_byte_in_the_database_its_wal_or_a_later_back
     store = Store(data)
     try:
         gone = store.create_runner(UNIQUE, targets={"cadence": None}, programme={"name": f"{UNIQUE}'s plan"})
-        for n in range(3):
+        for _ in range(3):
             s = store.create_session(gone.id, t_start=0.0)
             for i in range(2000):
                 store.record_step(s.id, make_step(i, i * 0.35))

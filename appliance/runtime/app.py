@@ -121,6 +121,7 @@ class Runtime:
         self._server = None
         self._server_thread: threading.Thread | None = None
         self._app = None
+        self._upkeep = None  # the scheduled backup and retention (appliance/runtime/data_upkeep.py)
         self._coach_settings: CoachSettings = settings.coach
         self._strike_classes: GaitSettings = settings.gait  # the next coach's strike band follows them
         self._plans: dict[int, tuple[Any, Any]] = {}
@@ -212,6 +213,7 @@ class Runtime:
             uptime_s=round(time.monotonic() - self.started_wall, 1),
             source=self.loop.source_name if self.loop is not None else "",
             model_loaded=self.model_loaded,
+            backup=self._upkeep.status if self._upkeep is not None else None,
             recording_fault=fault.sentence(self.data_dir) if fault is not None else None,
             writes_waiting=fault.waiting if fault is not None else 0,
             writes_lost=store.writes_dropped if store is not None else 0,
@@ -327,6 +329,10 @@ class Runtime:
             raise StartupError(str(e)) from e
         for sid in self._store.recovered_sessions:
             log.warning("session %d was interrupted by a crash or power loss; its recorded steps are kept", sid)
+        from appliance.runtime.data_upkeep import DataUpkeep
+
+        self._upkeep = DataUpkeep(self._store, lambda: self._settings, self.data_dir, self.config_path)
+        self._upkeep.start()
         source, pose_engine, lockstep, frame_period = self._open_source()
         self._source = source
         self._open_outputs()
@@ -643,6 +649,8 @@ class Runtime:
                     log.error("closing %s failed: %s", name, e)
         if self._server_thread is not None:
             self._server_thread.join(timeout=max(0.1, 1.5 - (time.monotonic() - t0)))
+        if self._upkeep is not None:
+            self._upkeep.stop(timeout=0.5)
         if self._store is not None:
             self._store.close()
         self.notifier.close()

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from appliance.store.backup_schedule import BackupStatus
+
 if TYPE_CHECKING:
     from appliance.config import Settings
     from appliance.store import Store
@@ -121,6 +123,7 @@ class Health(BaseModel):
     uptime_s: float
     source: str = ""
     model_loaded: bool = False
+    backup: BackupStatus | None = Field(None, description="The last scheduled backup's result; None while no backup target is set")
     recording_fault: str | None = Field(
         None, description="Set while steps cannot be stored (e.g. the disk is full): what fails and the fix"
     )
