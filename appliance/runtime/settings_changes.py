@@ -20,6 +20,8 @@ def needs_restart(name: str) -> bool:
     session starts; the foot stage is part of the loop)."""
     section, _, field = name.partition(".")
     field = field.split(".")[0]
+    if name == "storage.retention_months":  # the data upkeep thread reads it at its next check
+        return False
     return (section in RESTART_SECTIONS or (section == "audio" and field in RESTART_AUDIO_FIELDS)
             or name == "gait.foot_stage"
             or (section == "lights" and field not in LIVE_LIGHT_FIELDS))
