@@ -31,7 +31,7 @@ from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import CameraSnapshot, ControllerError, Health, LiveSnapshot, OutputKind
 from appliance.runtime.host import cpu_temperature_c, pi_throttled
-from appliance.runtime.loop import ControlLoop
+from appliance.runtime.loop import ControlLoop, StageGaveUp
 from appliance.runtime.notify import SystemdNotifier
 from appliance.runtime.session import ActiveSession, SessionCommandError, SessionMachine
 from appliance.runtime.settings_changes import needs_restart, settings_diff
@@ -48,6 +48,14 @@ DEMO_PROGRAMME = {"name": "demo (5 min, feedback faded to 50 %)",
                   "sessions": [{"number": 1, "run_minutes": 5, "feedback_share": 0.5}]}
 DEMO_COACH = CoachSettings(warmup_minutes=0.5, retention_minutes=0.5, min_block_minutes=0.5,
                            min_cue_interval_s=8, min_baseline_steps=20)
+
+
+# A stage that failed on every frame until the loop gave up leaves this file in the data dir; when
+# a process started within REPEAT_WITHIN_S of it gives up on the same stage with the same kind of
+# error, the restart did not help (a saved setting, a file on disk): the appliance then goes on
+# without that stage instead of restarting forever. The file goes when the stage works again.
+STAGE_FAULT_FILE = "stage-fault.json"
+REPEAT_WITHIN_S = 3600.0
 
 
 class StartupError(Exception):
@@ -103,6 +111,7 @@ class Runtime:
         self.config_path = options.config_path or (self.data_dir / "settings.json")
         self.notifier = notifier or SystemdNotifier()
         self.started_wall = time.monotonic()
+        self.started_epoch = time.time()
         self.embedded = False
         self.demo = False
         self.simulated = False
@@ -217,6 +226,9 @@ class Runtime:
             recording_fault=fault.sentence(self.data_dir) if fault is not None else None,
             writes_waiting=fault.waiting if fault is not None else 0,
             writes_lost=store.writes_dropped if store is not None else 0,
+            stage_fault=self.loop.faults.sentence() if self.loop is not None else None,
+            stage_faults=self.loop.faults.report() if self.loop is not None else [],
+            cues_paused=self.loop.faults.cues_paused if self.loop is not None else 0,
         )
 
     # ---- helpers for the controller ----
@@ -345,6 +357,8 @@ class Runtime:
                                 stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0,
                                 foot_stage=FootStage() if pose_engine is not None and s.gait.foot_stage else None,
                                 looks=self._open_looks(lockstep) if pose_engine is not None else None)
+        self.loop.on_stage_gave_up = self._stage_gave_up
+        self.loop.on_stage_recovered = self._stage_recovered
         self._open_button()
         if opts.panel:  # bound before any session can start: a panel that cannot listen leaves none behind
             self._start_panel()
@@ -352,6 +366,44 @@ class Runtime:
             self._prepare_demo()
         self.capture.start()
         self.loop.start()
+
+    # ---- a stage that keeps failing (loop thread) ----
+
+    def _stage_fault_marker(self) -> dict | None:
+        import json
+
+        path = self.data_dir / STAGE_FAULT_FILE
+        try:
+            marker = json.loads(path.read_text())
+            return marker if isinstance(marker, dict) else None
+        except (OSError, ValueError):
+            return None
+
+    def _stage_gave_up(self, fault) -> bool:
+        """A stage failed on every frame for STAGE_GIVE_UP_S: True ends the loop (the process exits 1
+        and systemd restarts it), unless it failed the same way just before this start: then a
+        restart does not help, and the appliance goes on without the stage (False), said once."""
+        import json
+
+        kind = fault.last_error.split(":", 1)[0]
+        before = self._stage_fault_marker()
+        if (before is not None and before.get("stage") == fault.stage and before.get("kind") == kind
+                and 0 <= self.started_epoch - float(before.get("time", 0)) < REPEAT_WITHIN_S):
+            log.critical("the %s stage fails again as it did before the restart (%s): a restart does not help, "
+                         "so the appliance goes on without it (no cues) and the panel stays up: change the "
+                         "setting that causes it (Settings) or run appliance selftest", fault.stage, fault.last_error)
+            return False
+        marker = {"stage": fault.stage, "kind": kind, "error": fault.last_error, "time": time.time()}
+        try:
+            (self.data_dir / STAGE_FAULT_FILE).write_text(json.dumps(marker) + "\n")
+        except OSError as e:  # a full disk: the restart then gives up once more, that is all
+            log.error("cannot write %s: %s", self.data_dir / STAGE_FAULT_FILE, e)
+        return True
+
+    def _stage_recovered(self, stage: str) -> None:
+        before = self._stage_fault_marker()
+        if before is not None and before.get("stage") == stage:
+            (self.data_dir / STAGE_FAULT_FILE).unlink(missing_ok=True)
 
     def _calibrate(self, poses) -> bool:
         return self.loop.calibrate(poses)
@@ -573,7 +625,8 @@ class Runtime:
                 last_phase = snap.phase
             stop.wait(0.05)
         if loop.error is not None:
-            log.error("the control loop failed: %s", loop.error)
+            if not isinstance(loop.error, StageGaveUp):  # that one has said it all
+                log.error("the control loop failed: %s", loop.error)
             return 1
         return 0
 
@@ -587,6 +640,8 @@ class Runtime:
         else:
             rate = f"loop {st.fps:.1f} Hz, jitter {st.jitter_ms:.1f} ms"
         fault = f"; {snap.recording_fault.upper()[:1]}{snap.recording_fault[1:]}" if snap.recording_fault else ""
+        if snap.stage_fault:
+            fault += f"; {snap.stage_fault.upper()[:1]}{snap.stage_fault[1:]}"
         return (f"{phase}; runner {snap.runner_presence}; {rate}, "
                 f"dropped {st.dropped_frames}, misses {st.deadline_misses}; ms: {stages}{fault}")
 

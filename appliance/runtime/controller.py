@@ -64,6 +64,20 @@ class LoopStats(BaseModel):
     since_last_tick_s: float | None = Field(None, description="Seconds since the loop last processed a frame")
 
 
+class StageFault(BaseModel):
+    """Failures of one stage of the control loop since the start (a failed frame's result is dropped)."""
+
+    stage: str = Field(description="pose, feet, gait, coach, record or outputs")
+    failures: int = Field(0, description="Frames on which the stage failed since the start")
+    kinds: dict[str, int] = Field(default_factory=dict, description="Failures per kind of error")
+    last_error: str = Field("", description="The last error, as 'Kind: message'")
+    seconds_since_last: float = Field(0.0, description="Seconds since the last failure")
+    failing_for_s: float | None = Field(None, description="Seconds it has failed on every frame; None when it works now")
+    kept_running: bool = Field(
+        False, description="True when it failed the same way after a restart: the appliance goes on without it"
+    )
+
+
 class LiveSnapshot(BaseModel):
     """What the live view shows; the loop publishes a new one every tick."""
 
@@ -95,6 +109,9 @@ class LiveSnapshot(BaseModel):
     loop: LoopStats = Field(default_factory=LoopStats)
     recording_fault: str | None = Field(
         None, description="Set while steps cannot be stored (e.g. the disk is full): what fails and the fix"
+    )
+    stage_fault: str | None = Field(
+        None, description="Set while a stage of the loop fails (and a second after): which, the error, cues paused"
     )
 
 
@@ -129,6 +146,13 @@ class Health(BaseModel):
     )
     writes_waiting: int = Field(0, description="Writes kept in memory until the database accepts them")
     writes_lost: int = Field(0, description="Writes given up since the start (memory limit, or refused at shutdown)")
+    stage_fault: str | None = Field(
+        None, description="Set while a stage of the loop fails (and a second after): which, the error, cues paused"
+    )
+    stage_faults: list[StageFault] = Field(
+        default_factory=list, description="Every stage that has failed since the start, with its counts"
+    )
+    cues_paused: int = Field(0, description="Cues not given (nor recorded) because a stage was failing")
 
 
 @runtime_checkable

@@ -9,6 +9,13 @@ the frame's capture time.
 The loop publishes a ``LiveSnapshot`` (copy-on-write: the panel reads the last one, never waits)
 and keeps ``LoopMonitor`` figures: loop period and jitter, stage times, dropped frames and
 deadline misses.
+
+A stage that raises (pose, feet, gait, coach, record, outputs) does not end the loop: that frame's
+result is dropped, cues are paused while it fails, each kind of error is logged once and every
+failure counted (``StageFaults``, on Live and Health). Only a stage failing on every frame for
+``STAGE_GIVE_UP_S`` ends the loop (the process exits and systemd restarts it), and the runtime
+lets the appliance go on without that stage when the same failure follows a restart (a restart
+loop helps nobody; the panel stays up to change the setting that causes it).
 """
 
 from __future__ import annotations
@@ -28,12 +35,23 @@ from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
 from appliance.runtime.presence import PresenceDetector
 from appliance.runtime.session import SessionEvent, SessionMachine
-from appliance.runtime.stats import LoopMonitor
+from appliance.runtime.stats import LoopMonitor, StageFaults
 from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Frame, Pose, Step
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY_S = 0.05  # publish the live snapshot at most 20 times per (wall) second
+# Cues that follow from the measured steps: not given while a stage fails (the metronome, set by the
+# programme and not by the steps, goes on).
+PAUSED_CUE_KINDS = frozenset({"cue_given", "light_band", "light_flag"})
+
+
+class StageGaveUp(RuntimeError):
+    """A stage failed on every frame for too long: the loop stops (the process exits, systemd restarts it)."""
+
+
+class _FrameDropped(Exception):
+    """A stage failed on this frame: the rest of its processing is skipped."""
 
 
 @dataclass
@@ -65,12 +83,16 @@ class ControlLoop:
         time_scale: float = 1.0,
         foot_stage: Any | None = None,
         looks: Any | None = None,
+        faults: StageFaults | None = None,
     ):
         """``time_scale``: real seconds per source second (a slow-motion clip). The pose engine sees
         the source's own times (its filter is tuned to them, as in ``appliance analyze``); everything
         after it sees real time. ``foot_stage`` (a FootStage, or None: contacts from the landmarks
         alone) reads the pixels around the feet of camera frames; ``looks`` (ContactLooks, or None)
-        reads each contact's angles with the heavy model on the frames around it."""
+        reads each contact's angles with the heavy model on the frames around it. ``faults`` counts
+        the stages' failures; ``on_stage_gave_up(fault)`` (set by the runtime) decides whether a stage
+        failing on every frame ends the loop (True) or the appliance goes on without it (False);
+        ``on_stage_recovered(stage)`` is told when a failing stage works again."""
         self.capture = capture
         self.pose_engine = pose_engine
         self.make_tracker = make_tracker
@@ -85,6 +107,9 @@ class ControlLoop:
         self.looks = looks
         self.presence = PresenceDetector()
         self.monitor = LoopMonitor(frame_period_s, window=stats_window)
+        self.faults = faults or StageFaults()
+        self.on_stage_gave_up: Callable[[Any], bool] | None = None
+        self.on_stage_recovered: Callable[[str], Any] | None = None
         self.last_frame: LastFrame | None = None
         self.t: float | None = None  # capture time of the newest frame processed
         self.finished = threading.Event()
@@ -132,6 +157,9 @@ class ControlLoop:
                         break
                     continue
                 self.tick(frame)
+        except StageGaveUp as e:
+            self.error = e
+            log.critical("%s", e)
         except BaseException as e:
             self.error = e
             log.exception("control loop stopped: %s", e)
@@ -195,7 +223,8 @@ class ControlLoop:
     # ---- one tick ----
 
     def tick(self, frame: Any) -> None:
-        """Process one frame (public for tests and the benchmark)."""
+        """Process one frame (public for tests and the benchmark). A stage that raises drops the rest
+        of this frame's processing (its result), pauses the cues, and is counted (``faults``)."""
         m = self.monitor
         m.begin_tick()
         while self._after_first_tick:  # the first frame is here: run them before it is processed
@@ -204,6 +233,41 @@ class ControlLoop:
         t = frame.t * self.time_scale
         self.t = t
         m.stage("frame_age", self.capture.taken_age_s * 1000)  # newest frame's wait in the slot
+        try:
+            self._process(frame, t)
+        except _FrameDropped:
+            pass
+        m.end_tick(dropped_total=self.capture.dropped)
+        self._publish()
+        if self.faults._faults:
+            self._check_give_up()
+
+    def _stage_failed(self, stage: str, err: Exception) -> None:
+        if self.faults.failed(stage, err):
+            log.error("the %s stage failed (%s: %s): the frame's result is dropped and cues are paused while "
+                      "it fails; logged once per kind, counted on the Health page", stage, type(err).__name__, err,
+                      exc_info=err)
+
+    def _stage_ok(self, stage: str) -> None:
+        ended = self.faults.succeeded(stage)
+        if ended:
+            log.warning("the %s stage works again after failing on %d frames in a row", stage, ended)
+            if self.on_stage_recovered is not None:
+                self.on_stage_recovered(stage)
+
+    def _check_give_up(self) -> None:
+        fault = self.faults.failing_too_long()
+        if fault is None:
+            return
+        if self.on_stage_gave_up is not None and not self.on_stage_gave_up(fault):
+            self.faults.keep_running(fault.stage)
+            return
+        raise StageGaveUp(f"the {fault.stage} stage failed on every frame for {self.faults.give_up_s:g} s "
+                          f"({fault.run_failures} frames; {fault.last_error}): the control loop stops and the "
+                          "appliance exits so that systemd restarts it")
+
+    def _process(self, frame: Any, t: float) -> None:
+        m = self.monitor
         ready_made = not hasattr(frame, "image")  # a PoseFrame of the simulated runner
         if ready_made:
             pose = frame.pose
@@ -211,7 +275,12 @@ class ControlLoop:
             image = None
         else:
             t0 = time.perf_counter()
-            pose = self.pose_engine.process(frame)
+            try:
+                pose = self.pose_engine.process(frame)
+            except Exception as e:
+                self._stage_failed("pose", e)
+                raise _FrameDropped from e
+            self._stage_ok("pose")
             m.stage("pose", (time.perf_counter() - t0) * 1000)
             for name, ms in self.pose_engine.times.ms.items():
                 if ms > 0:  # the detector runs only when tracking is lost
@@ -223,35 +292,68 @@ class ControlLoop:
         feet = None
         if image is not None and (self.foot_stage is not None or self.looks is not None):
             real = Frame(t, frame.index, image) if self.time_scale != 1.0 else frame
-            if self.foot_stage is not None:
-                with m.timed("feet"):
-                    feet = self.foot_stage.update(real, pose)
-            if self.looks is not None:
-                with m.timed("looks"):
-                    self.looks.add_frame(real, self.pose_engine.last_roi if pose is not None else None)
-                    for look in self.looks.results():
-                        self.tracker.apply_look(look)
-        with m.timed("gait"):
-            steps = self.tracker.update(pose, t, frame.index, feet)
-            if self.looks is not None:
-                for step in steps:
-                    if not step.final:
-                        self.looks.request(self.tracker.look_request(step))
-            gait_state = self.tracker.state
-            moving = gait_state.moving
-            if self._index_offset and steps:
-                steps = [replace(s, index=s.index + self._index_offset) for s in steps]
-        presence = self.presence.update(t, pose is not None, [s for s in steps if not s.final], moving)
+            try:
+                if self.foot_stage is not None:
+                    with m.timed("feet"):
+                        feet = self.foot_stage.update(real, pose)
+                if self.looks is not None:
+                    with m.timed("looks"):
+                        self.looks.add_frame(real, self.pose_engine.last_roi if pose is not None else None)
+                        for look in self.looks.results():
+                            self.tracker.apply_look(look)
+            except Exception as e:
+                self._stage_failed("feet", e)
+                raise _FrameDropped from e
+            self._stage_ok("feet")
+        try:
+            with m.timed("gait"):
+                steps = self.tracker.update(pose, t, frame.index, feet)
+                if self.looks is not None:
+                    for step in steps:
+                        if not step.final:
+                            self.looks.request(self.tracker.look_request(step))
+                gait_state = self.tracker.state
+                moving = gait_state.moving
+                if self._index_offset and steps:
+                    steps = [replace(s, index=s.index + self._index_offset) for s in steps]
+            presence = self.presence.update(t, pose is not None, [s for s in steps if not s.final], moving)
+        except Exception as e:
+            self._stage_failed("gait", e)
+            raise _FrameDropped from e
+        self._stage_ok("gait")
         with m.timed("session"):
             active_before, phase_before = self.session.active, self.session.phase
-            events = self.session.update(t, pose, steps, presence, self.presence.held_for(t), self.selected_runner())
-            self._record(active_before, events, steps, phase_before)
-        with m.timed("outputs"):
-            self.outputs.handle(events)
-            self.outputs.tick(t, in_session=self.session.active is not None or self.session.phase == "summary")
+            try:
+                events = self.session.update(t, pose, steps, presence, self.presence.held_for(t),
+                                             self.selected_runner())
+            except Exception as e:  # the steps measured are still recorded below
+                self._stage_failed("coach", e)
+                events = []
+            else:
+                self._stage_ok("coach")
+            if events and self.faults.active():
+                events = self._pause_cues(events)
+            try:
+                self._record(active_before, events, steps, phase_before)
+            except Exception as e:
+                self._stage_failed("record", e)
+            else:
+                self._stage_ok("record")
+        try:
+            with m.timed("outputs"):
+                self.outputs.handle(events)
+                self.outputs.tick(t, in_session=self.session.active is not None or self.session.phase == "summary")
+        except Exception as e:
+            self._stage_failed("outputs", e)
+        else:
+            self._stage_ok("outputs")
         self.last_frame = LastFrame(t, image, pose, size, gait_state)
-        m.end_tick(dropped_total=self.capture.dropped)
-        self._publish()
+
+    def _pause_cues(self, events: list[SessionEvent]) -> list[SessionEvent]:
+        """While a stage fails the measures are not to be trusted: no cue is given (nor recorded)."""
+        kept = [e for e in events if e.kind not in PAUSED_CUE_KINDS]
+        self.faults.cues_paused += len(events) - len(kept)
+        return kept
 
     def dispatch(self, active_before, events: list[SessionEvent]) -> None:
         """Record and execute the events of a command (start, pause, stop...) run on the loop thread."""
@@ -316,6 +418,9 @@ class ControlLoop:
             update["recording_fault"] = sentence
             if snap.message is None:
                 update["message"] = sentence
+        stage_fault = self.faults.sentence() if self.faults._faults else None
+        if stage_fault is not None:  # before the session's message: it may not be true while a stage fails
+            update["stage_fault"] = update["message"] = stage_fault
         return snap.model_copy(update=update)
 
     def stats(self) -> LoopStats:

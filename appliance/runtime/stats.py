@@ -7,13 +7,14 @@ and feed the live snapshot, the log, the systemd status line and ``bench/loop_ji
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 
-from appliance.runtime.controller import LoopStats
+from appliance.runtime.controller import LoopStats, StageFault
 
 STALL_PERIODS = 5
 STALL_MIN_S = 1.0
@@ -144,3 +145,115 @@ class _StageTimer:
 
     def __exit__(self, *exc) -> None:
         self._monitor.stage(self._name, (time.perf_counter() - self._t0) * 1000)
+
+
+# ---- stage faults --------------------------------------------------------------------------
+
+STAGE_FAULT_HOLD_S = 1.0  # cues stay paused this long after a stage's last failure
+STAGE_GIVE_UP_S = 10.0  # a stage failing on every frame this long ends the loop (systemd restarts it)
+STAGE_GIVE_UP_MIN_FAILURES = 10  # ... and at least this many times in a row (not two failures a stall apart)
+
+
+class _StageFault:
+    __slots__ = ("stage", "failures", "kinds", "last_error", "last_wall", "run_since", "run_failures", "kept_running")
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        self.failures = 0  # since the start
+        self.kinds: dict[str, int] = {}  # exception type -> failures
+        self.last_error = ""
+        self.last_wall = 0.0
+        self.run_since: float | None = None  # first failure of the current run (None: it works now)
+        self.run_failures = 0
+        self.kept_running = False  # gave up once already: the appliance goes on without it
+
+
+class StageFaults:
+    """Failures of the loop's stages (pose, feet, gait, coach, record, outputs): counted per stage
+    and per kind, each kind logged once (by the loop), the current run of failures timed so that a
+    stage failing on every frame for ``give_up_s`` can end the loop. Written by the loop thread,
+    read by any (a lock around the few numbers)."""
+
+    def __init__(self, give_up_s: float | None = None, hold_s: float | None = None,
+                 min_failures: int | None = None, clock: Callable[[], float] = time.monotonic):
+        self.give_up_s = STAGE_GIVE_UP_S if give_up_s is None else give_up_s
+        self.hold_s = STAGE_FAULT_HOLD_S if hold_s is None else hold_s
+        self.min_failures = STAGE_GIVE_UP_MIN_FAILURES if min_failures is None else min_failures
+        self._clock = clock
+        self._faults: dict[str, _StageFault] = {}
+        self._lock = threading.Lock()
+        self.cues_paused = 0  # cue events neither played nor recorded while a stage failed
+
+    def failed(self, stage: str, err: BaseException) -> bool:
+        """Count a failure; True when it is the first of its kind for that stage (to be logged)."""
+        now = self._clock()
+        kind = type(err).__name__
+        with self._lock:
+            f = self._faults.get(stage)
+            if f is None:
+                f = self._faults[stage] = _StageFault(stage)
+            first = kind not in f.kinds
+            f.kinds[kind] = f.kinds.get(kind, 0) + 1
+            f.failures += 1
+            f.last_error = f"{kind}: {err}"[:300]
+            f.last_wall = now
+            if f.run_since is None:
+                f.run_since = now
+                f.run_failures = 0
+            f.run_failures += 1
+        return first
+
+    def succeeded(self, stage: str) -> int:
+        """The stage worked on this frame; returns the length of the run of failures it ends (0: none)."""
+        f = self._faults.get(stage)
+        if f is None or f.run_since is None:
+            return 0
+        with self._lock:
+            ended = f.run_failures
+            f.run_since = None
+            f.run_failures = 0
+            f.kept_running = False
+        return ended
+
+    def active(self, now: float | None = None) -> bool:
+        """A stage failed within ``hold_s``, or is failing now: cues are paused."""
+        now = self._clock() if now is None else now
+        return any(f.run_since is not None or now - f.last_wall < self.hold_s for f in self._faults.values())
+
+    def failing_too_long(self, now: float | None = None) -> _StageFault | None:
+        """A stage that has failed on every frame for ``give_up_s`` (and not already been let run on)."""
+        now = self._clock() if now is None else now
+        for f in self._faults.values():
+            if (f.run_since is not None and not f.kept_running and f.run_failures >= self.min_failures
+                    and now - f.run_since >= self.give_up_s):
+                return f
+        return None
+
+    def keep_running(self, stage: str) -> None:
+        """Do not give up on ``stage`` again while this run of failures lasts."""
+        with self._lock:
+            self._faults[stage].kept_running = True
+
+    def report(self, now: float | None = None) -> list[StageFault]:
+        now = self._clock() if now is None else now
+        with self._lock:
+            return [StageFault(stage=f.stage, failures=f.failures, kinds=dict(f.kinds), last_error=f.last_error,
+                               seconds_since_last=round(now - f.last_wall, 1),
+                               failing_for_s=None if f.run_since is None else round(now - f.run_since, 1),
+                               kept_running=f.kept_running)
+                    for f in self._faults.values()]
+
+    def sentence(self, now: float | None = None) -> str | None:
+        """One line for Live, Health and STATUS while a stage fails (or failed within ``hold_s``)."""
+        now = self._clock() if now is None else now
+        with self._lock:
+            failing = [f for f in self._faults.values() if f.run_since is not None or now - f.last_wall < self.hold_s]
+            if not failing:
+                return None
+            f = max(failing, key=lambda f: f.last_wall)
+            if f.kept_running:
+                return (f"the {f.stage} stage fails on every frame, also after a restart ({f.last_error}); "
+                        "the appliance keeps running without it and gives no cues: change the setting that "
+                        "causes it (Settings; it works again at once) or run appliance selftest")
+            return (f"the {f.stage} stage fails ({f.last_error}; {f.failures} times since the start): "
+                    "those frames are dropped and cues are paused")
