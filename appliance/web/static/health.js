@@ -28,6 +28,12 @@
     return STAGE_NAMES[key] || key;
   }
 
+  function backupRow(b) {
+    if (!b) return row("Last backup", "off", "warn", "No scheduled backup: set a USB drive label (Settings, Backup) or a directory in the settings file. \"Download a backup now\" below works either way.");
+    const when = App.when(Date.parse(b.finished) / 1000);
+    return row("Last backup", (b.ok ? "done " : "FAILED ") + when, b.ok && !b.same_disk ? "ok" : "bad", b.message);
+  }
+
   async function load() {
     const [h, live] = await Promise.all([App.api("GET", "/api/health"), App.api("GET", "/api/live")]);
     const loop = live.loop || {};
@@ -45,6 +51,7 @@
       row("Disk free", gb(h.disk_free_bytes), h.disk_free_bytes < 1e9 ? "warn" : ""),
       row("Frame source", h.source || "–"),
       row("Pose model", h.model_loaded ? "loaded" : "not loaded"),
+      backupRow(h.backup),
       row("Version", h.version),
       row("Up for", App.duration(h.uptime_s)),
     );

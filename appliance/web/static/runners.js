@@ -137,6 +137,7 @@
       } catch (err) { App.toast(err.message, true); }
     } }, current.selected ? "Selected for the button" : "Select for the button");
     const ns = current.next_session;
+    const erase = eraseCard(r);
     $("runner-detail").replaceChildren(App.el("div", { class: "card" },
       App.el("h2", {}, r.name),
       App.el("p", { class: "sub" }, `${r.sessions_completed} of ${current.programme.sessions.length} programme sessions completed. ` +
@@ -147,8 +148,31 @@
       App.el("h2", {}, "Targets"), targets,
       App.el("h2", {}, "Programme"), programme,
       error,
-      App.el("div", { class: "row" }, save, archive)));
+      App.el("div", { class: "row" }, save, archive,
+        App.el("a", { class: "button", id: "download-bundle", href: `/api/runners/${id}/bundle` }, "Download for another appliance"))),
+    erase);
     $("runner-detail").scrollIntoView({ block: "start" });
+  }
+
+  /** Erase for good: the runner's name typed again enables the button; the server checks it too. */
+  function eraseCard(r) {
+    const typed = App.el("input", { id: "erase-name", autocomplete: "off", placeholder: r.name });
+    const error = App.el("p", { class: "error", id: "erase-error", role: "alert" });
+    const button = App.el("button", { type: "button", id: "erase-runner", class: "danger", disabled: true, onclick: async () => {
+      error.textContent = "";
+      try {
+        const done = await App.api("POST", `/api/runners/${r.id}/erase`, { confirm_name: typed.value });
+        App.toast(done.message);
+        $("runner-detail").replaceChildren();
+        await loadList();
+      } catch (err) { error.textContent = err.message; }
+    } }, "Erase for good");
+    typed.addEventListener("input", () => { button.disabled = typed.value.trim() !== r.name; });
+    return App.el("details", { class: "card", id: "erase-card" }, App.el("summary", {}, "Erase this runner"),
+      App.el("p", { class: "help" }, "Deletes the runner and every session, step, cue, pain score and note recorded about them, " +
+        "with no way back (a patient's right to erasure). Backups made before today still hold them until they are replaced. " +
+        "To keep the records but hide the runner, use Archive instead."),
+      App.el("label", { class: "field" }, App.el("span", {}, `Type ${r.name} to confirm`), typed), error, button);
   }
 
   async function create(event) {
