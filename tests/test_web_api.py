@@ -637,3 +637,16 @@ def test_set_pin_command_stores_a_scrypt_hash(tmp_path: Path, monkeypatch: pytes
     assert main(["set-pin", "--data-dir", str(tmp_path), "--stdin"]) == 1
     assert "at least 6 characters" in capsys.readouterr().err
     assert PinStore(tmp_path).verify("clinic-pin-7")
+
+
+def test_the_public_live_view_shows_initials_and_the_clinician_the_name(client: TestClient, fake: FakeController) -> None:
+    csrf = login(client)
+    runner_id = make_runner(client, csrf, "Ada Lovelace")
+    assert client.post("/api/session/start", json={"runner_id": runner_id}, headers=csrf).status_code == 200
+    assert client.get("/api/live").json()["runner"]["name"] == "Ada Lovelace"
+    fake._settings = fake.settings.model_copy(update={"panel": fake.settings.panel.model_copy(update={"public_live_view": True})})
+    client.cookies.clear()  # anyone on the LAN
+    assert client.get("/api/live").json()["runner"] == {"id": runner_id, "name": "A. L."}
+    with client.stream("GET", "/api/live/stream?limit=1") as r:
+        text = "".join(r.iter_text())
+    assert "Ada" not in text and '"name":"A. L."' in text

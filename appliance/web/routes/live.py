@@ -23,9 +23,22 @@ RECONNECT_MS = 1000
 router = APIRouter(prefix="/api/live", tags=["live"], responses=ERROR_RESPONSES, dependencies=[Depends(live_viewer)])
 
 
-@router.get("", response_model=LiveSnapshot, summary="The current live snapshot")
+def initials(name: str) -> str:
+    """A runner's initials ("Ada Lovelace" -> "A. L."): what the public live view shows of a name."""
+    return " ".join(f"{word[0].upper()}." for word in name.split() if word[0].isalnum()) or "Runner"
+
+
+def for_viewer(snapshot: LiveSnapshot, logged_in: bool) -> LiveSnapshot:
+    """The snapshot as a viewer may see it: anyone on the LAN (the opt-in public live view) sees
+    the runner's initials, not the name; a logged-in clinician sees everything."""
+    if logged_in or snapshot.runner is None:
+        return snapshot
+    return snapshot.model_copy(update={"runner": snapshot.runner.model_copy(update={"name": initials(snapshot.runner.name)})})
+
+
+@router.get("", response_model=LiveSnapshot, summary="The current live snapshot (the runner's initials only without login)")
 def live(request: Request) -> LiveSnapshot:
-    return controller(request).snapshot()
+    return for_viewer(controller(request).snapshot(), current_session(request) is not None)
 
 
 @router.get(
@@ -52,7 +65,7 @@ async def live_stream(
         while time.monotonic() < end and (limit is None or sent < limit):
             if await request.is_disconnected() or app.state.stopping.is_set() or not still_allowed():
                 return
-            yield f"event: snapshot\ndata: {ctl.snapshot().model_dump_json()}\n\n"
+            yield f"event: snapshot\ndata: {for_viewer(ctl.snapshot(), logged_in).model_dump_json()}\n\n"
             sent += 1
             if limit is None or sent < limit:
                 await asyncio.sleep(STREAM_INTERVAL_S)
