@@ -125,3 +125,35 @@ def test_the_upkeep_thread_backs_up_beside_a_recording_store_and_applies_retenti
     finally:
         upkeep.stop()
     assert len(list(target.glob("appliance-backup-*.tar.gz"))) == 2
+
+
+def test_selftest_checks_the_backup_target_and_the_last_result(store: Store, tmp_path: Path):
+    from appliance.commands.selftest import SelftestOptions, run_selftest
+
+    data = tmp_path / "data"
+    target = tmp_path / "usb"
+    settings = settings_with(directory=target)
+    settings = settings.model_copy(update={"storage": settings.storage.model_copy(update={"data_dir": data})})
+    options = SelftestOptions(camera=False, model=False, audio=False, leds=False, button=False)
+
+    def backup_line() -> tuple[str, str]:
+        (result,) = [r for r in run_selftest(settings, options, out=lambda line: None) if r.name == "backup"]
+        return result.status, result.line()
+
+    status, line = backup_line()
+    assert status == "FAIL" and "does not exist" in line and "fix:" in line
+    target.mkdir()
+    status, line = backup_line()
+    assert status == "PASS" and "no scheduled backup yet" in line
+    assert run_scheduled_backup(store, settings, data, None).ok
+    status, line = backup_line()  # one disk in the tests: a copy on the data's own disk fails the check
+    assert status == "FAIL" and "same disk" in line and "USB drive" in line
+    old = datetime.now(UTC) - timedelta(days=5)
+    run_scheduled_backup(store, settings, data, None, now=old)
+    status_file = data / "backup-status.json"
+    status_file.write_text(status_file.read_text().replace(read_status(data).last_success, old.isoformat(timespec="seconds")))
+    status, line = backup_line()
+    assert status == "FAIL" and "days old" in line
+    status, line = [(r.status, r.line()) for r in run_selftest(Settings(), options, out=lambda line: None)
+                    if r.name == "backup"][0]
+    assert status == "SKIP" and "no backup target set" in line

@@ -288,9 +288,10 @@ def test_full_run_with_mock_hardware(tmp_path, model_dir):
 
     options = st.SelftestOptions(frames=10, button_timeout=5, sys_root=fake_sys(tmp_path / "root", 50000))
     results = st.run_selftest(settings, options, pin_factory=factory, out=out)
-    assert [r.name for r in results] == ["camera", "model", "audio", "leds", "button", "disk", "temperature"]
-    assert {r.name: r.status for r in results} == dict.fromkeys([r.name for r in results], "PASS"), lines
-    assert sum(line.startswith("PASS") for line in lines) == 7 and len(lines) == 8  # 7 checks and the prompt
+    assert [r.name for r in results] == ["camera", "model", "audio", "leds", "button", "disk", "backup", "temperature"]
+    expected = dict.fromkeys([r.name for r in results], "PASS") | {"backup": "SKIP"}  # no backup target set
+    assert {r.name: r.status for r in results} == expected, lines
+    assert sum(line.startswith("PASS") for line in lines) == 7 and len(lines) == 9  # 8 checks and the prompt
 
 
 def run_cli(*argv) -> tuple[int, str]:

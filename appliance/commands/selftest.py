@@ -10,7 +10,8 @@ GPIO pins and the sound card to itself)::
 Checks, in order: camera (a frame, its brightness and the measured frame rate from capture times),
 model (files verified, every model loaded, one inference each; the optional heavy model is
 reported but does not fail the check), audio (a beep and a spoken word),
-LEDs (a red, green, blue, white sweep), button (a press within 10 s), disk, temperature and
+LEDs (a red, green, blue, white sweep), button (a press within 10 s), disk, backup (its target
+usable now, the last scheduled backup recent and good), temperature and
 throttling. Each prints ``PASS``, ``FAIL`` or ``SKIP`` with what was measured and, when it fails,
 the fix. The exit status is 1 when anything failed. ``--no-hardware`` skips the camera, audio, LEDs
 and button, for a laptop or CI.
@@ -349,6 +350,14 @@ def check_disk(data_dir: Path) -> CheckResult:
     return CheckResult("disk", "PASS", detail)
 
 
+def check_backup(settings) -> CheckResult:
+    """The scheduled backup: its target usable now, and its last result recent and good."""
+    from appliance.store.backup_schedule import backup_verdict
+
+    status, detail, fix = backup_verdict(settings, settings.storage.data_dir)
+    return CheckResult("backup", status, detail, fix)
+
+
 def check_temperature(sys_root: Path, throttled: int | None) -> CheckResult:
     """SoC temperature and the firmware's throttling flags."""
     from appliance.runtime.host import decode_throttled, read_temperature
@@ -433,6 +442,7 @@ def run_selftest(settings, options: SelftestOptions, pin_factory=None, out: Call
             guarded(name, check)
 
     guarded("disk", lambda: check_disk(settings.storage.data_dir))
+    guarded("backup", lambda: check_backup(settings))
     guarded("temperature", lambda: check_temperature(options.sys_root, read_throttled(options.sys_root)))
     return results
 

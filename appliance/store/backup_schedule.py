@@ -184,3 +184,33 @@ def next_due(status: BackupStatus | None, every_hours: float, started: datetime,
     if status is None or status.last_success is None:
         return started + timedelta(seconds=first_after_s)
     return datetime.fromisoformat(status.last_success) + every
+
+
+def backup_verdict(settings, data_dir: Path, now: datetime | None = None,
+                   **where) -> tuple[str, str, str]:
+    """What ``appliance selftest`` says of the scheduled backup: (PASS, FAIL or SKIP, what was
+    found, the fix)."""
+    now = now or datetime.now(UTC)
+    try:
+        target = backup_target(settings, **where)
+    except BackupError as e:
+        return "FAIL", str(e), "plug in and mount the backup drive, or correct backup.drive_label / backup.directory"
+    if target is None:
+        return ("SKIP", "no backup target set: the data lives on this card only",
+                "set backup.drive_label (a USB drive) in the panel's Settings, or backup.directory in the settings file")
+    status = read_status(data_dir)
+    if status is None or status.last_success is None:
+        detail = f"{target} is writable; no scheduled backup yet (the first is made 2 minutes after the appliance starts)"
+        if status is not None:
+            return "FAIL", f"{detail}; the last attempt: {status.message}", "see the message above"
+        return "PASS", detail, ""
+    if not status.ok:
+        return "FAIL", status.message, "see the message above; the appliance retries every hour"
+    age = now - datetime.fromisoformat(status.last_success)
+    limit = timedelta(hours=2 * settings.backup.every_hours)
+    if age > limit:
+        return ("FAIL", f"the last backup is {age.total_seconds() / 86400:.1f} days old ({status.file})",
+                "keep the appliance running with the drive plugged in, or run `appliance backup` by hand")
+    if status.same_disk:
+        return "FAIL", status.message, "back up to a USB drive (backup.drive_label): a copy on the same card dies with it"
+    return "PASS", f"last backup {status.last_success}: {status.message.removeprefix('backed up ')}", ""
