@@ -77,8 +77,16 @@ class BackupInfo:
     members: tuple[str, ...] = ()
 
     def counts_text(self) -> str:
-        c = self.counts
-        return f"{c.get('runners', 0)} runners, {c.get('sessions', 0)} sessions, {c.get('steps', 0)} steps"
+        return counts_text(self.counts)
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """'3 runners, 12 sessions, 45678 steps' (1 runner, 1 session...)."""
+    def n(key: str, word: str) -> str:
+        value = counts.get(key, 0)
+        return f"{value} {word}{'' if value == 1 else 's'}"
+
+    return f"{n('runners', 'runner')}, {n('sessions', 'session')}, {n('steps', 'step')}"
 
 
 def sha256_of(path: Path) -> str:
@@ -193,7 +201,7 @@ def create_backup(store: Store, out: Path, settings_path: Path | None = None, pi
     info = BackupInfo(path=out, bytes=size, seconds=round(time.monotonic() - t0, 3), created=created,
                       appliance_version=__version__, schema_version=SCHEMA_VERSION, counts=counts,
                       members=tuple(name for name, _ in members))
-    log.info("backup %s: %s, %d bytes in %.2f s", out, info.counts_text(), size, info.seconds)
+    log.debug("backup %s: %s, %d bytes in %.2f s", out, info.counts_text(), size, info.seconds)
     return info
 
 
@@ -332,8 +340,7 @@ class Restored:
     previous: Path | None  # the data set aside, or None when the directory held none
 
     def sentence(self) -> str:
-        c = self.counts
-        what = f"{c.get('runners', 0)} runners, {c.get('sessions', 0)} sessions, {c.get('steps', 0)} steps"
+        what = counts_text(self.counts)
         extras = [label for n, label in ((SETTINGS_MEMBER, "settings"), (PIN_MEMBER, "panel PIN")) if n in self.members]
         extra = f" with the {' and '.join(extras)}" if extras else ""
         aside = f"; the previous data is in {self.previous}" if self.previous else ""
