@@ -510,3 +510,26 @@ def test_a_refused_target_is_said_on_its_field_and_runner_names_are_checked(appl
     page.fill("#new-name", "  tara target ")
     page.click("#new-runner button[type=submit]")
     page.wait_for_selector("#new-error:has-text('already used by another runner')")
+
+
+def test_a_session_prints_alone_with_the_runner_s_name(appliance_url: str, phone) -> None:
+    page = phone
+    log_in(page, appliance_url)
+    post = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)}).then(r => r.json())"""
+    runner = page.evaluate(post, ["/api/runners", {"name": "Printed Runner"}])
+    page.evaluate(post, ["/api/session/start", {"runner_id": runner["id"]}])
+    page.evaluate(post, ["/api/session/stop", {}])
+    page.goto(appliance_url + f"/history?runner={runner['id']}")
+    page.click(".open-session >> nth=0")
+    page.wait_for_selector("#print-session")
+    assert page.locator("#print-session").is_visible()
+    page.emulate_media(media="print")
+    try:
+        assert "Printed Runner" in page.locator("#session-card h2").inner_text()
+        assert page.locator("#session-card h2").is_visible()
+        for hidden in ("nav", "#runner-select", "#print-session", "#session-list"):
+            assert not page.locator(hidden).is_visible(), hidden
+        shot(page, "13-session-print")
+    finally:
+        page.emulate_media(media="screen")

@@ -1,5 +1,6 @@
 /* History page: a runner's sessions, and for one session its per-step charts (feedback blocks
-   shaded), pain before/after and notes beside the metrics, and CSV/JSON downloads. */
+   shaded), pain before/after and notes beside the metrics, CSV/JSON downloads, and a printable
+   report (the browser's print, or save as PDF: app.css's print rules keep the session alone). */
 "use strict";
 
 (() => {
@@ -57,8 +58,9 @@
       return App.el("tr", {}, App.el("td", {}, label), App.el("td", {}, String(p.valid_steps)), App.el("td", {}, App.num(p.cadence_spm)),
         App.el("td", {}, pct || "–"));
     });
+    const runnerName = $("runner-select").selectedOptions[0] ? $("runner-select").selectedOptions[0].textContent : "";
     $("session-detail").replaceChildren(App.el("div", { class: "card", id: "session-card" },
-      App.el("h2", {}, `Session ${s.session_number} · ${App.when(Date.parse(s.started) / 1000)} · ${s.state}`),
+      App.el("h2", {}, `${runnerName} · Session ${s.session_number} · ${App.when(Date.parse(s.started) / 1000)} · ${s.state}`),
       App.el("table", {}, App.el("tbody", {}, ...summary.map(([k, v]) => App.el("tr", {}, App.el("th", {}, k), App.el("td", {}, String(v)))))),
       sum.sentences ? App.el("p", { class: "sub", id: "summary-sentences" }, sum.sentences.join(" ")) : null,
       unsteady ? App.el("div", { class: "warnbox", id: "strike-unsteady" }, `⚠ Foot strike not judged on ${unsteady} steps: `
@@ -80,9 +82,11 @@
         App.el("label", { class: "field" }, App.el("span", {}, "Pain before (0–10)"), before),
         App.el("label", { class: "field" }, App.el("span", {}, "Pain after (0–10)"), after)),
       App.el("label", { class: "field" }, App.el("span", {}, "Notes"), notes),
+      App.el("p", { class: "print-only", id: "notes-printed" }, s.notes ? "Notes: " + s.notes : ""),
       App.el("div", { class: "row" }, save,
         App.el("a", { class: "button", href: `/api/sessions/${id}/export?format=csv`, download: `session-${id}.csv` }, "CSV"),
-        App.el("a", { class: "button", href: `/api/sessions/${id}/export?format=json`, download: `session-${id}.json` }, "JSON"))));
+        App.el("a", { class: "button", href: `/api/sessions/${id}/export?format=json`, download: `session-${id}.json` }, "JSON"),
+        App.el("button", { type: "button", id: "print-session", onclick: () => window.print() }, "Print / PDF"))));
     $("session-detail").scrollIntoView({ block: "start" });
   }
 
