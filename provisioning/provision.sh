@@ -35,7 +35,7 @@ readonly BLOCK_BEGIN="# >>> appliance (provisioning/provision.sh) >>>"
 readonly BLOCK_END="# <<< appliance <<<"
 readonly APT_PACKAGES=(
   python3 python3-venv python3-numpy
-  python3-picamera2 python3-av python3-opencv python3-lgpio
+  python3-picamera2 python3-av python3-opencv python3-lgpio python3-matplotlib
   libportaudio2 espeak-ng avahi-daemon alsa-utils ca-certificates
 )
 

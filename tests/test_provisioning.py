@@ -133,7 +133,8 @@ def test_boot_config_keeps_the_stock_lines_and_adds_one_block_for_all_models(tmp
 def test_root_mode_prints_the_system_commands_it_skips(tmp_path):
     out = provision(fake_root(tmp_path)).stdout
     install = next(line for line in out.splitlines() if "apt-get install" in line)
-    for pkg in ("python3-picamera2", "python3-av", "python3-opencv", "libportaudio2", "espeak-ng", "avahi-daemon", "python3-lgpio"):
+    for pkg in ("python3-picamera2", "python3-av", "python3-opencv", "libportaudio2", "espeak-ng", "avahi-daemon", "python3-lgpio",
+                "python3-matplotlib"):  # analyze's plots
         assert pkg in install.split()
     assert "would run: useradd --system" in out
     for group in ("video", "gpio", "audio", "spi"):
