@@ -533,3 +533,27 @@ def test_a_session_prints_alone_with_the_runner_s_name(appliance_url: str, phone
         shot(page, "13-session-print")
     finally:
         page.emulate_media(media="screen")
+
+
+def test_health_says_when_recording_or_a_step_of_the_analysis_fails(appliance_url: str, phone) -> None:
+    """Health fed the appliance's own health with a full disk and a failing gait step."""
+    import json
+
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/health")
+    page.wait_for_selector("#health-table th")
+    health = {**page.evaluate("fetch('/api/health').then(r => r.json())"),
+              "recording_fault": "the disk is full: steps cannot be stored; make room on the data directory's disk.",
+              "writes_waiting": 31, "cues_paused": 4,
+              "stage_faults": [{"stage": "gait", "failures": 120, "kinds": {"ValueError": 120},
+                                "last_error": "ValueError: argmax of an empty sequence", "seconds_since_last": 0.1,
+                                "failing_for_s": 4.0, "kept_running": False}]}
+    page.route("**/api/health", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(health)))
+    page.reload()
+    page.wait_for_selector("#health-table th:has-text('Failing step')")
+    text = page.locator("#health-table").inner_text()
+    assert "FAILING" in text and "31 steps are kept in memory" in text
+    assert "Failing step: Step detection" in text and "argmax of an empty sequence" in text
+    assert "Cues held back" in text
+    shot(page, "14-health-faults")

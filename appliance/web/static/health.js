@@ -7,6 +7,7 @@
   const STAGE_NAMES = {
     frame_age: "Frame wait", pose: "Pose model", feet: "Foot pixels", looks: "Foot angle (larger model)",
     gait: "Step detection", session: "Coaching and recording", outputs: "Sound and lights",
+    coach: "Coaching", record: "Recording",
   };
   const STAGE_HELP = {
     frame_age: "How long the newest camera frame waited before the loop took it.",
@@ -34,11 +35,26 @@
     return row("Last backup", (b.ok ? "done " : "FAILED ") + when, b.ok && !b.same_disk ? "ok" : "bad", b.message);
   }
 
+  /** One row per loop stage that has failed since the start, and whether cues were held back. */
+  function faultRows(h) {
+    const rows = (h.stage_faults || []).map((f) => row(
+      "Failing step: " + (STAGE_NAMES[f.stage] || f.stage),
+      f.failing_for_s !== null ? `failing for ${App.duration(f.failing_for_s)}` : `${f.failures} frames, last ${App.duration(f.seconds_since_last)} ago`,
+      f.failing_for_s !== null || f.kept_running ? "bad" : "warn",
+      `${f.last_error}${f.kept_running ? " — it failed the same way after a restart, so the appliance runs without it: fix the setting it names." : ""}`));
+    if (h.cues_paused) rows.push(row("Cues held back", String(h.cues_paused), "warn", "Cues not given while a step of the analysis was failing: a wrong measure is never cued."));
+    return rows;
+  }
+
   async function load() {
     const [h, live] = await Promise.all([App.api("GET", "/api/health"), App.api("GET", "/api/live")]);
     const loop = live.loop || {};
     const gb = (b) => (b / 1e9).toFixed(1) + " GB";
     $("health-table").tBodies[0].replaceChildren(
+      row("Recording", h.recording_fault ? "FAILING" : "ok", h.recording_fault ? "bad" : "ok",
+        h.recording_fault ? `${h.recording_fault} ${h.writes_waiting} steps are kept in memory and written when it works again.`
+          : "Every step is stored as it is measured." + (h.writes_lost ? ` ${h.writes_lost} were lost since the start.` : "")),
+      ...faultRows(h),  // problems first
       row("Control loop", App.num(h.loop_hz, 1) + " frames/s" + (h.loop_healthy ? "" : " — stalled"), h.loop_healthy ? "ok" : "bad",
         "Camera frames analysed per second."),
       row("Dropped frames", share(h.dropped_frames, loop.frames), "",
