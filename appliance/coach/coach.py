@@ -16,11 +16,12 @@ from appliance.coach import events as ev
 from appliance.coach.events import CoachEvent
 from appliance.coach.programme import Block, SessionPlan, plan_session
 from appliance.coach.summary import PhaseStats, SessionSummary
-from appliance.coach.targets import Band, Baseline, Targets, metric_value, resolve
+from appliance.coach.targets import FRONTAL_FIELDS, Band, Baseline, Targets, metric_value, resolve
 from appliance.config import CoachSettings, GaitSettings
 from appliance.types import Step
 
-FLAG_METRICS = ("overstride", "strike")  # per-step faults that flash the strip
+FLAG_METRICS = ("overstride", "strike", "frontal")  # per-step faults that flash the strip
+MIN_FRONTAL_BASELINE_STEPS = 5  # rear-camera stances of a side in the warm-up for its baseline
 PHASE_PROMPTS = {"warmup": "warmup", "feedback_on": "feedback_on", "feedback_off": "feedback_off",
                  "retention": "retention"}
 
@@ -64,6 +65,10 @@ class Coach:
         self._given: Counter = Counter()
         self._withheld: Counter = Counter()
         self._recent_strike: deque[float] = deque(maxlen=self.settings.strike_median_steps)
+        # The rear camera's stances, per foot: the latest ones (judged by their median, as the
+        # strike), and all of the warm-up's for the baseline.
+        self._recent_frontal: dict[str, deque] = {f: deque(maxlen=self.settings.strike_median_steps) for f in ("left", "right")}
+        self._warmup_frontal: list = []
 
     # ---- state ------------------------------------------------------------------------------
     @property
@@ -189,6 +194,17 @@ class Coach:
                 }))
         return out
 
+    def on_frontal(self, step) -> None:
+        """Take one stance measured by the rear camera (``appliance.frontal.FrontalStep``; it
+        arrives after its toe-off). The next side-camera step of the same foot is judged on the
+        median of that foot's latest stances."""
+        if self._t0 is None or self._paused_at is not None or step.foot not in self._recent_frontal:
+            return
+        self._recent_frontal[step.foot].append(step)
+        block = self.block
+        if block is not None and block.kind == "warmup":
+            self._warmup_frontal.append(step)
+
     def pause(self, t: float) -> list[CoachEvent]:
         """Stop the session clock (runner stepped off, button pressed): silence until ``resume``."""
         if self._t0 is None or self._ended or self._paused_at is not None:
@@ -196,6 +212,8 @@ class Coach:
         out = self.tick(t)
         self._paused_at = t
         self._recent_strike.clear()  # the runner may come back landing differently
+        for recent in self._recent_frontal.values():
+            recent.clear()
         return out + [CoachEvent(ev.PAUSED, t, {}), CoachEvent(ev.METRONOME, t, {"bpm": None}),
                       CoachEvent(ev.LIGHTS, t, {"feedback": False})]
 
@@ -242,12 +260,35 @@ class Coach:
         model's foot noise. It is not judged at all while the foot's mid-stance angle wanders
         ``strike_max_spread_deg`` or more between steps: a cue then would be a cue on noise.
         """
+        if metric == "frontal":
+            return self._frontal_value(step.foot), "not_measured"
         value = metric_value(metric, step)
         if metric != "strike" or math.isnan(value):
             return value, "not_measured"
         if not self._strike_steady(step):
             return float("nan"), "strike_unsteady"
         return statistics.median(self._recent_strike), ""
+
+    def _frontal_value(self, foot: str) -> float:
+        """The median of the target's frontal measure over ``foot``'s latest rear-camera stances
+        (NaN without any: no rear camera, or it lost the runner)."""
+        if self.targets.frontal is None:
+            return float("nan")
+        key = FRONTAL_FIELDS[self.targets.frontal.measure]
+        values = [getattr(s, key) for s in self._recent_frontal.get(foot, ())]
+        return statistics.median(values) if values else float("nan")
+
+    def _frontal_baseline(self) -> dict[str, float]:
+        """Per frontal measure, the higher side's median over the warm-up's stances (a side needs
+        MIN_FRONTAL_BASELINE_STEPS of them): the side a clinician retrains."""
+        out = {}
+        for measure, key in FRONTAL_FIELDS.items():
+            sides = [statistics.median([getattr(s, key) for s in self._warmup_frontal if s.foot == foot])
+                     for foot in ("left", "right")
+                     if sum(s.foot == foot for s in self._warmup_frontal) >= MIN_FRONTAL_BASELINE_STEPS]
+            if sides:
+                out[measure] = max(sides)
+        return out
 
     def _strike_steady(self, step: Step) -> bool:
         """Whether the step's strike angle is steady enough to judge (unknown spread counts as steady)."""
@@ -299,10 +340,11 @@ class Coach:
         payload: dict = {"steps": len(steps)}
         if len(steps) >= need:
             self.baseline = Baseline(len(steps), cadence, med([s.shank_angle_deg for s in steps]),
-                                     med([s.foot_strike_angle_deg for s in steps]))
+                                     med([s.foot_strike_angle_deg for s in steps]), self._frontal_baseline())
             payload.update(ok=True, cadence_spm=self.baseline.cadence_spm,
                            shank_angle_deg=self.baseline.shank_angle_deg,
-                           foot_strike_angle_deg=self.baseline.foot_strike_angle_deg)
+                           foot_strike_angle_deg=self.baseline.foot_strike_angle_deg,
+                           frontal_deg=self.baseline.frontal_deg)
         else:
             payload.update(ok=False, reason=f"{len(steps)} valid warm-up steps, {need} needed",
                            cadence_spm=None, shank_angle_deg=None, foot_strike_angle_deg=None)

@@ -78,7 +78,7 @@ class SessionSummary:
             )
             if kept.cadences:
                 out.append(f"Without cues, cadence {round(kept.cadence_spm())}.")
-        for metric, words in (("overstride", "Overstride"), ("strike", "Foot strike")):
+        for metric, words in (("overstride", "Overstride"), ("strike", "Foot strike"), ("frontal", "Knees and hips")):
             if metric in self.bands and trained.judged[metric]:
                 out.append(f"{words} on target {_pct(trained.on_target_pct(metric))} percent.")
         if not out:
@@ -94,7 +94,7 @@ class SessionSummary:
             "ended": self.ended,
             "baseline": None if b is None else {
                 "steps": b.steps, "cadence_spm": b.cadence_spm, "shank_angle_deg": b.shank_angle_deg,
-                "foot_strike_angle_deg": b.foot_strike_angle_deg,
+                "foot_strike_angle_deg": b.foot_strike_angle_deg, "frontal_deg": dict(b.frontal_deg),
             },
             "targets": {m: band.to_dict() for m, band in self.bands.items()},
             "phases": {k: p.to_dict() for k, p in self.phases.items()},

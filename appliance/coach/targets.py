@@ -12,7 +12,7 @@ limit moves the coach's band with it. The band widths are ours and editable.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -53,28 +53,47 @@ class OverstrideTarget(_Model):
     baseline_margin_deg: float | None = Field(3.0, ge=0, le=15, description="Allowed excess over the runner's baseline")
 
 
+FrontalMeasure = Literal["hip_adduction", "pelvic_drop", "knee_fppa"]
+# Each frontal measure's FrontalStep field and its cue (Willy et al. 2012: "knees apart",
+# "squeeze your buttocks"; the words are the clinic's to change).
+FRONTAL_FIELDS = {"hip_adduction": "hip_adduction_deg", "pelvic_drop": "pelvic_drop_deg", "knee_fppa": "knee_fppa_deg"}
+FRONTAL_PROMPTS = {"hip_adduction": "knees_apart", "pelvic_drop": "squeeze_glutes", "knee_fppa": "knees_apart"}
+
+
+class FrontalTarget(_Model):
+    """Medial collapse, seen by the rear camera: the chosen measure's peak in stance at most its
+    warm-up baseline (the higher side's) minus ``reduction_deg``, with ``tolerance_deg`` of slack."""
+
+    measure: FrontalMeasure = Field("hip_adduction", description="hip_adduction, pelvic_drop or knee_fppa")
+    reduction_deg: float = Field(5.0, ge=0, le=15, description="Reduction from the warm-up baseline (Noehren 2011: about 5 deg)")
+    tolerance_deg: float = Field(1.0, ge=0, le=10, description="Extra degrees allowed above the reduced limit")
+
+
 class Targets(_Model):
-    """The targets of one runner, in cueing priority order: cadence, overstride, strike."""
+    """The targets of one runner, in cueing priority order: cadence, overstride, strike, frontal."""
 
     cadence: CadenceTarget | None = Field(default_factory=CadenceTarget)
     overstride: OverstrideTarget | None = None
     strike: StrikeTarget | None = None
+    frontal: FrontalTarget | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> Targets:
-        if self.cadence is None and self.overstride is None and self.strike is None:
-            raise ValueError("targets: choose at least one of cadence, overstride, strike")
+        if self.cadence is None and self.overstride is None and self.strike is None and self.frontal is None:
+            raise ValueError("targets: choose at least one of cadence, overstride, strike, frontal")
         return self
 
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """Medians of the valid warm-up steps (NaN when unmeasured)."""
+    """Medians of the valid warm-up steps (NaN when unmeasured); ``frontal_deg`` per frontal measure
+    the higher of the two sides' medians (absent without a rear camera)."""
 
     steps: int
     cadence_spm: float
     shank_angle_deg: float
     foot_strike_angle_deg: float
+    frontal_deg: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,4 +168,12 @@ def resolve(targets: Targets, baseline: Baseline | None,
         limit = base + s.tolerance_deg
         prompt = "land_softer" if s.aim == "midfoot" else "land_ball_of_foot"
         bands["strike"] = Band("strike", limit, -90.0, limit, 4.0, None, prompt)
+    if targets.frontal is not None:
+        f = targets.frontal
+        base = baseline.frontal_deg.get(f.measure, float("nan")) if baseline is not None else float("nan")
+        if math.isnan(base):
+            missing["frontal"] = "no frontal baseline from the warm-up (is the rear camera running?)"
+        else:
+            limit = round(base - f.reduction_deg + f.tolerance_deg, 1)
+            bands["frontal"] = Band("frontal", limit, -90.0, limit, 3.0, None, FRONTAL_PROMPTS[f.measure])
     return bands, missing

@@ -34,6 +34,8 @@ DEFAULT_PROMPTS: dict[str, str] = {
     "shorter_steps": "shorter steps",
     "land_ball_of_foot": "land on the ball of your foot",
     "follow_the_beat": "follow the beat",
+    "knees_apart": "knees apart",
+    "squeeze_glutes": "squeeze your glutes",
     "session_start": "Session starting.",
     "warmup": "Warm up at your own pace.",
     "feedback_on": "Feedback on.",

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from appliance.coach.programme import Programme, SessionPlan, default_programme
-from appliance.coach.targets import CadenceTarget, OverstrideTarget, StrikeTarget, Targets
+from appliance.coach.targets import CadenceTarget, FrontalTarget, OverstrideTarget, StrikeTarget, Targets
 from appliance.web.errors import ApiError
 from appliance.web.models import FieldError, SettingField, plain_reason
 from appliance.web.settings_form import label_for, model_fields
@@ -82,8 +82,9 @@ def effective_programme(stored: dict[str, Any]) -> Programme:
 
 
 def targets_fields() -> list[SettingField]:
-    """Every target field (all three targets switched on) with unit, range and help text."""
-    return model_fields(Targets(cadence=CadenceTarget(), overstride=OverstrideTarget(), strike=StrikeTarget()))
+    """Every target field (all targets switched on) with unit, range and help text."""
+    return model_fields(Targets(cadence=CadenceTarget(), overstride=OverstrideTarget(), strike=StrikeTarget(),
+                                frontal=FrontalTarget()))
 
 
 def session_plan_fields() -> list[SettingField]:

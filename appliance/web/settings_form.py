@@ -148,6 +148,9 @@ LABELS = {
     "overstride.baseline_margin_deg": "Or at most above the runner's baseline",
     "strike.aim": "Aim for",
     "strike.tolerance_deg": "Tolerance",
+    "frontal.measure": "Measure (hip adduction, pelvic drop or knee angle)",
+    "frontal.reduction_deg": "Reduce by, from the warm-up",
+    "frontal.tolerance_deg": "Tolerance",
     # a programme session (Runners page)
     "number": "Session",
     "run_minutes": "Run",

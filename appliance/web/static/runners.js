@@ -3,7 +3,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const TARGET_NAMES = { cadence: "Cadence", overstride: "Overstride", strike: "Foot strike" };
+  const TARGET_NAMES = { cadence: "Cadence", overstride: "Overstride", strike: "Foot strike", frontal: "Knees and hips (rear camera)" };
   let forms = null;
   let current = null;
 
