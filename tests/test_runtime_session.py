@@ -28,16 +28,15 @@ def step(i: int, t: float, cadence: float) -> Step:
 
 
 class Harness:
-    """A session machine, a presence detector and a scripted runner, ticked at 30 fps."""
+    """A session machine (this is its session service too), a presence detector and a scripted runner,
+    ticked at 30 fps."""
 
     def __init__(self, **session_settings):
         self.stored: dict[int, tuple[str, dict]] = {}
         self.calibrations: list[int] = []
         self.coaches: list[Coach] = []
         self.presence = PresenceDetector()
-        self.machine = SessionMachine(
-            SessionSettings(**session_settings), self.open_session, self.make_coach, self.calibrate, self.close_session
-        )
+        self.machine = SessionMachine(SessionSettings(**session_settings), self, self.calibrate)
         self.t = 0.0
         self.frame = 0
         self.step_index = 0

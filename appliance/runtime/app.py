@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
-from appliance.config import CoachSettings, GaitSettings, Settings, save_settings
+from appliance.config import CoachSettings, Settings, save_settings
 from appliance.feet.stage import FootStage
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
@@ -33,7 +33,8 @@ from appliance.runtime.controller import CameraSnapshot, ControllerError, Health
 from appliance.runtime.host import cpu_temperature_c, pi_throttled
 from appliance.runtime.loop import ControlLoop, StageGaveUp
 from appliance.runtime.notify import SystemdNotifier
-from appliance.runtime.session import ActiveSession, SessionCommandError, SessionMachine
+from appliance.runtime.session import SessionCommandError
+from appliance.runtime.session_service import SessionService
 from appliance.runtime.settings_changes import needs_restart, settings_diff
 from appliance.store import NotFound, Store, StoreError
 
@@ -131,9 +132,7 @@ class Runtime:
         self._server_thread: threading.Thread | None = None
         self._app = None
         self._upkeep = None  # the scheduled backup and retention (appliance/runtime/data_upkeep.py)
-        self._coach_settings: CoachSettings = settings.coach
-        self._strike_classes: GaitSettings = settings.gait  # the next coach's strike band follows them
-        self._plans: dict[int, tuple[Any, Any]] = {}
+        self.sessions: SessionService | None = None  # the stored side of the sessions (session_service.py)
         self._shutdown_lock = threading.Lock()
         self._stopped = False
 
@@ -258,9 +257,9 @@ class Runtime:
         if new.gait != old.gait:
             loop.tracker.settings = new.gait
             loop.make_tracker = self._tracker_factory(new)
-            self._strike_classes = new.gait
+            self.sessions.strike_classes = new.gait
         if not self.demo:
-            self._coach_settings = new.coach  # the next session's coach
+            self.sessions.coach_settings = new.coach  # the next session's coach
         if self._audio is not None and new.audio.volume != old.audio.volume:
             self._audio.set_volume(new.audio.volume)
         if self._lights is not None and new.lights.brightness != old.lights.brightness:
@@ -284,43 +283,6 @@ class Runtime:
             return False
         last = loop.monitor.last_tick_wall
         return last is not None and time.monotonic() - last < self._settings.session.watchdog_stall_seconds
-
-    # ---- session callbacks (loop thread) ----
-
-    def _open_session(self, runner_id: int, t: float) -> tuple[int, str, int]:
-        from pydantic import ValidationError
-
-        from appliance.coach import Programme, Targets, default_programme
-
-        runner = self.store.get_runner(runner_id)
-        try:
-            programme = Programme.model_validate(runner.programme) if runner.programme else default_programme()
-            targets = Targets.model_validate(runner.targets) if runner.targets else Targets()
-        except ValidationError as e:
-            raise SessionCommandError(f"{runner.name}'s targets or programme are invalid: {e.errors()[0]['msg']}") from e
-        session = self.store.create_session(runner_id, t_start=t, source=self.loop.source_name if self.loop else "")
-        plan = programme.session(session.session_number)
-        self._plans[session.id] = (plan, targets)
-        return session.id, runner.name, session.session_number
-
-    def _make_coach(self, active: ActiveSession):
-        from appliance.coach import Coach
-
-        plan, targets = self._plans.pop(active.session_id)
-        return Coach(plan, targets, self._coach_settings, self._strike_classes)
-
-    def _close_session(self, active: ActiveSession, state: str, summary: dict) -> None:
-        """Store the session's end. A store that cannot take it (full disk, closed) is logged, never
-        raised: the session machine must end the session whatever the disk says."""
-        baseline = (summary.get("baseline") or {}).get("cadence_spm")
-        target = ((summary.get("targets") or {}).get("cadence") or {}).get("target")
-        self._plans.pop(active.session_id, None)
-        try:
-            if baseline is not None or target is not None:
-                self.store.set_session_cadence(active.session_id, baseline, target)
-            self.store.finish_session(active.session_id, state, summary, timeout=1.0)
-        except (StoreError, ControllerError) as e:
-            log.error("session %d's end (%s) could not be stored: %s", active.session_id, state, e)
 
     # ---- start ----
 
@@ -348,11 +310,11 @@ class Runtime:
         source, pose_engine, lockstep, frame_period = self._open_source()
         self._source = source
         self._open_outputs()
-        machine = SessionMachine(s.session, self._open_session, self._make_coach, self._calibrate, self._close_session)
+        self.sessions = SessionService(self._store, source.name, s.coach, s.gait)
         self.capture = LatestFrameCapture(source, lockstep=lockstep)
         outputs = CuePlayer(self._audio, self._lights, offline_audio=self.simulated,
                             follow_beat=self._follow_beat if self.simulated else None)
-        self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), machine, outputs,
+        self.loop = ControlLoop(self.capture, frame_period, pose_engine, self._tracker_factory(s), s.session, self.sessions, outputs,
                                 self._store, lambda: self._settings.session.runner_id, source.name,
                                 stats_window=opts.stats_window, time_scale=opts.time_scale if pose_engine else 1.0,
                                 foot_stage=FootStage() if pose_engine is not None and s.gait.foot_stage else None,
@@ -404,9 +366,6 @@ class Runtime:
         before = self._stage_fault_marker()
         if before is not None and before.get("stage") == stage:
             (self.data_dir / STAGE_FAULT_FILE).unlink(missing_ok=True)
-
-    def _calibrate(self, poses) -> bool:
-        return self.loop.calibrate(poses)
 
     def _follow_beat(self, bpm: float | None) -> None:
         if self._sim_source is not None and bpm is not None:
@@ -537,7 +496,7 @@ class Runtime:
         runner = self._store.find_runner(DEMO_RUNNER) or self._store.create_runner(
             DEMO_RUNNER, targets=Targets().model_dump(mode="json"), programme=DEMO_PROGRAMME
         )
-        self._coach_settings = DEMO_COACH
+        self.sessions.coach_settings = DEMO_COACH
         machine = self.loop.session
         loop = self.loop
 

@@ -30,11 +30,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
+from appliance.config import SessionSettings
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
 from appliance.runtime.presence import PresenceDetector
-from appliance.runtime.session import SessionEvent, SessionMachine
+from appliance.runtime.session import SessionEvent, SessionMachine, SessionService
 from appliance.runtime.stats import LoopMonitor, StageFaults
 from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Frame, Pose, Step
 
@@ -74,7 +75,8 @@ class ControlLoop:
         frame_period_s: float,
         pose_engine: Any,
         make_tracker: Callable[[Any], Any],
-        session: SessionMachine,
+        session_settings: SessionSettings,
+        sessions: SessionService,
         outputs: CuePlayer,
         store: Any,
         selected_runner: Callable[[], int | None],
@@ -92,12 +94,14 @@ class ControlLoop:
         reads each contact's angles with the heavy model on the frames around it. ``faults`` counts
         the stages' failures; ``on_stage_gave_up(fault)`` (set by the runtime) decides whether a stage
         failing on every frame ends the loop (True) or the appliance goes on without it (False);
-        ``on_stage_recovered(stage)`` is told when a failing stage works again."""
+        ``on_stage_recovered(stage)`` is told when a failing stage works again. The loop owns the
+        session machine (``session``): it runs on this thread, asks ``sessions`` for the stored
+        session and its coach, and hands calibration poses back to this loop's tracker."""
         self.capture = capture
         self.pose_engine = pose_engine
         self.make_tracker = make_tracker
         self.tracker = make_tracker(None)
-        self.session = session
+        self.session = SessionMachine(session_settings, sessions, self.calibrate)
         self.outputs = outputs
         self.store = store
         self.selected_runner = selected_runner

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from appliance.config import SessionSettings
 from appliance.types import Pose, Step
@@ -76,29 +76,40 @@ def _coach_events(events) -> list[SessionEvent]:
     return [SessionEvent(e.t, e.kind, dict(e.payload)) for e in events]
 
 
+class SessionService(Protocol):
+    """What the machine asks of the stored side of a session (``appliance.runtime.session_service``)."""
+
+    def open_session(self, runner_id: int, t: float) -> tuple[int, str, int]:
+        """Create the stored session; returns (session_id, runner_name, session_number). Raises for
+        an unknown or archived runner."""
+        ...
+
+    def make_coach(self, active: ActiveSession) -> Any:
+        """Build the session's coach (when calibration is over)."""
+        ...
+
+    def close_session(self, active: ActiveSession, state: str, summary: dict[str, Any]) -> None:
+        """Store the session's end; never raises."""
+        ...
+
+
 class SessionMachine:
     """The session lifecycle; ``update`` every tick, commands between ticks (same thread)."""
 
     def __init__(
         self,
         settings: SessionSettings,
-        open_session: Callable[[int, float], tuple[int, str, int]],
-        make_coach: Callable[[ActiveSession], Any],
+        sessions: SessionService,
         calibrate: Callable[[list[Pose]], bool],
-        close_session: Callable[[ActiveSession, str, dict[str, Any]], None],
         absent_after_s: float = 1.0,
     ):
-        """``open_session(runner_id, t)`` -> (session_id, runner_name, session_number) creates the
-        stored session (raising for an unknown or archived runner); ``make_coach(active)`` builds
-        the session's coach; ``calibrate(poses)`` hands the standing poses to the gait tracker (True
-        when it accepted them); ``close_session(active, state, summary)`` stores the end.
-        ``absent_after_s`` is the presence detector's delay before it reports absent, so that the
-        pause counts from the last sighting."""
+        """``sessions`` creates, coaches and closes the stored sessions; ``calibrate(poses)`` hands
+        the standing poses to the gait tracker (True when it accepted them; the control loop that
+        owns this machine passes its own). ``absent_after_s`` is the presence detector's delay
+        before it reports absent, so that the pause counts from the last sighting."""
         self.settings = settings
-        self._open_session = open_session
-        self._make_coach = make_coach
+        self.sessions = sessions
         self._calibrate = calibrate
-        self._close_session = close_session
         self.absent_after_s = absent_after_s
         self.active: ActiveSession | None = None
         self.phase = "idle"
@@ -114,7 +125,7 @@ class SessionMachine:
         """Open a session for ``runner_id`` and begin calibrating."""
         if self.active is not None:
             raise SessionCommandError(f"a session is already running (session {self.active.session_id}); stop it first")
-        session_id, name, number = self._open_session(runner_id, t)
+        session_id, name, number = self.sessions.open_session(runner_id, t)
         self.active = ActiveSession(session_id, runner_id, name, number, t_start=t, calibrating_since=t)
         self.phase = "calibrating"
         self.summary_until = None
@@ -287,7 +298,7 @@ class SessionMachine:
         return []
 
     def _begin_coaching(self, a: ActiveSession, t: float, first: SessionEvent) -> list[SessionEvent]:
-        a.coach = self._make_coach(a)
+        a.coach = self.sessions.make_coach(a)
         events = [first] + _coach_events(a.coach.start(t))
         self.phase = PHASE_OF_BLOCK[a.coach.block.kind]
         self.message = None
@@ -310,7 +321,7 @@ class SessionMachine:
             steps=a.steps, valid_steps=a.valid_steps, end_reason=reason, calibrated=a.calibrated,
             active_s=round(t - a.t_start - a.paused_total, 3), paused_s=round(a.paused_total, 3),
         )
-        self._close_session(a, state, summary)
+        self.sessions.close_session(a, state, summary)
         events.append(SessionEvent(t, "session_end", {"state": state, "reason": reason}))
         log.info("session %d ended: %s (%s), %d steps", a.session_id, state, reason, a.steps)
         self.last_summary = summary
