@@ -165,3 +165,22 @@ def test_beyond_the_memory_limit_new_steps_are_dropped_and_counted(tmp_path: Pat
             assert [s.index for s in store.session_steps(session.id)] == list(range(100))  # the oldest kept
         finally:
             store.close()
+
+
+def test_a_burst_beyond_the_memory_limit_on_a_working_disk_loses_nothing(tmp_path: Path, monkeypatch) -> None:
+    """The limit on writes kept in memory is for a failing disk: a burst queued faster than the
+    writer commits (an import, a backlog) is written whole."""
+    import appliance.store.database as database
+
+    monkeypatch.setattr(database, "MAX_WAITING_WRITES", 50)
+    store = Store(tmp_path)
+    try:
+        runner = store.create_runner("Burst")
+        session = store.create_session(runner.id, t_start=0.0)
+        for i in range(2000):
+            store.record_step(session.id, make_step(i, i * 0.35))
+        store.flush()
+        assert store.writes_dropped == 0
+        assert store._rows("SELECT count(*) FROM steps")[0][0] == 2000
+    finally:
+        store.close()

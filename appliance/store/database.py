@@ -449,12 +449,15 @@ class Store:
 
     def _admit(self, write: _Write, waiting: list[_Write]) -> bool:
         """Whether ``write`` joins the waiting writes: while the storage fails, a caller who waits is
-        answered at once, and writes beyond ``MAX_WAITING_WRITES`` are dropped and counted."""
+        answered at once, and writes beyond ``MAX_WAITING_WRITES`` are dropped and counted (a
+        working storage drops nothing)."""
         fault = self._fault
         if fault is not None and not write.keep:
             write.future.set_exception(StoreError(fault.sentence(self.path.parent)))
             return False
-        if write.future is None and len(waiting) >= MAX_WAITING_WRITES:
+        # Only while the storage fails: a burst queued faster than a commit (an import, a test) is
+        # all written once the writer commits.
+        if fault is not None and write.future is None and len(waiting) >= MAX_WAITING_WRITES:
             self._dropped += 1
             if self._dropped == 1 or self._dropped % 10_000 == 0:
                 log.error("%d database writes dropped: %d are already waiting in memory for the storage",
