@@ -33,7 +33,7 @@ from appliance import __version__
 from appliance.store.database import Store
 from appliance.store.export import _cell
 from appliance.store.records import NotFound, StoreError, dumps
-from appliance.store.schema import SCHEMA_VERSION
+from appliance.store.schema import FRONTAL_COLUMNS, SCHEMA_VERSION
 
 BUNDLE_FORMAT = "appliance-runner-bundle"
 BUNDLE_FORMAT_VERSION = 1
@@ -98,6 +98,8 @@ def runner_document(store: Store, runner_id: int) -> dict:
                 s["cue_events"] = [{"t": c["t"], "kind": c["kind"], "payload": _json_or_none(c["payload"]) or {}}
                                    for c in conn.execute("SELECT * FROM cue_events WHERE session_id = ? ORDER BY t, id",
                                                          (row["id"],)).fetchall()]
+                s["frontal_steps"] = [{k: f[k] for k in FRONTAL_COLUMNS} for f in conn.execute(
+                    "SELECT * FROM frontal_steps WHERE session_id = ? ORDER BY t_ic, foot", (row["id"],)).fetchall()]
                 sessions.append(s)
         finally:
             conn.execute("COMMIT")
@@ -235,6 +237,10 @@ def import_runner_bundle(store: Store, path: Path) -> Imported:
                     for c in s.get("cue_events") or []:
                         conn.execute("INSERT INTO cue_events (session_id, t, kind, payload) VALUES (?, ?, ?, ?)",
                                      (sid, c["t"], c["kind"], dumps(c.get("payload") or {})))
+                    for f in s.get("frontal_steps") or []:  # absent in bundles from before the rear camera
+                        conn.execute(f"INSERT INTO frontal_steps (session_id, {', '.join(FRONTAL_COLUMNS)}) "
+                                     f"VALUES (?, {', '.join('?' for _ in FRONTAL_COLUMNS)})",
+                                     [sid, *(f[k] for k in FRONTAL_COLUMNS)])
                 except (sqlite3.IntegrityError, sqlite3.InterfaceError, KeyError, TypeError) as e:
                     raise BundleError(f"{path}: session {n} ({s.get('started', '?')}) cannot be stored ({e}); the bundle "
                                       "is damaged or altered; nothing was imported") from e

@@ -36,7 +36,7 @@ from appliance.store.records import (
     dumps,
     finite,
 )
-from appliance.store.schema import MIGRATIONS, SCHEMA_VERSION, STEP_FIELDS, UPSERT_STEP
+from appliance.store.schema import FRONTAL_COLUMNS, MIGRATIONS, SCHEMA_VERSION, STEP_FIELDS, UPSERT_STEP
 from appliance.types import Step
 
 log = logging.getLogger(__name__)
@@ -873,6 +873,18 @@ class Store:
             wait=False,
         )
 
+    def record_frontal(self, session_id: int, step) -> None:
+        """Queue one stance measured by the rear camera (``appliance.frontal.FrontalStep``)."""
+        values = [session_id] + [finite(getattr(step, name)) for name in FRONTAL_COLUMNS]
+        sql = (f"INSERT OR REPLACE INTO frontal_steps (session_id, {', '.join(FRONTAL_COLUMNS)}) "
+               f"VALUES ({', '.join('?' for _ in values)})")
+        self._submit(lambda c: c.execute(sql, values), wait=False)
+
+    def session_frontal(self, session_id: int) -> list[dict]:
+        """The session's rear-camera stances in time order, as dicts of FRONTAL_COLUMNS."""
+        rows = self._rows("SELECT * FROM frontal_steps WHERE session_id = ? ORDER BY t_ic, foot", (session_id,))
+        return [{k: r[k] for k in FRONTAL_COLUMNS} for r in rows]
+
     def session_steps(self, session_id: int) -> list[StepRecord]:
         rows = self._rows('SELECT * FROM steps WHERE session_id = ? ORDER BY "index"', (session_id,))
         with self._decoding():
@@ -916,10 +928,11 @@ class Store:
             raise StoreError(f"session: {which!r} is not a session id or 'last'") from None
 
     def export_session(self, session_id: int, fmt: ExportFormat = "json") -> str:
-        """The session with its runner, steps and cue events as one file (see ``export.session_export``)."""
+        """The session with its runner, steps, cue events and rear-camera stances as one file (see
+        ``export.session_export``)."""
         session = self.get_session(session_id)
         return session_export(session, self.get_runner(session.runner_id), self.session_steps(session_id),
-                              self.session_events(session_id), fmt)
+                              self.session_events(session_id), fmt, self.session_frontal(session_id))
 
 
 def open_store_for_reading(data_dir: Path) -> Store:

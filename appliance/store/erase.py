@@ -53,6 +53,7 @@ def _delete_sessions(conn: sqlite3.Connection, where: str, args: tuple) -> tuple
     returns (sessions, steps, cue events) deleted."""
     ids = f"(SELECT id FROM sessions WHERE {where})"
     steps = conn.execute(f"DELETE FROM steps WHERE session_id IN {ids}", args).rowcount
+    conn.execute(f"DELETE FROM frontal_steps WHERE session_id IN {ids}", args)  # the rear camera's stances
     cues = conn.execute(f"DELETE FROM cue_events WHERE session_id IN {ids}", args).rowcount
     sessions = conn.execute(f"DELETE FROM sessions WHERE {where}", args).rowcount
     return sessions, steps, cues

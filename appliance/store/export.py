@@ -8,16 +8,18 @@ import json
 from typing import Any, Literal
 
 from appliance.store.records import CueEvent, Runner, Session, StepRecord, StoreError, dumps, json_safe
-from appliance.store.schema import STEP_COLUMNS
+from appliance.store.schema import FRONTAL_COLUMNS, STEP_COLUMNS
 
 ExportFormat = Literal["json", "csv"]
 
 
 def session_export(session: Session, runner: Runner, steps: list[StepRecord], events: list[CueEvent],
-                   fmt: ExportFormat = "json") -> str:
-    """The session with its runner, steps and cue events, as JSON or as one CSV table.
+                   fmt: ExportFormat = "json", frontal: list[dict] | None = None) -> str:
+    """The session with its runner, steps, cue events and the rear camera's stances (``frontal``:
+    dicts of FRONTAL_COLUMNS), as JSON or as one CSV table.
 
-    The CSV has one row per record in time order: ``record`` is ``step`` or ``cue``; ``t_rel_s``
+    The CSV has one row per record in time order: ``record`` is ``step``, ``cue`` or ``frontal``
+    (its measures in ``frontal_*`` columns, its foot and times in ``foot``, ``t_ic``, ``t_to``); ``t_rel_s``
     is seconds since the session start; step metric columns are empty on cue rows and ``cue_kind``
     / ``cue_payload`` are empty on step rows. Session fields are in ``session_*`` columns on every row
     so one file stands alone in a patient record.
@@ -28,6 +30,7 @@ def session_export(session: Session, runner: Runner, steps: list[StepRecord], ev
             "runner": runner.model_dump(mode="json"),
             "steps": [s.model_dump(mode="json", exclude={"session_id"}) for s in steps],
             "cue_events": [e.model_dump(mode="json", exclude={"session_id"}) for e in events],
+            "frontal_steps": list(frontal or []),
         }
         return json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n"
     if fmt != "csv":
@@ -42,7 +45,9 @@ def session_export(session: Session, runner: Runner, steps: list[StepRecord], ev
         "session_baseline_cadence_spm": session.baseline_cadence_spm,
         "session_target_cadence_spm": session.target_cadence_spm,
     }
-    header = ["record", "t", "t_rel_s"] + [c for c in STEP_COLUMNS if c != "t_ic"] + ["cue_kind", "cue_payload"]
+    frontal_only = [c for c in FRONTAL_COLUMNS if c not in STEP_COLUMNS]
+    header = (["record", "t", "t_rel_s"] + [c for c in STEP_COLUMNS if c != "t_ic"] + ["cue_kind", "cue_payload"]
+              + [f"frontal_{c}" for c in frontal_only])
     header += list(session_cols)
     rows: list[tuple[float, int, dict[str, Any]]] = []
     for s in steps:
@@ -51,6 +56,10 @@ def session_export(session: Session, runner: Runner, steps: list[StepRecord], ev
         rows.append((s.t_ic, 0, d))
     for e in events:
         rows.append((e.t, 1, {"record": "cue", "t": e.t, "cue_kind": e.kind, "cue_payload": dumps(e.payload)}))
+    for f in frontal or []:
+        row = {"record": "frontal", "t": f["t_ic"], "foot": f["foot"], "t_to": f["t_to"]}
+        row.update({f"frontal_{c}": f[c] for c in frontal_only})
+        rows.append((f["t_ic"], 2, row))
     rows.sort(key=lambda r: (r[0], r[1]))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\n")

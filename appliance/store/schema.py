@@ -108,5 +108,24 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
     CREATE UNIQUE INDEX sessions_uid ON sessions(uid);
     """,
+    # 6: the rear camera's stances (appliance.frontal: pelvic drop, hip adduction, knee angle, foot)
+    """
+    CREATE TABLE frontal_steps (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        foot TEXT NOT NULL,
+        t_ic REAL NOT NULL,
+        t_to REAL NOT NULL,
+        t_mid REAL NOT NULL,
+        samples INTEGER NOT NULL,
+        pelvic_drop_deg REAL,
+        hip_adduction_deg REAL,
+        knee_fppa_deg REAL,
+        foot_lateral_hw REAL,
+        stance_from TEXT NOT NULL,
+        PRIMARY KEY (session_id, foot, t_ic)
+    );
+    """,
 )
+FRONTAL_COLUMNS: tuple[str, ...] = ("foot", "t_ic", "t_to", "t_mid", "samples", "pelvic_drop_deg", "hip_adduction_deg",
+                                    "knee_fppa_deg", "foot_lateral_hw", "stance_from")
 SCHEMA_VERSION = len(MIGRATIONS)
