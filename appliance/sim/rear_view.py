@@ -185,7 +185,8 @@ class RearView:
 
     def landmarks(self, t: float) -> np.ndarray:
         """Noise-free [33, 5] landmarks (x px, y px, z, visibility, presence) at ``t``."""
-        pts = self.world(t)
+        with self.runner.lock:  # the side view may extend or trim the contact schedule meanwhile
+            pts = self.world(t)
         lm = np.zeros((NUM_LANDMARKS, 5))
         xyz = np.zeros((NUM_LANDMARKS, 3))
         for foot in ("left", "right"):

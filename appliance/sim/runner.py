@@ -24,6 +24,7 @@ milliseconds (glitches) and steps with low landmark visibility can be injected (
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -234,6 +235,7 @@ class SimulatedRunner:
         # settles over a few tens of steps.
         self.cadence_time_constant_s = 8.0
         self._contacts: list[_Contact] = []
+        self.lock = threading.RLock()  # the contact schedule, shared with a rear view (rear_view.py)
         self.errors = PoseErrors(self.params, self.rng, self.leg_px)
         self._last_t: float | None = None
 
@@ -271,8 +273,9 @@ class SimulatedRunner:
                         p.speed_mps, self.cadence_spm, low_vis, lost)
 
     def _ensure_contacts(self, t: float) -> None:
-        while len(self._contacts) < 4 or self._contacts[-3].t_ic <= t:
-            self._contacts.append(self._new_contact())
+        with self.lock:  # a second camera's view of the same runner reads it from its own thread
+            while len(self._contacts) < 4 or self._contacts[-3].t_ic <= t:
+                self._contacts.append(self._new_contact())
 
     # --- kinematics ----------------------------------------------------------------------------
     def _stance_foot(self, c: _Contact, t: float) -> dict[str, np.ndarray]:
@@ -483,5 +486,6 @@ class SimulatedRunner:
             # Forget contacts long past so an endless stream runs in constant memory.
             if len(self._contacts) > 64 and reported > 40:
                 drop = 20
-                self._contacts = self._contacts[drop:]
+                with self.lock:
+                    self._contacts = self._contacts[drop:]
                 reported -= drop

@@ -91,3 +91,43 @@ class SimulatedSource:
 
     def close(self) -> None:
         self._closed = True
+
+
+class SimulatedRearSource:
+    """The same simulated runner seen by a second camera behind (or in front of) the treadmill
+    (``appliance.sim.rear_view``): PoseFrames on the side source's clock (simulated time from 0,
+    paced at its ``speed``), at the rear camera's own ``fps``.
+
+    >>> side = SimulatedSource(RunnerParams(), fps=30, speed=4)
+    >>> rear = SimulatedRearSource(side, FrontalParams(pelvic_drop_deg=8), fps=30)
+    """
+
+    def __init__(self, side: SimulatedSource, params=None, fps: float = 30.0):
+        from appliance.sim.rear_view import FrontalParams, RearView
+
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, not {fps}")
+        self.side = side
+        self.view = RearView(side.runner, params or FrontalParams())
+        self.nominal_fps = float(fps)
+        self.name = "sim rear" if side.speed == 1 else f"sim rear (x{side.speed:g})"
+        self.width, self.height = self.view.params.image_size
+        self._closed = False
+
+    def __iter__(self) -> Iterator[PoseFrame]:
+        wall0 = time.monotonic()
+        for index, pose in enumerate(self.view.stream(self.nominal_fps)):
+            if self._closed:
+                return
+            t = index / self.nominal_fps
+            if self.side.duration_s is not None and t > self.side.duration_s:
+                return
+            delay = wall0 + t / self.side.speed - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if self.side.absent_at(t):
+                pose = None
+            yield PoseFrame(t, index, pose, [], (self.width, self.height))
+
+    def close(self) -> None:
+        self._closed = True

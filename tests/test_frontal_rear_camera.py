@@ -1,0 +1,58 @@
+"""The rear camera's own threads: the simulated runner's rear view joined with the side camera's
+contacts, measured without the control loop ever waiting; and a real pose engine on a video."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from appliance.frontal.rear_camera import RearCamera
+from appliance.sim import RunnerParams
+from appliance.sim.rear_view import FrontalParams
+from appliance.sources.simulated import SimulatedRearSource, SimulatedSource
+
+SPEED = 8.0
+
+
+def test_the_rear_view_of_the_simulated_runner_is_measured_off_the_loop_and_joined_with_its_contacts() -> None:
+    side = SimulatedSource(RunnerParams(noise_leg_lengths=0.0, seed=2), fps=30, speed=SPEED, duration_s=24.0)
+    rear = RearCamera(SimulatedRearSource(side, FrontalParams(pelvic_drop_deg=(8.0, 3.0), seed=2), fps=30)).start()
+    steps, sent = [], set()
+    try:
+        for frame in side:  # the control loop: the side camera's frames at its own pace
+            t0 = time.perf_counter()
+            for c in list(side.runner._contacts):
+                if c.t_to <= frame.t and c.index not in sent:  # the side tracker's final step
+                    sent.add(c.index)
+                    rear.add_contact(c.foot, c.t_ic, c.t_to)
+            steps += rear.poll()
+            assert time.perf_counter() - t0 < 0.01  # handing over and polling never waits
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(steps) < len(sent) - 3:
+            steps += rear.poll()
+            time.sleep(0.05)
+    finally:
+        rear.stop()
+    assert rear.error is None and rear.frames > 500
+    assert len(steps) >= len(sent) - 3 and all(s.stance_from == "side" for s in steps)
+    drop = {foot: np.median([s.pelvic_drop_deg for s in steps if s.foot == foot]) for foot in ("left", "right")}
+    assert drop["left"] == pytest.approx(8.0, abs=1.0) and drop["right"] == pytest.approx(3.0, abs=1.0)
+    view = rear.latest()
+    assert view is not None and view.angles is not None and set(view.last_steps) == {"left", "right"}
+
+
+def test_a_real_pose_engine_reads_the_rear_frames_of_a_video(slowmo_clip, model_dir) -> None:
+    from appliance.pose.engine import PoseEngine
+    from appliance.sources.video import VideoFileSource
+
+    source = VideoFileSource(slowmo_clip, realtime=False, max_frames=20)
+    rear = RearCamera(source, PoseEngine(model_dir, threads=1), view="rear").start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not rear.capture.exhausted:
+        time.sleep(0.05)
+    rear.stop()
+    assert rear.error is None and rear.frames >= 1
+    view = rear.latest()
+    assert view.image is not None and view.landmarks is not None and view.image_size == (480, 360)
