@@ -60,6 +60,21 @@ class CameraSettings(Section):
     record_video: bool = Field(False, description="Store video of sessions on the device (off: no video is kept)")
 
 
+class RearCameraSettings(Section):
+    """The optional second camera behind (or in front of) the treadmill, for the frontal plane."""
+
+    source: str = Field(
+        "none",
+        description="none (no rear camera), picamera:1 (the Pi 5's second camera connector), webcam:N, video:PATH, "
+        "or sim (the simulated runner's rear view, with the simulated side camera)",
+    )
+    view: Literal["rear", "front"] = Field("rear", description="rear: behind the runner; front: facing the runner")
+    width: int = Field(1280, ge=160, le=1920, description="Capture width", json_schema_extra={"unit": "px"})
+    height: int = Field(720, ge=120, le=1080, description="Capture height", json_schema_extra={"unit": "px"})
+    fps: float = Field(30.0, ge=15, le=120, description="Capture rate (30 is enough: peaks over a stance)",
+                       json_schema_extra={"unit": "frames/s"})
+
+
 class PoseSettings(Section):
     model_dir: Path = Field(default_factory=default_model_dir, description="Directory of the pose model files")
     threads: int = Field(4, ge=1, le=8, description="Inference threads")
@@ -231,6 +246,7 @@ class Settings(Section):
 
     version: int = CONFIG_VERSION
     camera: CameraSettings = Field(default_factory=CameraSettings)
+    rear_camera: RearCameraSettings = Field(default_factory=RearCameraSettings)
     pose: PoseSettings = Field(default_factory=PoseSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     lights: LightSettings = Field(default_factory=LightSettings)

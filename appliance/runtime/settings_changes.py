@@ -6,7 +6,7 @@ from typing import Any
 
 from appliance.config import Settings
 
-RESTART_SECTIONS = ("camera", "pose", "panel", "gpio", "button", "storage")
+RESTART_SECTIONS = ("camera", "rear_camera", "pose", "panel", "gpio", "button", "storage")
 RESTART_AUDIO_FIELDS = ("sink", "device", "sample_rate", "block_size", "voice", "prompts_dir", "prompt_texts",
                         "metronome_sound", "accent_every_stride")
 LIVE_LIGHT_FIELDS = ("brightness", "pulse_on_beat")  # other lights.* (driver, pins, LED count) need a restart

@@ -34,7 +34,7 @@ READ_ONLY_NOTES = {
 PATH_NOTE = "A file-system path on the appliance: set it in the config file there, not from the panel."
 
 # Values that name a file on the appliance are refused from the panel.
-FILE_VALUE_PREFIXES = {"camera.source": "video:", "audio.sink": "wav:"}
+FILE_VALUE_PREFIXES = {"camera.source": "video:", "rear_camera.source": "video:", "audio.sink": "wav:"}
 
 PIN_WARNING = (
     "Changing a GPIO pin drives a different line on the Pi: check the wiring (hardware/README) first, "
@@ -74,6 +74,11 @@ def _unit_from_name(name: str) -> str | None:
 LABELS = {
     "version": "Settings file version",
     "camera.source": "Camera",
+    "rear_camera.source": "Rear camera (none, picamera:1, webcam:N, sim)",
+    "rear_camera.view": "Rear camera's place",
+    "rear_camera.fps": "Rear camera frame rate",
+    "rear_camera.width": "Rear camera width",
+    "rear_camera.height": "Rear camera height",
     "camera.width": "Image width",
     "camera.height": "Image height",
     "camera.fps": "Frame rate",
