@@ -17,7 +17,7 @@ def test_sim_and_auto_without_camera_mean_no_frame_source(monkeypatch):
 
 
 def test_unknown_spec_is_rejected_with_the_choices():
-    with pytest.raises(SourceError, match="auto, picamera, webcam:N, video:PATH or sim"):
+    with pytest.raises(SourceError, match="auto, picamera, picamera:N, webcam:N, video:PATH or sim"):
         open_source("camera-please")
 
 
@@ -49,3 +49,8 @@ def test_video_replay_is_paced_by_presentation_time(slowmo_clip):
     elapsed = time.monotonic() - t0
     assert len(frames) == 16
     assert elapsed >= frames[-1].t - 0.005  # never delivered ahead of the clip's own clock
+
+
+def test_a_pi_camera_by_connector_needs_a_number() -> None:
+    with pytest.raises(SourceError, match="picamera:N with N its connector"):
+        open_source("picamera:x")

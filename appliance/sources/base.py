@@ -56,6 +56,13 @@ def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | 
         from appliance.sources.picamera import PiCameraSource
 
         return PiCameraSource(width, height, fps)
+    if spec.startswith("picamera:"):
+        number = spec.partition(":")[2]
+        if not number.isdigit():
+            raise SourceError(f"source {spec!r}: a Pi camera is picamera:N with N its connector (0 or 1 on a Pi 5)")
+        from appliance.sources.picamera import PiCameraSource
+
+        return PiCameraSource(width, height, fps, camera_num=int(number))
     if spec.startswith("webcam"):
         number = spec.partition(":")[2] or "0"
         if spec[len("webcam"):len("webcam") + 1] not in ("", ":") or not number.isdigit():
@@ -70,4 +77,4 @@ def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | 
 
             return WebcamSource(0, width, height, fps)
         return None
-    raise SourceError(f"unknown source {spec!r}: use auto, picamera, webcam:N, video:PATH or sim")
+    raise SourceError(f"unknown source {spec!r}: use auto, picamera, picamera:N, webcam:N, video:PATH or sim")

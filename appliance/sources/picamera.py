@@ -22,15 +22,16 @@ class PiCameraSource:
     ...     print(frame.t)
     """
 
-    def __init__(self, width: int, height: int, fps: float):
+    def __init__(self, width: int, height: int, fps: float, camera_num: int = 0):
         try:
             from picamera2 import Picamera2  # type: ignore[import-not-found]
         except ImportError as e:
             raise SourceError("picamera2 is not installed: apt install python3-picamera2") from e
         try:
-            self._cam = Picamera2()
+            self._cam = Picamera2(camera_num)
         except (RuntimeError, IndexError) as e:
-            raise SourceError(f"no Pi camera found ({e}): check the ribbon cable and camera_auto_detect=1") from e
+            raise SourceError(f"no Pi camera {camera_num} found ({e}): check the ribbon cable (a Pi 5 has two "
+                              "camera connectors, 0 and 1) and camera_auto_detect=1") from e
         frame_us = int(1_000_000 / fps)
         config = self._cam.create_video_configuration(
             main={"size": (width, height), "format": "RGB888"},
@@ -39,7 +40,7 @@ class PiCameraSource:
         )
         self._cam.configure(config)
         self._cam.start()
-        self.name = "picamera"
+        self.name = "picamera" if camera_num == 0 else f"picamera:{camera_num}"
         self.nominal_fps = float(fps)
 
     def __iter__(self) -> Iterator[Frame]:
