@@ -557,3 +557,32 @@ def test_health_says_when_recording_or_a_step_of_the_analysis_fails(appliance_ur
     assert "Failing step: Step detection" in text and "argmax of an empty sequence" in text
     assert "Cues held back" in text
     shot(page, "14-health-faults")
+
+
+def test_the_mirror_page_shows_the_band_while_feedback_is_on_and_fades_after(appliance_url: str, phone) -> None:
+    """The mirror fed a rear view: the left leg above the band in red, the right in green, large
+    figures, no header or names; with feedback off only 'Keep it going'."""
+    import json
+
+    page = phone
+    log_in(page, appliance_url)
+    legs = {"left": {"hip": (300, 200), "knee": (315, 300), "ankle": (305, 400)},
+            "right": {"hip": (340, 200), "knee": (342, 300), "ankle": (345, 400)}}
+    view = {"available": True, "view": "rear", "t": 12.0, "image_size": [640, 480], "measure": "hip_adduction",
+            "limit_deg": 9.0, "feedback": True,
+            "left": {"points": legs["left"], "last_value": 13.2, "in_band": False},
+            "right": {"points": legs["right"], "last_value": 7.9, "in_band": True}}
+    state = {"body": json.dumps(view)}
+    page.route("**/api/frontal", lambda route: route.fulfill(status=200, content_type="application/json", body=state["body"]))
+    page.goto(appliance_url + "/mirror")
+    page.wait_for_function("() => window.MirrorPage && window.MirrorPage.last()")
+    assert page.locator("#mirror-left").inner_text().split() == ["left", "hip", "13°"]
+    assert page.locator("#mirror-left").evaluate("e => getComputedStyle(e).color") == "rgb(239, 68, 68)"
+    assert page.locator("#mirror-right").evaluate("e => getComputedStyle(e).color") == "rgb(34, 197, 94)"
+    assert "under 9°" in page.locator("#mirror-message").inner_text()
+    assert not page.locator("nav").is_visible() and not page.locator("header").is_visible()
+    shot(page, "15-mirror")
+    state["body"] = json.dumps({**view, "feedback": False})
+    page.wait_for_function("() => !window.MirrorPage.last().feedback")
+    assert page.locator("#mirror-message").inner_text() == "Keep it going"
+    assert page.locator("#mirror-left").inner_text() == "" and page.locator("#mirror-right").inner_text() == ""

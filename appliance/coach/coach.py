@@ -76,6 +76,11 @@ class Coach:
         return self._t0 is not None
 
     @property
+    def paused(self) -> bool:
+        """The session clock is stopped (runner off the belt, button): no cues."""
+        return self._paused_at is not None
+
+    @property
     def ended(self) -> bool:
         return self._ended is not None
 

@@ -18,7 +18,7 @@ from appliance.web.assets import load_assets
 from appliance.web.errors import install_error_handlers
 from appliance.web.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from appliance.web.pin import PinStore
-from appliance.web.routes import control, data, history, live, runners, settings, setup
+from appliance.web.routes import control, data, frontal, history, live, runners, settings, setup
 
 
 def create_app(controller: ApplianceController, data_dir: Path) -> FastAPI:
@@ -49,6 +49,7 @@ def create_app(controller: ApplianceController, data_dir: Path) -> FastAPI:
     for router in (
         auth.router,
         live.router,
+        frontal.router,
         control.router,
         runners.router,
         history.router,

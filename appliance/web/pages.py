@@ -25,6 +25,7 @@ class Page:
 
 PAGES = {
     "/live": Page("live.html", "Live", ("live.js",)),
+    "/mirror": Page("mirror.html", "Mirror", ("mirror.js",)),
     "/setup": Page("setup.html", "Set-up", ("setup.js",)),
     "/runners": Page("runners.html", "Runners", ("runners.js",)),
     "/settings": Page("settings.html", "Settings", ("settings.js",)),
