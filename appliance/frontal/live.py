@@ -70,7 +70,7 @@ def frontal_live(rear: Any, coach: Any = None) -> FrontalLive:
             # The runner's side from the image (the frontal measures' rule), not the model's label.
             label = _label_of(view.landmarks, rear.view, side)
             idx = LEG_LANDMARKS[label][:3]
-            points = {name: (float(view.landmarks[i, 0]), float(view.landmarks[i, 1])) for name, i in zip(POINTS, idx)}
+            points = {name: (float(view.landmarks[i, 0]), float(view.landmarks[i, 1])) for name, i in zip(POINTS, idx, strict=True)}
         step = view.last_steps.get(side)
         value = float(getattr(step, FRONTAL_FIELDS[measure])) if step is not None else None
         sides[side] = FrontalSide(points=points, last_value=value,
