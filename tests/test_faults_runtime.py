@@ -62,7 +62,7 @@ def test_a_full_disk_at_start_falls_back_to_the_metronome_alone(tmp_path: Path):
         rt = Runtime(settings, RunOptions(source="sim", data_dir=tmp_path / "data", panel=False, demo=False, speed=4))
         try:
             rt.start()
-            assert rt._audio is not None and rt._audio.prompts is None
+            assert rt.audio is not None and rt.audio.prompts is None
             wait_for(lambda: rt.loop.stats().frames > 3, what="the loop to tick")
         finally:
             rt.shutdown()

@@ -224,7 +224,7 @@ def test_button_press_starts_and_pauses_and_hold_ends_the_session(tmp_path: Path
         new = rt.settings.model_copy(deep=True)
         new.session.runner_id = ann.id
         rt.apply_settings(new, "panel")
-        pin = rt._pin_factory.pin(settings.button.pin)
+        pin = rt.pin_factory.pin(settings.button.pin)
 
         def press(hold_s: float = 0.05) -> None:
             pin.drive_low()  # the button pulls the input to ground
@@ -310,7 +310,7 @@ def test_without_a_camera_auto_is_the_embedded_default(tmp_path: Path):
     rt = Runtime(Settings(), RunOptions(source="auto", data_dir=tmp_path, panel=False))
     rt.start()
     try:
-        assert rt.embedded and rt.demo and rt.simulated and rt._sim_source.speed == DEMO_SPEED
+        assert rt.embedded and rt.demo and rt.simulated and rt.sim_source.speed == DEMO_SPEED
         line = rt.describe()
         assert line.startswith("appliance ") and "no camera found, running the embedded default" in line
         assert "mock GPIO" in line and str(tmp_path / "audio") in line and "\n" not in line
@@ -318,6 +318,6 @@ def test_without_a_camera_auto_is_the_embedded_default(tmp_path: Path):
         assert rt.snapshot().runner.name == DEMO_RUNNER
         from gpiozero.pins.mock import MockFactory
 
-        assert isinstance(rt._pin_factory, MockFactory)
+        assert isinstance(rt.pin_factory, MockFactory)
     finally:
         rt.shutdown()

@@ -11,14 +11,20 @@ Public API::
     rt.run(duration_s, stop_event)  # main thread: watchdog pings while healthy, STATUS lines
     rt.shutdown()                   # < 2 s; a running session is stored as interrupted
 
-Modules: ``controller.py`` (the contract with the panel: ``ApplianceController``, ``LiveSnapshot``,
-``CameraSnapshot``, ``Health``, ``ControllerError``), ``capture.py`` (newest-frame capture thread),
-``loop.py`` (one tick per frame: pose, gait, presence, session, outputs, recorder), ``session.py``
-(idle -> calibrating -> warm-up -> blocks -> retention -> summary -> idle, pause/resume),
+Modules: ``app.py`` (``Runtime``: the start-up and shutdown sequences), ``parts.py`` (opening each
+part from the settings: store, frame source and pose engine or the simulated runner, heavy looks,
+audio, lights, button), ``panel_controller.py`` (``PanelController``, what the panel steers),
+``controller.py`` (the contract with the panel: ``ApplianceController``, ``LiveSnapshot``,
+``CameraSnapshot``, ``Health``, ``ControllerError``), ``panel_server.py`` (uvicorn on its thread),
+``capture.py`` (newest-frame capture thread), ``loop.py`` (one tick per frame: pose, gait, presence,
+session, outputs, recorder), ``session.py`` (idle -> calibrating -> warm-up -> blocks -> retention ->
+summary -> idle, pause/resume), ``session_service.py`` (the stored session, its programme, targets
+and coach), ``demo.py`` (the demo runner and its session), ``watchdog.py`` (watchdog pings, STATUS
+lines, stopping the loop), ``stage_fault_memory.py`` (whether a restart helps a failing stage),
 ``presence.py`` (absent/standing/walking/running), ``stats.py`` (loop period, jitter, stage times,
 drops, deadline misses), ``notify.py`` (sd_notify over NOTIFY_SOCKET), ``camera_view.py`` (set-up
 snapshot and framing advice), ``settings_changes.py`` (what a settings change touches, and which
-changes wait for a restart), ``host.py`` (CPU temperature, Pi throttling), ``app.py`` (wiring, the
-controller, start and shutdown). Coach events become sound and light in
-``appliance.outputs.cue_player.CuePlayer``.
+changes wait for a restart), ``data_upkeep.py`` (scheduled backup and retention), ``host.py`` (CPU
+temperature, Pi throttling), ``errors.py`` (``StartupError``). Coach events become sound and light
+in ``appliance.outputs.cue_player.CuePlayer``.
 """

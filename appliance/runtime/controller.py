@@ -1,8 +1,9 @@
 """The contract between the runtime (which runs the control loop) and the panel (which shows and steers it).
 
 ``ApplianceController`` is what ``appliance.web.app.create_app(controller, data_dir)`` receives. The
-runtime's implementation is ``appliance.runtime.app.RuntimeController``; the panel's own tests may use
-a real controller on the simulated runner or a small fake implementing this protocol.
+runtime's implementation is ``appliance.runtime.panel_controller.PanelController`` (a ``Runtime``
+forwards the same calls to it); the panel's own tests may use a real controller on the simulated
+runner or a small fake implementing this protocol.
 
 Rules both sides keep:
 - ``snapshot()`` and ``health()`` are cheap and thread-safe: they copy a value the loop publishes and
