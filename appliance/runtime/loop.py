@@ -359,6 +359,12 @@ class ControlLoop:
         self.faults.cues_paused += len(events) - len(kept)
         return kept
 
+    def session_command(self, what: str, *args: Any) -> None:
+        """Run the session machine's ``what`` (pause, resume, stop, toggle) with ``args`` on the loop
+        thread, then record and execute its events."""
+        before = self.session.active
+        self.dispatch(before, getattr(self.session, what)(*args))
+
     def dispatch(self, active_before, events: list[SessionEvent]) -> None:
         """Record and execute the events of a command (start, pause, stop...) run on the loop thread."""
         self._record(active_before, events, [], self.session.phase)

@@ -80,13 +80,13 @@ class PanelController:
         return self._loop_call(start)
 
     def pause_session(self) -> None:
-        self._loop_call(lambda t: self._session_command("pause", t))
+        self._loop_call(lambda t: self.runtime.loop.session_command("pause", t))
 
     def resume_session(self) -> None:
-        self._loop_call(lambda t: self._session_command("resume", t))
+        self._loop_call(lambda t: self.runtime.loop.session_command("resume", t))
 
     def stop_session(self) -> None:
-        self._loop_call(lambda t: self._session_command("stop", t))
+        self._loop_call(lambda t: self.runtime.loop.session_command("stop", t))
 
     def test_output(self, kind: OutputKind) -> None:
         self._loop_call(lambda t: self.runtime.loop.outputs.test_output(kind, t))
@@ -146,13 +146,6 @@ class PanelController:
             raise ControllerError("the control loop did not answer within 3 s; see the health page") from e
         except (RuntimeError, ValueError) as e:
             raise ControllerError(str(e)) from e
-
-    def _session_command(self, what: str, t: float) -> None:
-        loop = self.runtime.loop
-        machine = loop.session
-        before = machine.active
-        events = getattr(machine, what)(t)
-        loop.dispatch(before, events)
 
     def _apply_at_tick(self, old: Settings, new: Settings, diff: dict[str, list[Any]], t: float) -> None:
         """The new settings reach the running parts, between two ticks."""

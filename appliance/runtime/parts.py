@@ -180,18 +180,10 @@ def open_button(settings: Settings, loop: ControlLoop, pin_factory: Any,
         return None
 
     def press() -> None:
-        def toggle(t: float) -> None:
-            before = loop.session.active
-            loop.dispatch(before, loop.session.toggle(selected_runner(), t))
-
-        loop.post(toggle)
+        loop.post(lambda t: loop.session_command("toggle", selected_runner(), t))
 
     def hold() -> None:
-        def stop(t: float) -> None:
-            before = loop.session.active
-            loop.dispatch(before, loop.session.stop(t))
-
-        loop.post(lambda t: stop(t) if loop.session.active else None)
+        loop.post(lambda t: loop.session_command("stop", t) if loop.session.active else None)
 
     try:
         return SessionButton.from_settings(s.button, on_press=press, on_hold=hold, pin_factory=pin_factory)
