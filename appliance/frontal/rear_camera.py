@@ -49,12 +49,12 @@ class RearView:
 class RearCamera:
     """The rear camera's frames, pose and frontal steps on their own threads (module docstring)."""
 
-    def __init__(self, source, pose_engine=None, view: str = "rear") -> None:
+    def __init__(self, source, pose_engine=None, view: str = "rear", joined: bool = False) -> None:
         self.source_name = getattr(source, "name", "rear")
         self.view = view
         self.capture = LatestFrameCapture(source, name="rear-capture")
         self._engine = pose_engine
-        self.tracker = FrontalTracker(view)
+        self.tracker = FrontalTracker(view, joined=joined)  # joined: stances from the side camera only
         self._contacts: queue.SimpleQueue[tuple[str, float, float]] = queue.SimpleQueue()
         self._steps: queue.SimpleQueue[FrontalStep] = queue.SimpleQueue()
         self._latest: RearView | None = None

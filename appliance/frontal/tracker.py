@@ -127,14 +127,15 @@ class FrontalTracker:
     ...         print(step.foot, step.pelvic_drop_deg)
     >>> tracker.add_contact("left", t_ic, t_to)     # the side camera's stances, when it runs
 
-    Once a contact has been added, stances come from the side camera only.
+    Once a contact has been added, stances come from the side camera only; ``joined`` True: from
+    the start (a side camera runs beside it, whose first contacts come a few steps in).
     """
 
-    def __init__(self, view: str = "rear") -> None:
+    def __init__(self, view: str = "rear", joined: bool = False) -> None:
         self.view = view
         self._frames: deque[FrontalFrame] = deque()
         self._contacts: deque[tuple[str, float, float]] = deque()
-        self.joined = False
+        self.joined = joined
         self._lower: str | None = None  # the rear view alone: the foot lower in the image
         self._stance_start: float | None = None
         self._lowest_y = -math.inf

@@ -82,6 +82,7 @@ class Runtime(ForwardsPanelCalls):
         self.frames: parts.Frames | None = None
         self.source = self.sim_source = self.pose_engine = None
         self.audio = self.lights = self.pin_factory = self.button = self.heavy_worker = None
+        self.rear = None  # the second camera's pipeline (appliance.frontal.rear_camera), when configured
         self.sessions: SessionService | None = None
         self.capture: LatestFrameCapture | None = None
         self.loop: ControlLoop | None = None
@@ -108,6 +109,7 @@ class Runtime(ForwardsPanelCalls):
         self._open_store()  # in the data directory, made when missing
         self._start_data_upkeep()
         self._open_frames()
+        self._open_rear_camera()
         self._open_outputs()
         self._build_loop()
         self._open_button()
@@ -134,6 +136,9 @@ class Runtime(ForwardsPanelCalls):
         self.model_loaded = frames.pose_engine is not None
         self.frames = frames
 
+    def _open_rear_camera(self) -> None:
+        self.rear = parts.open_rear_camera(self.settings, self.sim_source, self.options.replay)
+
     def _open_outputs(self) -> None:
         self.audio, self.audio_path = parts.open_audio(self.settings, self.simulated, self.data_dir)
         self.pin_factory, self.lights = parts.open_lights(self.settings, self.simulated)
@@ -153,6 +158,7 @@ class Runtime(ForwardsPanelCalls):
                                 time_scale=opts.time_scale if real else 1.0,
                                 foot_stage=FootStage() if real and s.gait.foot_stage else None, looks=looks)
         memory = StageFaultMemory(self.data_dir, self.started_epoch)
+        self.loop.rear = self.rear
         self.loop.on_stage_gave_up = memory.gave_up
         self.loop.on_stage_recovered = memory.recovered
 
@@ -223,6 +229,8 @@ class Runtime(ForwardsPanelCalls):
             stop_loop(self.loop, self.sessions, reason)
         if self.heavy_worker is not None:
             self.heavy_worker.close(drop_waiting=True)
+        if self.rear is not None:
+            self.rear.stop(timeout=0.5)
         if self.capture is not None:
             self.capture.stop(timeout=0.5)
         elif self.source is not None:  # start() failed before the capture thread existed

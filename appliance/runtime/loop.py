@@ -109,6 +109,7 @@ class ControlLoop:
         self.time_scale = time_scale
         self.foot_stage = foot_stage
         self.looks = looks
+        self.rear = None  # the rear camera (appliance.frontal.rear_camera), set by the runtime when configured
         self.presence = PresenceDetector()
         self.monitor = LoopMonitor(frame_period_s, window=stats_window)
         self.faults = faults or StageFaults()
@@ -343,6 +344,14 @@ class ControlLoop:
                 self._stage_failed("record", e)
             else:
                 self._stage_ok("record")
+        if self.rear is not None:
+            try:
+                with m.timed("frontal"):
+                    self._frontal(steps)
+            except Exception as e:
+                self._stage_failed("frontal", e)
+            else:
+                self._stage_ok("frontal")
         try:
             with m.timed("outputs"):
                 self.outputs.handle(events)
@@ -352,6 +361,21 @@ class ControlLoop:
         else:
             self._stage_ok("outputs")
         self.last_frame = LastFrame(t, image, pose, size, gait_state)
+
+    def _frontal(self, steps: list[Step]) -> None:
+        """The rear camera (its own threads): hand it this tick's finished stances, and give the
+        stances it has measured to the session's coach and record them."""
+        for step in steps:
+            if step.final and step.t_to is not None and math.isfinite(step.t_to):
+                self.rear.add_contact(step.foot, step.t_ic, step.t_to)
+        stances = self.rear.poll()
+        active = self.session.active
+        if active is None:
+            return
+        for stance in stances:
+            if active.coach is not None:
+                active.coach.on_frontal(stance)
+            self.store.record_frontal(active.session_id, stance)
 
     def _pause_cues(self, events: list[SessionEvent]) -> list[SessionEvent]:
         """While a stage fails the measures are not to be trusted: no cue is given (nor recorded)."""

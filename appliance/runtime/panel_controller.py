@@ -61,6 +61,14 @@ class PanelController:
         loop = self.runtime.loop
         return loop.snapshot() if loop is not None else LiveSnapshot()
 
+    def frontal_live(self):
+        """The mirror page's view: the rear camera's newest pose and the session coach's band."""
+        from appliance.frontal.live import frontal_live
+
+        loop = self.runtime.loop
+        active = loop.session.active if loop is not None else None
+        return frontal_live(self.runtime.rear, active.coach if active is not None else None)
+
     def start_session(self, runner_id: int) -> int:
         try:
             runner = self.store.get_runner(runner_id)
@@ -180,6 +188,9 @@ class ForwardsPanelCalls:
 
     def snapshot(self) -> LiveSnapshot:
         return self.controller.snapshot()
+
+    def frontal_live(self):
+        return self.controller.frontal_live()
 
     def start_session(self, runner_id: int) -> int:
         return self.controller.start_session(runner_id)

@@ -105,6 +105,40 @@ def open_frames(settings: Settings, spec: str, demo: bool | None, speed: float |
     return Frames(source, engine, replay == "fast", 1.0 / source.nominal_fps, demo=bool(demo))
 
 
+def open_rear_camera(settings: Settings, sim_source: Any, replay: str) -> Any:
+    """The second camera's pipeline (``appliance.frontal.rear_camera``), started; None when
+    ``rear_camera.source`` is none. ``sim`` is the simulated side runner's own rear view."""
+    spec = settings.rear_camera.source
+    if spec == "none":
+        return None
+    from appliance.frontal.rear_camera import RearCamera
+
+    rear = settings.rear_camera
+    if spec == "sim":
+        if sim_source is None:
+            raise StartupError("rear_camera.source sim is the simulated runner's rear view: it needs the simulated side "
+                               "camera too (camera.source sim), or set rear_camera.source to a real camera")
+        from appliance.sources.simulated import SimulatedRearSource
+
+        return RearCamera(SimulatedRearSource(sim_source, fps=rear.fps), None, rear.view, joined=True).start()
+    from appliance.pose.engine import PoseEngine
+    from appliance.pose.model_files import ModelError
+    from appliance.sources.base import SourceError, open_source
+
+    try:
+        source = open_source(spec, rear, realtime=replay == "realtime")
+    except SourceError as e:
+        raise StartupError(f"rear camera: {e}") from e
+    if source is None:
+        raise StartupError(f"rear camera: no camera found for rear_camera.source {spec!r}; connect it or set it to none")
+    try:
+        engine = PoseEngine.from_settings(settings.pose.model_copy(update={"threads": 1}))  # a spare core
+    except ModelError as e:
+        source.close()
+        raise StartupError(str(e)) from e
+    return RearCamera(source, engine, rear.view, joined=True).start()
+
+
 def open_looks(settings: Settings, lockstep: bool) -> tuple[Any, Any]:
     """The heavy model's look at each contact (None when it is off or not installed): on a
     background thread, or on the loop's own for a lock-step replay (frame for frame the same

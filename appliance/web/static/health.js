@@ -7,7 +7,7 @@
   const STAGE_NAMES = {
     frame_age: "Frame wait", pose: "Pose model", feet: "Foot pixels", looks: "Foot angle (larger model)",
     gait: "Step detection", session: "Coaching and recording", outputs: "Sound and lights",
-    coach: "Coaching", record: "Recording",
+    coach: "Coaching", record: "Recording", frontal: "Rear camera",
   };
   const STAGE_HELP = {
     frame_age: "How long the newest camera frame waited before the loop took it.",
