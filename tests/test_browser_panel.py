@@ -586,3 +586,21 @@ def test_the_mirror_page_shows_the_band_while_feedback_is_on_and_fades_after(app
     page.wait_for_function("() => !window.MirrorPage.last().feedback")
     assert page.locator("#mirror-message").inner_text() == "Keep it going"
     assert page.locator("#mirror-left").inner_text() == "" and page.locator("#mirror-right").inner_text() == ""
+
+
+def test_live_shows_the_rear_camera_s_stances_only_when_one_runs(appliance_url: str, phone) -> None:
+    import json
+
+    page = phone
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/live")
+    page.wait_for_selector("#conn.live")
+    assert not page.locator("#frontal-card").is_visible()  # this appliance has no rear camera
+    view = {"available": True, "view": "rear", "t": 3.0, "image_size": [640, 480], "measure": "hip_adduction",
+            "limit_deg": 9.0, "feedback": True, "left": {"points": None, "last_value": 12.4, "in_band": False},
+            "right": {"points": None, "last_value": 7.1, "in_band": True}}
+    page.route("**/api/frontal", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(view)))
+    page.reload()
+    page.wait_for_selector("#frontal-card:not(.hidden)")
+    assert page.locator("#frontal-left").inner_text() == "12.4" and "bad" in page.locator("#frontal-left").get_attribute("class")
+    assert page.locator("#frontal-right").inner_text() == "7.1" and page.locator("#frontal-limit").inner_text() == "9.0°"

@@ -119,6 +119,23 @@
     }
   }
 
+  const MEASURE_WORDS = { hip_adduction: "hip adduction", pelvic_drop: "pelvic drop", knee_fppa: "knee angle" };
+
+  /** The rear camera's last stance per side (the card shows only when a rear camera runs). */
+  async function frontal() {
+    const v = await App.api("GET", "/api/frontal");
+    $("frontal-card").classList.toggle("hidden", !v.available);
+    if (!v.available) return false;
+    for (const side of ["left", "right"]) {
+      const s = v[side];
+      $(`frontal-${side}`).textContent = s.last_value === null ? "–" : App.num(s.last_value, 1);
+      $(`frontal-${side}`).className = "big" + (s.in_band === false ? " bad" : s.in_band ? " ok" : "");
+    }
+    $("frontal-measure").textContent = MEASURE_WORDS[v.measure] || v.measure;
+    $("frontal-limit").textContent = v.limit_deg === null ? "–" : `${App.num(v.limit_deg, 1)}°`;
+    return true;
+  }
+
   async function init() {
     const status = await App.api("GET", "/api/auth/status");
     loggedIn = status.logged_in;
@@ -140,6 +157,8 @@
       document.querySelector("nav").classList.add("hidden");
     }
     connect();
+    // Without a rear camera one look is enough; with one, its stances every second.
+    if (await frontal().catch(() => false)) setInterval(() => frontal().catch(() => {}), 1000);
   }
 
   document.addEventListener("DOMContentLoaded", () => init().catch((e) => App.toast(e.message, true)));
