@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from faultfs import fill, small_disk
+from waiting import wait_for
 
 from appliance.config import Settings
 from appliance.outputs.prompts import PromptBank, PromptError
@@ -17,15 +18,6 @@ from appliance.outputs.sinks import WavWriter
 from appliance.outputs.wavio import read_wav
 from appliance.runtime.app import RunOptions, Runtime, StartupError
 from appliance.store import Store
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_the_wav_writer_drops_sound_on_a_full_disk_and_keeps_a_valid_file(tmp_path: Path):

@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from waiting import wait_for
+
 from appliance.config import Settings
 from appliance.runtime.app import STAGE_FAULT_FILE, RunOptions, Runtime
 from appliance.runtime.stats import StageFaults
@@ -40,15 +42,6 @@ GaitTracker.update = update
 from appliance.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_stage_faults_count_kinds_time_runs_and_give_up_only_on_a_run():

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from faultfs import fill, scribble_inner_pages, small_disk
 from test_store import make_step
+from waiting import wait_for
 
 from appliance.store import Store, StoreError
 from appliance.store.database import READERS
@@ -30,15 +31,6 @@ def db_descriptors(db: Path) -> int:
         except OSError:
             pass
     return count
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def test_readers_do_not_grow_with_the_threads_that_read(tmp_path: Path):

@@ -13,11 +13,11 @@ from appliance.sim import RunnerParams
 from appliance.sim.rear_view import FrontalParams
 from appliance.sources.simulated import SimulatedRearSource, SimulatedSource
 
-SPEED = 8.0
+SPEED = 4.0  # the rear camera keeps only the newest frame: slow enough to keep all on a loaded machine
 
 
 def test_the_rear_view_of_the_simulated_runner_is_measured_off_the_loop_and_joined_with_its_contacts() -> None:
-    side = SimulatedSource(RunnerParams(noise_leg_lengths=0.0, seed=2), fps=30, speed=SPEED, duration_s=24.0)
+    side = SimulatedSource(RunnerParams(noise_leg_lengths=0.0, seed=2), fps=30, speed=SPEED, duration_s=16.0)
     rear = RearCamera(SimulatedRearSource(side, FrontalParams(pelvic_drop_deg=(8.0, 3.0), seed=2), fps=30)).start()
     steps, sent = [], set()
     try:
@@ -35,7 +35,7 @@ def test_the_rear_view_of_the_simulated_runner_is_measured_off_the_loop_and_join
             time.sleep(0.05)
     finally:
         rear.stop()
-    assert rear.error is None and rear.frames > 500
+    assert rear.error is None and rear.frames > 400
     assert len(steps) >= len(sent) - 3 and all(s.stance_from == "side" for s in steps)
     drop = {foot: np.median([s.pelvic_drop_deg for s in steps if s.foot == foot]) for foot in ("left", "right")}
     assert drop["left"] == pytest.approx(8.0, abs=1.0) and drop["right"] == pytest.approx(3.0, abs=1.0)

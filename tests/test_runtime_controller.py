@@ -10,20 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from waiting import wait_for
 
 from appliance.config import Settings, load_settings
 from appliance.runtime.app import RunOptions, Runtime
 from appliance.runtime.controller import ApplianceController, ControllerError
 from appliance.runtime.settings_changes import settings_diff
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture

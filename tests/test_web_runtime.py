@@ -5,11 +5,11 @@ a tick boundary; session control reaches the loop and the live snapshot shows it
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from waiting import wait_for
 
 from appliance.config import Settings
 from appliance.web.app import create_app
@@ -17,15 +17,6 @@ from appliance.web.pin import PinStore
 from appliance.web.sessions import CSRF_COOKIE, CSRF_HEADER
 
 PIN = "runtime-test-pin"
-
-
-def wait_for(condition, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

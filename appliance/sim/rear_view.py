@@ -37,7 +37,7 @@ import numpy as np
 
 from appliance.frontal.measures import frontal_frame
 from appliance.landmarks import NUM_LANDMARKS, L
-from appliance.sim.runner import HALF_WIDTH_M, LEG_M, RunnerParams, SimulatedRunner
+from appliance.sim.runner import HALF_WIDTH_M, LEG_M, RunnerParams, SimulatedRunner, per_foot
 from appliance.types import Pose
 
 HIP_WIDTH_M = 2 * HALF_WIDTH_M["leg"]
@@ -64,9 +64,7 @@ class FrontalParams:
     seed: int = 0
 
     def per_foot(self, value, foot: str) -> float:
-        if isinstance(value, tuple | list):
-            return float(value[0] if foot == "left" else value[1])
-        return float(value)
+        return per_foot(value, foot)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,13 @@ HALF_WIDTH_M = {"leg": 0.09, "shoulder": 0.18, "arm": 0.21}
 
 
 
+def per_foot(value, foot: str) -> float:
+    """A per-foot setting's value for ``foot``: one value for both, or a (left, right) pair."""
+    if isinstance(value, tuple | list):
+        return float(value[0] if foot == "left" else value[1])
+    return float(value)
+
+
 def strike_class(angle_deg: float, gait: GaitSettings | None = None) -> str:
     """The class of a true foot-strike angle, by the same rule and thresholds as the gait tracker's
     (the settings', Altman & Davis 2012 by default)."""
@@ -114,9 +121,7 @@ class RunnerParams:
     seed: int = 0
 
     def per_foot(self, value, foot: str) -> float:
-        if isinstance(value, tuple | list):
-            return float(value[0] if foot == "left" else value[1])
-        return float(value)
+        return per_foot(value, foot)
 
 
 @dataclass(frozen=True)
