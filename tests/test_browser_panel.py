@@ -604,3 +604,24 @@ def test_live_shows_the_rear_camera_s_stances_only_when_one_runs(appliance_url: 
     page.wait_for_selector("#frontal-card:not(.hidden)")
     assert page.locator("#frontal-left").inner_text() == "12.4" and "bad" in page.locator("#frontal-left").get_attribute("class")
     assert page.locator("#frontal-right").inner_text() == "7.1" and page.locator("#frontal-limit").inner_text() == "9.0°"
+
+
+def test_history_charts_the_rear_camera_s_stances_per_side(appliance_url: str, phone) -> None:
+    import json
+
+    page = phone
+    log_in(page, appliance_url)
+    post = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)}).then(r => r.json())"""
+    runner = page.evaluate(post, ["/api/runners", {"name": "Rear Charts"}])
+    session = page.evaluate(post, ["/api/session/start", {"runner_id": runner["id"]}])
+    page.evaluate(post, ["/api/session/stop", {}])
+    series = page.evaluate(f"fetch('/api/sessions/{session['session_id']}/series').then(r => r.json())")
+    series["frontal"] = {"measure": "hip_adduction", "t_s": [1.0, 1.4, 1.8, 2.2], "foot": ["left", "right", "left", "right"],
+                         "value_deg": [12.0, 7.0, 11.0, 8.0], "median_deg": [12.0, 7.0, 11.5, 7.5], "limit_deg": 9.0}
+    page.route("**/series", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(series)))
+    page.goto(appliance_url + f"/history?runner={runner['id']}&session={session['session_id']}")
+    page.wait_for_selector("svg[data-metric='frontal-left']")
+    assert page.locator("svg[data-metric='frontal-right']").count() == 1
+    assert "limit" in page.locator("svg[data-metric='frontal-left']").inner_html()
+    assert "what the coach judges" in page.locator("#frontal-note").inner_text()

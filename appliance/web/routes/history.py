@@ -36,6 +36,17 @@ class Block(BaseModel):
     feedback_on: bool
 
 
+class FrontalSeries(BaseModel):
+    """The rear camera's stances in time order (appliance.frontal), column by column."""
+
+    measure: str = Field(description="The runner's frontal target measure (hip_adduction without a target)")
+    t_s: list[float] = Field(description="Seconds since the session start, at each stance's initial contact")
+    foot: list[str]
+    value_deg: list[float | None] = Field(description="The measure's peak in each stance")
+    median_deg: list[float | None] = Field(description="Per foot, the median of its last median_steps stances: what the coach judges")
+    limit_deg: float | None = Field(None, description="The session's frontal limit (the coach's band); None: not retrained")
+
+
 class SessionSeries(BaseModel):
     """Per-step values in time order, column by column (compact for charts); null where unmeasured."""
 
@@ -60,6 +71,7 @@ class SessionSeries(BaseModel):
     strike_limit_deg: float | None = Field(None, description="The session's foot-strike limit; None: not retrained")
     rearfoot_above_deg: float = Field(description="Strike class limits in force (gait settings): rearfoot above this")
     forefoot_below_deg: float = Field(description="... and forefoot below this")
+    frontal: FrontalSeries | None = Field(None, description="The rear camera's stances; None: no rear camera in this session")
 
 
 def rolling_median(values: list[float | None], valid: list[bool], window: int) -> list[float | None]:
@@ -136,7 +148,28 @@ def session_series(session_id: SessionId, request: Request) -> SessionSeries:
         strike_limit_deg=band_limit(session, "strike"),
         rearfoot_above_deg=ctl.settings.gait.rearfoot_above_deg,
         forefoot_below_deg=ctl.settings.gait.forefoot_below_deg,
+        frontal=frontal_series(store, session, t0, window),
     )
+
+
+def frontal_series(store, session: Session, t0: float, window: int) -> FrontalSeries | None:
+    """The session's rear-camera stances for the chart (None when it had none)."""
+    from appliance.coach.targets import FRONTAL_FIELDS
+
+    stances = store.session_frontal(session.id)
+    if not stances:
+        return None
+    target = (store.get_runner(session.runner_id).targets or {}).get("frontal") or {}
+    measure = target.get("measure", "hip_adduction")
+    values = [s[FRONTAL_FIELDS[measure]] for s in stances]
+    median: list[float | None] = [None] * len(stances)
+    for foot in ("left", "right"):
+        mine = [i for i, s in enumerate(stances) if s["foot"] == foot]
+        for i, m in zip(mine, rolling_median([values[i] for i in mine], [True] * len(mine), window), strict=True):
+            median[i] = m
+    return FrontalSeries(measure=measure, t_s=[round(s["t_ic"] - t0, 3) for s in stances],
+                         foot=[s["foot"] for s in stances], value_deg=values, median_deg=median,
+                         limit_deg=band_limit(session, "frontal"))
 
 
 @router.get("/{session_id}/events", response_model=list[CueEvent], summary="Every cue decision of the session")

@@ -24,6 +24,24 @@
     return refs;
   }
 
+  const MEASURE_WORDS = { hip_adduction: "Hip adduction", pelvic_drop: "Pelvic drop", knee_fppa: "Knee angle (valgus +)" };
+
+  /** One chart per side of the rear camera's stances, with the coach's median and the session's limit. */
+  function frontalCharts(series) {
+    const f = series.frontal;
+    if (!f) return [];
+    const refs = f.limit_deg === null ? [] : [{ value: f.limit_deg, label: "limit " + App.num(f.limit_deg, 1) + "°" }];
+    const charts = ["left", "right"].map((side) => {
+      const keep = f.foot.map((x) => x === side);
+      const pick = (values) => values.filter((_, i) => keep[i]);
+      return Charts.line({ metric: `frontal-${side}`, title: `${MEASURE_WORDS[f.measure] || f.measure}, ${side} (rear camera)`,
+        unit: "°", t: pick(f.t_s), y: pick(f.value_deg), valid: pick(f.value_deg).map(() => true), blocks: series.blocks,
+        median: pick(f.median_deg), refs });
+    });
+    return [...charts, App.el("p", { class: "help", id: "frontal-note" }, `Dots: each stance's peak. Line: median of that side's last `
+      + `${series.median_steps} stances, what the coach judges. ` + (f.limit_deg === null ? "Not retrained in this session." : "Above the limit is collapsing."))];
+  }
+
   async function openSession(id) {
     const series = await App.api("GET", `/api/sessions/${id}/series`);
     const s = series.session;
@@ -78,6 +96,7 @@
       App.el("p", { class: "help", id: "overstride-note" }, `Dots: each landing. Line: median of the last ${series.median_steps} valid steps. ` +
         (series.overstride_limit_deg === null ? "Overstride was not retrained in this session."
           : `Above the limit is overstriding: the same limit the live view showed (the coach judges each landing).`)),
+      ...frontalCharts(series),
       App.el("div", { class: "row" },
         App.el("label", { class: "field" }, App.el("span", {}, "Pain before (0–10)"), before),
         App.el("label", { class: "field" }, App.el("span", {}, "Pain after (0–10)"), after)),
