@@ -1,4 +1,5 @@
-"""Shared fixtures: the real clips in ../shared/data and the fetched pose model, skipped when absent."""
+"""Shared fixtures: the real clips in ../shared/data and the fetched pose model, skipped when absent;
+the panel over the fake controller (``fake``, ``client``: FastAPI's TestClient, PIN set to PANEL_PIN)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,29 @@ def notify_socket(tmp_path: Path):
     sock.settimeout(2)
     yield path, sock
     sock.close()
+
+
+PANEL_PIN = "correct-horse-42"
+
+
+@pytest.fixture
+def fake(tmp_path: Path):
+    """A fake controller over a real Store in ``tmp_path`` (tests/test_web_fakes.py)."""
+    from test_web_fakes import FakeController
+
+    controller = FakeController(tmp_path)
+    yield controller
+    controller.close()
+
+
+@pytest.fixture
+def client(fake, tmp_path: Path):
+    """The panel app on ``fake`` through FastAPI's TestClient, its PIN set to PANEL_PIN (not logged in)."""
+    from fastapi.testclient import TestClient
+
+    from appliance.web.app import create_app
+    from appliance.web.pin import PinStore
+
+    PinStore(tmp_path).set_pin(PANEL_PIN)
+    with TestClient(create_app(fake, tmp_path), base_url="http://panel.local") as c:
+        yield c

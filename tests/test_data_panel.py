@@ -16,25 +16,10 @@ from test_web_api import PIN, login, make_runner
 from test_web_fakes import FakeController
 
 from appliance.store.backup import restore_backup
-from appliance.web.app import create_app
 from appliance.web.pin import PinStore
 from appliance.web.sessions import CSRF_HEADER
 
 UNIQUE = "Quokka-Zanzibar-5521"
-
-
-@pytest.fixture
-def fake(tmp_path: Path):
-    controller = FakeController(tmp_path)
-    yield controller
-    controller.close()
-
-
-@pytest.fixture
-def client(fake: FakeController, tmp_path: Path):
-    PinStore(tmp_path).set_pin(PIN)
-    with TestClient(create_app(fake, tmp_path), base_url="http://panel.local") as c:
-        yield c
 
 
 def run_a_session(client: TestClient, csrf: dict[str, str], runner_id: int) -> None:

@@ -14,7 +14,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from faultfs import scribble_inner_pages
 from test_store import make_step
@@ -98,13 +97,6 @@ def test_bursts_of_history_requests_leave_descriptors_and_memory_where_they_were
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@pytest.fixture
-def fake(tmp_path: Path):
-    controller = FakeController(tmp_path)
-    yield controller
-    controller.close()
 
 
 def test_a_database_damaged_under_the_panel_answers_a_clear_error_never_5xx(fake: FakeController, tmp_path: Path):

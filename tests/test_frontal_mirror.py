@@ -84,29 +84,24 @@ def test_the_api_serves_it_like_the_live_view(tmp_path: Path, rear) -> None:
         fake.close()
 
 
-def test_history_serves_each_side_s_stances_with_the_coach_s_median(tmp_path: Path) -> None:
+def test_history_serves_each_side_s_stances_with_the_coach_s_median(client: TestClient, fake: FakeController) -> None:
     from test_store import make_step
+    from test_web_api import login
 
     from appliance.frontal.tracker import FrontalStep
 
-    fake = FakeController(tmp_path)
-    try:
-        PinStore(tmp_path).set_pin(PIN)
-        store = fake.store
-        runner = store.create_runner("Rear History", targets={"frontal": {"measure": "knee_fppa"}})
-        session = store.create_session(runner.id, t_start=0.0)
-        plain = store.create_session(runner.id, t_start=0.0)
-        for i in range(10):
-            store.record_step(session.id, make_step(i, 1.0 + i * 0.35))
-            foot = "left" if i % 2 else "right"
-            store.record_frontal(session.id, FrontalStep(foot, 1.0 + i * 0.35, 1.25 + i * 0.35, 1.1 + i * 0.35, 8,
-                                                         5.0, 10.0, 4.0 + i, 0.3, "side"))
-        store.flush()
-        with TestClient(create_app(fake, tmp_path)) as client:
-            assert client.post("/api/auth/login", json={"pin": PIN}).status_code == 200
-            f = client.get(f"/api/sessions/{session.id}/series").json()["frontal"]
-            assert f["measure"] == "knee_fppa" and f["value_deg"] == [4.0 + i for i in range(10)]
-            assert f["foot"][:2] == ["right", "left"] and f["median_deg"][-1] is not None
-            assert client.get(f"/api/sessions/{plain.id}/series").json()["frontal"] is None
-    finally:
-        fake.close()
+    store = fake.store
+    runner = store.create_runner("Rear History", targets={"frontal": {"measure": "knee_fppa"}})
+    session = store.create_session(runner.id, t_start=0.0)
+    plain = store.create_session(runner.id, t_start=0.0)
+    for i in range(10):
+        store.record_step(session.id, make_step(i, 1.0 + i * 0.35))
+        foot = "left" if i % 2 else "right"
+        store.record_frontal(session.id, FrontalStep(foot, 1.0 + i * 0.35, 1.25 + i * 0.35, 1.1 + i * 0.35, 8,
+                                                     5.0, 10.0, 4.0 + i, 0.3, "side"))
+    store.flush()
+    login(client)
+    f = client.get(f"/api/sessions/{session.id}/series").json()["frontal"]
+    assert f["measure"] == "knee_fppa" and f["value_deg"] == [4.0 + i for i in range(10)]
+    assert f["foot"][:2] == ["right", "left"] and f["median_deg"][-1] is not None
+    assert client.get(f"/api/sessions/{plain.id}/series").json()["frontal"] is None

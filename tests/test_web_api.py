@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import PANEL_PIN as PIN
 from fastapi.testclient import TestClient
 from test_web_fakes import FakeController
 
@@ -15,22 +16,6 @@ from appliance.config import load_settings
 from appliance.web.app import create_app
 from appliance.web.pin import PinStore
 from appliance.web.sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
-
-PIN = "correct-horse-42"
-
-
-@pytest.fixture
-def fake(tmp_path: Path):
-    controller = FakeController(tmp_path)
-    yield controller
-    controller.close()
-
-
-@pytest.fixture
-def client(fake: FakeController, tmp_path: Path):
-    PinStore(tmp_path).set_pin(PIN)
-    with TestClient(create_app(fake, tmp_path), base_url="http://panel.local") as c:
-        yield c
 
 
 def login(client: TestClient, pin: str = PIN) -> dict[str, str]:
