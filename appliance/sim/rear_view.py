@@ -63,9 +63,6 @@ class FrontalParams:
     dropout_fraction: float = 0.0
     seed: int = 0
 
-    def per_foot(self, value, foot: str) -> float:
-        return per_foot(value, foot)
-
 
 @dataclass(frozen=True)
 class FrontalTruth:
@@ -115,7 +112,7 @@ class RearView:
         """The foot's lateral position: fixed on the belt in stance, eased between landings in swing."""
         p = self.params
         # The pelvis sways sway_m towards the planted foot by mid-stance.
-        planted = SIDE_SIGN[foot] * (p.per_foot(p.foot_lateral_hw, foot) * HIP_WIDTH_M + p.sway_m)
+        planted = SIDE_SIGN[foot] * (per_foot(p.foot_lateral_hw, foot) * HIP_WIDTH_M + p.sway_m)
         if self._stance(foot, t) is not None:
             return planted
         # In swing the foot swings out a little (a third of its landing offset) and comes back.
@@ -137,7 +134,7 @@ class RearView:
             stance = self._stance(foot, t)
             if stance is not None:
                 bump = math.sin(math.pi * stance[0])
-                tilt = (1.0 if foot == "left" else -1.0) * p.per_foot(p.pelvic_drop_deg, foot) * bump
+                tilt = (1.0 if foot == "left" else -1.0) * per_foot(p.pelvic_drop_deg, foot) * bump
                 sway = SIDE_SIGN[foot] * p.sway_m * bump
         pelvis = np.array([sag["hip"][0], sag["hip"][1], sway])
         a = math.radians(tilt)
@@ -155,7 +152,7 @@ class RearView:
             knee[2] = hip[2] + f * (ankle[2] - hip[2])
             stance = self._stance(foot, t)
             if stance is not None:
-                peak = math.radians(p.per_foot(p.knee_valgus_deg, foot))
+                peak = math.radians(per_foot(p.knee_valgus_deg, foot))
                 # A knee displaced d from the line bends it by about d/thigh + d/shank (both ~0.45 m).
                 d = math.tan(0.5 * peak) * 0.45 * math.sin(math.pi * stance[0])
                 knee[2] -= SIDE_SIGN[foot] * d
