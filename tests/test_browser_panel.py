@@ -149,6 +149,17 @@ def log_in(page, url: str) -> None:
     page.wait_for_url("**/live")
 
 
+POST_FROM_PAGE = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
+    'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)})
+    .then(async (r) => [r.status, await r.json().catch(() => null)])"""
+
+
+def post_from_page(page, path: str, body: dict) -> tuple[int, object]:
+    """POST JSON from the logged-in page (its session cookie and CSRF token): (status, JSON answer)."""
+    status, answer = page.evaluate(POST_FROM_PAGE, [path, body])
+    return status, answer
+
+
 def read_cadences(page, seconds: float) -> list[str]:
     values = []
     end = time.monotonic() + seconds
@@ -436,10 +447,8 @@ def test_the_nav_reaches_every_page_on_a_phone(appliance_url: str, phone) -> Non
 def test_the_page_links_never_cover_an_opened_card(appliance_url: str, phone) -> None:
     page = phone
     log_in(page, appliance_url)
-    post = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
-        'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)}).then(r => r.status)"""
     for i in range(8):  # enough runners that the list scrolls
-        assert page.evaluate(post, ["/api/runners", {"name": f"Filler {i}"}]) == 201
+        assert post_from_page(page, "/api/runners", {"name": f"Filler {i}"})[0] == 201
     page.goto(appliance_url + "/runners")
     page.click(".list-item:has-text('Filler 7') .open-runner")
     page.wait_for_selector("#runner-detail h2:has-text('Filler 7')")
@@ -449,8 +458,8 @@ def test_the_page_links_never_cover_an_opened_card(appliance_url: str, phone) ->
     assert nav["y"] == 0 and title["y"] >= nav["height"], (title, nav)  # the links stuck at the top, the card below
     shot(page, "12-runner-opened")
     runner = next(r for r in page.evaluate("fetch('/api/runners').then(r => r.json())") if r["name"] == "Filler 7")
-    assert page.evaluate(post, ["/api/session/start", {"runner_id": runner["id"]}]) == 200
-    assert page.evaluate(post, ["/api/session/stop", {}]) == 200
+    assert post_from_page(page, "/api/session/start", {"runner_id": runner["id"]})[0] == 200
+    assert post_from_page(page, "/api/session/stop", {})[0] == 200
     page.goto(appliance_url + f"/history?runner={runner['id']}")
     page.click(".open-session >> nth=0")
     page.wait_for_selector("#session-card h2")
@@ -515,11 +524,9 @@ def test_a_refused_target_is_said_on_its_field_and_runner_names_are_checked(appl
 def test_a_session_prints_alone_with_the_runner_s_name(appliance_url: str, phone) -> None:
     page = phone
     log_in(page, appliance_url)
-    post = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
-        'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)}).then(r => r.json())"""
-    runner = page.evaluate(post, ["/api/runners", {"name": "Printed Runner"}])
-    page.evaluate(post, ["/api/session/start", {"runner_id": runner["id"]}])
-    page.evaluate(post, ["/api/session/stop", {}])
+    runner = post_from_page(page, "/api/runners", {"name": "Printed Runner"})[1]
+    post_from_page(page, "/api/session/start", {"runner_id": runner["id"]})
+    post_from_page(page, "/api/session/stop", {})
     page.goto(appliance_url + f"/history?runner={runner['id']}")
     page.click(".open-session >> nth=0")
     page.wait_for_selector("#print-session")
@@ -611,11 +618,9 @@ def test_history_charts_the_rear_camera_s_stances_per_side(appliance_url: str, p
 
     page = phone
     log_in(page, appliance_url)
-    post = """([path, body]) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json',
-        'X-CSRF-Token': document.cookie.match(/appliance_csrf=([^;]+)/)[1]}, body: JSON.stringify(body)}).then(r => r.json())"""
-    runner = page.evaluate(post, ["/api/runners", {"name": "Rear Charts"}])
-    session = page.evaluate(post, ["/api/session/start", {"runner_id": runner["id"]}])
-    page.evaluate(post, ["/api/session/stop", {}])
+    runner = post_from_page(page, "/api/runners", {"name": "Rear Charts"})[1]
+    session = post_from_page(page, "/api/session/start", {"runner_id": runner["id"]})[1]
+    post_from_page(page, "/api/session/stop", {})
     series = page.evaluate(f"fetch('/api/sessions/{session['session_id']}/series').then(r => r.json())")
     series["frontal"] = {"measure": "hip_adduction", "t_s": [1.0, 1.4, 1.8, 2.2], "foot": ["left", "right", "left", "right"],
                          "value_deg": [12.0, 7.0, 11.0, 8.0], "median_deg": [12.0, 7.0, 11.5, 7.5], "limit_deg": 9.0}
