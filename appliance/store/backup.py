@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance import __version__
+from appliance.config import atomic_file
 from appliance.store.database import DB_FILENAME, Store
 from appliance.store.records import StoreError
 from appliance.store.schema import SCHEMA_VERSION
@@ -135,36 +136,20 @@ def snapshot_database(store: Store, dest: Path) -> dict[str, int]:
 
 
 def _atomic_archive(out: Path, members: list[tuple[str, Path]], manifest: dict) -> int:
-    """Write the tar.gz (manifest first) to a temporary name beside ``out``, fsync, rename; its size."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
-                data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
-                tar.addfile(info, io.BytesIO(data))
-                for name, path in members:
-                    info = tar.gettarinfo(str(path), arcname=name)
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = ""
-                    info.mode = 0o600
-                    with open(path, "rb") as f:
-                        tar.addfile(info, f)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(out.parent, os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Write the tar.gz (manifest first) whole beside ``out``, then rename it there; its size."""
+    with atomic_file(out) as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
+            data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+            tar.addfile(info, io.BytesIO(data))
+            for name, path in members:
+                info = tar.gettarinfo(str(path), arcname=name)
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mode = 0o600
+                with open(path, "rb") as f:
+                    tar.addfile(info, f)
     return out.stat().st_size
 
 
