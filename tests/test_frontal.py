@@ -57,6 +57,7 @@ def test_sides_come_from_the_image_not_the_labels_and_a_front_view_is_mirrored()
         lm[list(LEG_LANDMARKS["right"])], lm[list(LEG_LANDMARKS["left"])]
     for labels in (lm, swapped):
         assert frontal_frame(labels, 0.0).legs["left"].knee_fppa_deg > 5.0
+    assert frontal_frame(swapped, 0.0).labels == {"left": "right", "right": "left"}  # what the mirror draws
     mirrored = lm.copy()
     mirrored[:, 0] = 1000.0 - lm[:, 0]  # the same runner filmed from the front
     assert frontal_frame(mirrored, 0.0, view="front").legs["left"].knee_fppa_deg > 5.0

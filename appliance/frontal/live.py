@@ -67,9 +67,7 @@ def frontal_live(rear: Any, coach: Any = None) -> FrontalLive:
     for side in ("left", "right"):
         points = None
         if view.angles is not None and view.landmarks is not None:
-            # The runner's side from the image (the frontal measures' rule), not the model's label.
-            label = _label_of(view.landmarks, rear.view, side)
-            idx = LEG_LANDMARKS[label][:3]
+            idx = LEG_LANDMARKS[view.angles.labels[side]][:3]  # the runner's side, not the model's label
             points = {name: (float(view.landmarks[i, 0]), float(view.landmarks[i, 1])) for name, i in zip(POINTS, idx, strict=True)}
         step = view.last_steps.get(side)
         value = float(getattr(step, FRONTAL_FIELDS[measure])) if step is not None else None
@@ -77,13 +75,3 @@ def frontal_live(rear: Any, coach: Any = None) -> FrontalLive:
                                   in_band=None if limit is None or value is None else value <= limit)
     return FrontalLive(available=True, view=rear.view, t=view.t, image_size=view.image_size, measure=measure,
                        limit_deg=limit, feedback=feedback, **sides)
-
-
-def _label_of(landmarks, view: str, side: str) -> str:
-    """The pose model's leg label that is the runner's ``side`` in this frame: the runner's left
-    hip is the one further left from behind, further right from the front (measures.py's rule)."""
-    mirror = 1.0 if view == "rear" else -1.0
-    left_x = mirror * landmarks[LEG_LANDMARKS["left"][0], 0]
-    right_x = mirror * landmarks[LEG_LANDMARKS["right"][0], 0]
-    runner_left = "left" if left_x <= right_x else "right"
-    return runner_left if side == "left" else ("right" if runner_left == "left" else "left")

@@ -54,6 +54,7 @@ class FrontalFrame:
     tilt_deg: float
     hip_width_px: float
     legs: dict[str, LegAngles]
+    labels: dict[str, str]  # the runner's side -> the pose model's label of that leg in this frame
 
     def pelvic_drop_deg(self, stance: str) -> float:
         """The contralateral pelvic drop while ``stance`` carries the body (module docstring)."""
@@ -81,7 +82,9 @@ def frontal_frame(landmarks: np.ndarray, t: float, view: str = "rear") -> Fronta
         legs_px[label] = lm[idx, :2] * mirror  # hip, knee, ankle, heel, toe in the runner's frame
     # The runner's left leg is the one whose hip lies further to the runner's left (smaller x).
     a, b = legs_px["left"], legs_px["right"]
-    left, right = (a, b) if a[0, 0] <= b[0, 0] else (b, a)
+    as_labelled = a[0, 0] <= b[0, 0]
+    left, right = (a, b) if as_labelled else (b, a)
+    labels = {"left": "left", "right": "right"} if as_labelled else {"left": "right", "right": "left"}
     hip_line = right[0] - left[0]
     width = float(np.hypot(*hip_line))
     if width < 1e-6:
@@ -100,4 +103,4 @@ def frontal_frame(landmarks: np.ndarray, t: float, view: str = "rear") -> Fronta
         foot = (ankle + heel + toe) / 3.0
         lateral = SIDE_SIGN[side] * float(foot[0] - mid[0]) / width
         legs[side] = LegAngles(adduction, fppa, lateral, float(max(heel[1], toe[1])))
-    return FrontalFrame(t, tilt, width, legs)
+    return FrontalFrame(t, tilt, width, legs, labels)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from appliance.frontal.measures import FrontalFrame, frontal_frame
+from appliance.frontal.measures import FrontalFrame
 from appliance.frontal.tracker import FrontalStep, FrontalTracker
 from appliance.runtime.capture import LatestFrameCapture
 
@@ -117,6 +117,5 @@ class RearCamera:
             self._steps.put(step)
         self.frames += 1
         size = getattr(frame, "image_size", None) or (frame.image.shape[1], frame.image.shape[0])
-        angles = frontal_frame(landmarks, frame.t, self.view) if landmarks is not None else None
-        self._latest = RearView(frame.t, getattr(frame, "image", None), landmarks, angles, tuple(size),
-                                dict(self._last_steps))
+        self._latest = RearView(frame.t, getattr(frame, "image", None), landmarks, self.tracker.last_frame,
+                                tuple(size), dict(self._last_steps))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,12 +87,13 @@ PEAK_KEYS = ("pelvic_drop_deg", "hip_adduction_deg", "knee_fppa_deg")
 
 
 def measure_stance(frames: list[FrontalFrame], foot: str, t_ic: float, t_to: float, source: str,
-                   peak_at: dict[str, float] | None = None) -> tuple[FrontalStep, dict[str, float]] | None:
-    """The frontal step of ``foot``'s stance [t_ic, t_to] from the frames inside it, and where in
-    the stance each measure's own fit peaked. Each peak is the fit's value at ``peak_at[measure]``
-    (a stance fraction) when given, else at the fit's own maximum: the maximum of a curve fitted
-    to noisy samples lies above the true peak by about the noise left in the fit (+1 deg at 30 fps
-    and 1 % landmark noise on the simulator), its value at a fraction known from other steps does not."""
+                   peak_at: Callable[[str, float], float] | None = None) -> FrontalStep | None:
+    """The frontal step of ``foot``'s stance [t_ic, t_to] from the frames inside it.
+
+    Each peak is its fit's value at the stance fraction ``peak_at(measure, own)`` returns, given
+    where this stance's own fit peaks (None: there). The maximum of a curve fitted to noisy
+    samples lies above the true peak by about the noise left in the fit (+1 deg at 30 fps and 1 %
+    landmark noise on the simulator); its value at a fraction known from other stances does not."""
     inside = [f for f in frames if t_ic <= f.t <= t_to]
     if len(inside) < MIN_SAMPLES:
         return None
@@ -101,21 +103,19 @@ def measure_stance(frames: list[FrontalFrame], foot: str, t_ic: float, t_to: flo
         "hip_adduction_deg": np.array([f.legs[foot].hip_adduction_deg for f in inside]),
         "knee_fppa_deg": np.array([f.legs[foot].knee_fppa_deg for f in inside]),
     }
-    peaks, fractions = {}, {}
+    peaks = {}
     for key, y in series.items():
         coef = fit_stance(t, y, t_ic, t_to)
         if coef is None:
             peaks[key] = float(np.max(y))
             continue
-        fractions[key] = peak_fraction(coef)
-        at = (peak_at or {}).get(key, fractions[key])
-        peaks[key] = float(np.polyval(coef, at))
+        own = peak_fraction(coef)
+        peaks[key] = float(np.polyval(coef, own if peak_at is None else peak_at(key, own)))
     third = (t >= t_ic + (t_to - t_ic) / 3) & (t <= t_ic + 2 * (t_to - t_ic) / 3)
     lateral = np.array([f.legs[foot].foot_lateral_hw for f in inside])
-    step = FrontalStep(foot, t_ic, t_to, 0.5 * (t_ic + t_to), len(inside), peaks["pelvic_drop_deg"],
+    return FrontalStep(foot, t_ic, t_to, 0.5 * (t_ic + t_to), len(inside), peaks["pelvic_drop_deg"],
                        peaks["hip_adduction_deg"], peaks["knee_fppa_deg"],
                        float(np.median(lateral[third] if third.any() else lateral)), source)
-    return step, fractions
 
 
 class FrontalTracker:
@@ -136,6 +136,7 @@ class FrontalTracker:
         self._frames: deque[FrontalFrame] = deque()
         self._contacts: deque[tuple[str, float, float]] = deque()
         self.joined = joined
+        self.last_frame: FrontalFrame | None = None
         self._lower: str | None = None  # the rear view alone: the foot lower in the image
         self._stance_start: float | None = None
         self._lowest_y = -math.inf
@@ -154,6 +155,7 @@ class FrontalTracker:
     def update(self, landmarks: np.ndarray | None, t: float) -> list[FrontalStep]:
         """One rear frame (None: no pose); returns the steps measured now."""
         frame = frontal_frame(landmarks, t, self.view) if landmarks is not None else None
+        self.last_frame = frame  # this frame's angles (None: no pose), for the mirror's view
         if frame is not None:
             self._frames.append(frame)
             self._hip_width.append(frame.hip_width_px)
@@ -173,20 +175,15 @@ class FrontalTracker:
         return out
 
     def _measure(self, foot: str, t_ic: float, t_to: float, source: str) -> FrontalStep | None:
-        """measure_stance, its peaks read where this foot's recent stances peaked (their median,
-        this one's included, once there are MIN_PEAK_STEPS)."""
-        frames = list(self._frames)
-        first = measure_stance(frames, foot, t_ic, t_to, source)
-        if first is None:
-            return None
-        step, fractions = first
-        at = {}
-        for key, fraction in fractions.items():
+        """measure_stance, its peaks read where this foot's recent stances peaked (the median of
+        their fits' peak fractions, this one's included, once there are MIN_PEAK_STEPS)."""
+
+        def peak_at(key: str, own: float) -> float:
             recent = self._fractions.setdefault((foot, key), deque(maxlen=PEAK_STEPS))
-            recent.append(fraction)
-            if len(recent) >= MIN_PEAK_STEPS:
-                at[key] = float(np.median(recent))
-        return measure_stance(frames, foot, t_ic, t_to, source, at)[0] if at else step
+            recent.append(own)
+            return float(np.median(recent)) if len(recent) >= MIN_PEAK_STEPS else own
+
+        return measure_stance(list(self._frames), foot, t_ic, t_to, source, peak_at)
 
     def _from_rear(self, frame: FrontalFrame | None) -> list[FrontalStep]:
         if frame is None:
