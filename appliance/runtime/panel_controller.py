@@ -15,12 +15,18 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from appliance import __version__
-from appliance.config import Settings, save_settings
+from appliance.config import Settings
 from appliance.runtime.controller import CameraSnapshot, ControllerError, Health, LiveSnapshot, OutputKind
 from appliance.runtime.host import cpu_temperature_c, pi_throttled
 from appliance.runtime.parts import tracker_factory
 from appliance.runtime.session import SessionCommandError
-from appliance.runtime.settings_changes import needs_restart, settings_diff
+from appliance.runtime.settings_changes import (
+    StartedWith,
+    needs_restart,
+    save_settings_file,
+    settings_diff,
+    started_with,
+)
 from appliance.runtime.watchdog import loop_healthy
 from appliance.store import NotFound, Store, StoreError
 
@@ -50,12 +56,20 @@ class PanelController:
         diff = settings_diff(old, new)
         if not diff:
             return
-        save_settings(new, rt.config_path)
+        save_settings_file(new, rt.config_path)  # the saved values: a command-line one is never written
         self.store.record_settings_change(who, diff)
         rt.settings = new
         log.info("settings changed by %s: %s", who, ", ".join(diff))
         if rt.loop is not None:
             rt.loop.post(lambda t: self._apply_at_tick(old, new, diff, t))
+
+    def started_with(self) -> StartedWith:
+        """The settings ``appliance run``'s options overrode at start and the settings file in use
+        (the Settings page shows the values in force beside the saved ones)."""
+        rt = self.runtime
+        url = rt.panel_url
+        bound_port = int(url.rsplit(":", 1)[1]) if url else None
+        return started_with(rt.settings, rt.options, rt.config_path, bound_port)
 
     def snapshot(self) -> LiveSnapshot:
         loop = self.runtime.loop
@@ -185,6 +199,9 @@ class ForwardsPanelCalls:
 
     def apply_settings(self, new: Settings, who: str) -> None:
         self.controller.apply_settings(new, who)
+
+    def started_with(self) -> StartedWith:
+        return self.controller.started_with()
 
     def snapshot(self) -> LiveSnapshot:
         return self.controller.snapshot()
