@@ -635,3 +635,22 @@ def test_the_public_live_view_shows_initials_and_the_clinician_the_name(client: 
     with client.stream("GET", "/api/live/stream?limit=1") as r:
         text = "".join(r.iter_text())
     assert "Ada" not in text and '"name":"A. L."' in text
+
+
+def test_the_restart_mark_of_every_setting_is_the_runtime_s_rule(client: TestClient) -> None:
+    """One source of truth: the form's "after a restart" mark is needs_restart, field by field."""
+    from appliance.runtime.settings_changes import needs_restart
+
+    login(client)
+    fields = client.get("/api/settings").json()["fields"]
+    marks = {f["path"]: f["restart"] for f in fields}
+    assert marks == {f["path"]: needs_restart(f["path"]) for f in fields}
+    assert marks["panel.public_live_view"] is False and marks["storage.retention_months"] is False
+    assert marks["panel.port"] is True and marks["gait.heavy_look"] is True and marks["audio.ramp_ms"] is True
+    assert marks["audio.volume"] is False and marks["coach.warmup_minutes"] is False
+
+
+def test_a_controller_not_started_from_a_command_line_shows_the_saved_values_in_force(client: TestClient) -> None:
+    login(client)
+    view = client.get("/api/settings").json()
+    assert all(f["in_force"] == f["value"] and f["overridden_by"] is None for f in view["fields"])

@@ -93,3 +93,97 @@ def test_a_strike_class_limit_changed_in_the_panel_moves_classification_and_the_
     coach = runtime.loop.session.active.coach
     bands, _ = resolve(coach.targets, Baseline(30, 170.0, 5.0, 10.0), coach.gait)
     assert bands["strike"].hi == 12.0 and bands["strike"].judge(10.0) == "in"
+
+
+@pytest.fixture
+def started_with_options(tmp_path: Path):
+    """The real runtime started as `appliance run --source sim --data-dir D --host 127.0.0.2 --port 8123`
+    over a saved settings file that names none of them; its panel through TestClient, logged in."""
+    from appliance.config import load_settings
+    from appliance.runtime.app import RunOptions, Runtime
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "settings.json").write_text('{"panel": {"port": 8080}, "audio": {"volume": 0.8}}')
+    rt = Runtime(load_settings(data_dir / "settings.json"),
+                 RunOptions(source="sim", data_dir=data_dir, host="127.0.0.2", port=8123, panel=False, speed=4.0,
+                            demo=False))
+    rt.start()
+    PinStore(data_dir).set_pin(PIN)
+    try:
+        with TestClient(create_app(rt, data_dir)) as c:
+            assert c.post("/api/auth/login", json={"pin": PIN}).status_code == 200
+            c.headers[CSRF_HEADER] = c.cookies[CSRF_COOKIE]
+            yield rt, c, data_dir
+    finally:
+        rt.shutdown()
+
+
+def test_settings_show_the_values_in_force_and_save_no_command_line_value(started_with_options) -> None:
+    runtime, client, data_dir = started_with_options
+    view = client.get("/api/settings").json()
+    fields = {f["path"]: f for f in view["fields"]}
+    port = fields["panel.port"]
+    assert (port["value"], port["in_force"], port["overridden_by"]) == (8080, 8123, "--port 8123")
+    host = fields["panel.host"]
+    assert (host["value"], host["in_force"], host["overridden_by"]) == ("127.0.0.1", "127.0.0.2", "--host 127.0.0.2")
+    data = fields["storage.data_dir"]
+    assert data["in_force"] == str(data_dir) and data["overridden_by"] == f"--data-dir {data_dir}"
+    assert data["value"] != str(data_dir)  # the saved (default) one, in force when started without --data-dir
+    source = fields["camera.source"]
+    assert (source["value"], source["in_force"], source["overridden_by"]) == ("auto", "sim", "--source sim")
+    volume = fields["audio.volume"]
+    assert (volume["value"], volume["in_force"], volume["overridden_by"]) == (0.8, 0.8, None)
+    assert view["settings_file"] == str(data_dir / "settings.json") and view["settings_file_option"] is None
+
+    r = client.put("/api/settings", json={"changes": {"audio.volume": 0.3, "camera.fps": 30}})
+    assert r.status_code == 200, r.text
+    assert {f["path"]: f for f in r.json()["fields"]}["panel.port"]["overridden_by"] == "--port 8123"
+    saved = json.loads((data_dir / "settings.json").read_text())
+    assert saved["audio"]["volume"] == 0.3 and saved["camera"]["fps"] == 30
+    assert saved["panel"]["port"] == 8080 and saved["panel"]["host"] == "127.0.0.1"
+    assert saved["camera"]["source"] == "auto"
+    assert "data_dir" not in saved["storage"]  # neither --data-dir nor a default worked out at this start
+
+
+def test_the_settings_file_keeps_the_data_directory_it_named(tmp_path: Path) -> None:
+    from appliance.config import load_settings
+    from appliance.runtime.settings_changes import save_settings_file
+
+    path = tmp_path / "settings.json"
+    path.write_text('{"storage": {"data_dir": "/srv/appliance"}}')
+    settings = load_settings(path).model_copy(deep=True)
+    settings.audio.volume = 0.2
+    settings.storage.data_dir = tmp_path / "elsewhere"  # e.g. what --data-dir said: never written
+    save_settings_file(settings, path)
+    saved = load_settings(path)
+    assert str(saved.storage.data_dir) == "/srv/appliance" and saved.audio.volume == 0.2
+
+
+def test_settings_named_by_config_at_start_are_said_on_the_page(tmp_path: Path) -> None:
+    from appliance.runtime.app import RunOptions
+    from appliance.runtime.settings_changes import started_with
+
+    options = RunOptions(source="auto", config_path=tmp_path / "my.json")
+    said = started_with(Settings(), options, tmp_path / "my.json", bound_port=None)
+    assert said.settings_file_option == f"--config {tmp_path / 'my.json'}" and said.values == []
+    zero = started_with(Settings(), RunOptions(port=0), tmp_path / "s.json", bound_port=40123).values
+    assert [(v.path, v.in_force, v.option) for v in zero] == [("panel.port", 40123, "--port 0")]
+
+
+def test_a_live_setting_applies_at_once_and_the_log_names_only_those_that_wait(
+        client: TestClient, runtime, caplog: pytest.LogCaptureFixture) -> None:
+    """panel.public_live_view applies at the next request, without a restart, and the log line on
+    the save does not claim otherwise (it used to); camera.fps does wait for a restart."""
+    import logging
+
+    wait_for(lambda: client.get("/api/live").json()["loop"]["frames"] > 0, what="the loop to tick")
+    with TestClient(client.app) as stranger:  # no login
+        assert stranger.get("/api/live").status_code == 401
+        with caplog.at_level(logging.WARNING, logger="appliance.runtime.app"):
+            r = client.put("/api/settings", json={"changes": {"panel.public_live_view": True, "camera.fps": 30}})
+            assert r.status_code == 200, r.text
+            assert stranger.get("/api/live").status_code == 200
+            wait_for(lambda: any("after a restart" in m for m in caplog.messages), what="the log line on the save")
+    said = next(m for m in caplog.messages if "after a restart" in m)
+    assert "camera.fps" in said and "public_live_view" not in said

@@ -163,10 +163,19 @@ class SettingField(BaseModel):
     restart: bool = Field(False, description="True when a change takes effect only after the appliance restarts")
     group: str = Field("", description="The heading the form shows the field under")
     everyday: bool = Field(False, description="True for what a clinician changes between patients (shown first)")
+    in_force: SettingValue = Field(
+        None, description="The value the running appliance uses when a command-line option overrode the saved "
+        "`value` at start (see `overridden_by`); else the same as `value`")
+    overridden_by: str | None = Field(
+        None, description="The command-line option that set this field at start, e.g. \"--port 8123\"; "
+        "the saved `value` applies when the appliance is started without it")
 
 
 class SettingsView(BaseModel):
     fields: list[SettingField]
+    settings_file: str | None = Field(None, description="The file the panel saves the settings to")
+    settings_file_option: str | None = Field(
+        None, description="The command-line option that named the settings file at start (--config PATH)")
 
 
 class SettingsUpdate(Strict):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from appliance.config import Settings
 from appliance.outputs.prompts import DEFAULT_PROMPTS, PromptError, check_voice
+from appliance.runtime.settings_changes import StartedWith, needs_restart
 from appliance.web.models import (
     FieldError,
     SettingField,
@@ -189,16 +190,6 @@ def label_for(path: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def applies_after_restart(path: str) -> bool:
-    """True for settings the running appliance takes up only when it restarts (camera, pins, ...);
-    every other change is applied by the control loop at its next tick. The rule is the runtime's."""
-    from appliance.runtime.settings_changes import needs_restart
-
-    if path == "panel.public_live_view":  # read by the panel on every request
-        return False
-    return needs_restart(path)
-
-
 def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: Any) -> SettingField:
     options = prop.get("anyOf", [prop])
     nullable = any(o.get("type") == "null" for o in options)
@@ -234,7 +225,7 @@ def _describe(path: str, section: str, name: str, prop: dict[str, Any], value: A
         editable=path not in READ_ONLY_NOTES and not is_path,
         note=note,
         warning=path in WARNING_FIELDS,
-        restart=applies_after_restart(path),
+        restart=needs_restart(path),
         group=GROUPS.get(section, section.capitalize()),
         everyday=path in EVERYDAY,
     )
@@ -261,12 +252,22 @@ def model_fields(model: BaseModel) -> list[SettingField]:
     return fields
 
 
-def settings_view(settings: Settings) -> SettingsView:
-    """Every setting with kind, range, unit, help text and current value: the everyday ones first
-    (in EVERYDAY's order), then the rest in model order."""
+def settings_view(settings: Settings, started: StartedWith | None = None) -> SettingsView:
+    """Every setting with kind, range, unit, help text and saved value: the everyday ones first (in
+    EVERYDAY's order), then the rest in model order. With ``started`` (how the running appliance was
+    started), each field says the value in force and the command-line option that set it, if any."""
     fields = model_fields(settings)
+    overrides = {v.path: v for v in started.values} if started is not None else {}
+    for f in fields:
+        override = overrides.get(f.path)
+        f.in_force = override.in_force if override is not None else f.value
+        f.overridden_by = override.option if override is not None else None
     first = sorted((f for f in fields if f.everyday), key=lambda f: EVERYDAY.index(f.path))
-    return SettingsView(fields=first + [f for f in fields if not f.everyday])
+    return SettingsView(
+        fields=first + [f for f in fields if not f.everyday],
+        settings_file=str(started.settings_file) if started is not None else None,
+        settings_file_option=started.settings_file_option if started is not None else None,
+    )
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: no runner id beyond it can exist

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from appliance.runtime.settings_changes import StartedWith
 from appliance.store import NotFound
 from appliance.web.auth import require_clinician
 from appliance.web.deps import controller
@@ -23,9 +24,18 @@ def _is_active_runner(ctl, runner_id: int) -> bool:
         return False
 
 
-@router.get("", response_model=SettingsView, summary="Every setting with its unit, range, help text and value")
+def _started_with(ctl) -> StartedWith | None:
+    """How the running appliance was started (its command-line overrides); None for a controller
+    that was not started from a command line (``started_with`` is not part of every controller)."""
+    ask = getattr(ctl, "started_with", None)
+    return ask() if ask is not None else None
+
+
+@router.get("", response_model=SettingsView,
+            summary="Every setting with its unit, range, help text, saved value and the value in force")
 def get_settings(request: Request) -> SettingsView:
-    return settings_view(controller(request).settings)
+    ctl = controller(request)
+    return settings_view(ctl.settings, _started_with(ctl))
 
 
 @router.put("", response_model=SettingsView, summary="Change settings; applied at the next loop tick and saved")
@@ -37,4 +47,4 @@ def put_settings(body: SettingsUpdate, request: Request) -> SettingsView:
         raise ApiError(422, f"Not saved: {e}.", e.errors) from e
     if body.changes:
         ctl.apply_settings(new, who="panel")
-    return settings_view(new)
+    return settings_view(new, _started_with(ctl))

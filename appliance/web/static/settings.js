@@ -62,10 +62,31 @@
 
   function helpText(f) {
     const range = rangeText(f);
-    const shown = (v) => (typeof v === "boolean" ? (v ? "on" : "off") : v);
     const hasDefault = f.default !== null && f.default !== undefined && typeof f.default !== "object" && f.default !== "";
     return [sentence(f.description), range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
       hasDefault ? `Default: ${shown(f.default)}.` : ""].filter(Boolean).join(" ");
+  }
+
+  const shown = (v) => (typeof v === "boolean" ? (v ? "on" : "off") : v === null || v === "" ? "(none)" : String(v));
+
+  /** For a field a command-line option overrode at start: the value in force and when the saved one applies. */
+  function overrideText(f) {
+    return `In force: ${shown(f.in_force)}, set by ${f.overridden_by} at start; ` +
+      `the saved value ${shown(f.value)} applies when started without it.`;
+  }
+
+  /** The card on top: how the appliance was started, when options overrode saved settings. */
+  function startedWithCard(view) {
+    const overridden = view.fields.filter((f) => f.overridden_by);
+    if (!overridden.length && !view.settings_file_option) return null;
+    return App.el("div", { class: "card", id: "started-with" },
+      App.el("h2", {}, "Set at start"),
+      App.el("p", { class: "help" }, "The appliance was started with options that win over the saved settings until it is started without them."),
+      ...overridden.map((f) => App.el("p", { class: "override", "data-path": f.path },
+        App.el("strong", {}, f.title + ": "), overrideText(f))),
+      view.settings_file_option
+        ? App.el("p", { class: "help" }, `Settings are saved to ${view.settings_file} (set by ${view.settings_file_option} at start).`)
+        : null);
   }
 
   function fieldRow(f) {
@@ -74,6 +95,7 @@
       inputFor(f),
       App.el("div", { class: "error", id: "error-" + f.path, role: "alert" }),
       App.el("div", { class: "help" }, helpText(f)),
+      f.overridden_by ? App.el("div", { class: "warnbox override", id: "override-" + f.path }, overrideText(f)) : null,
       f.note ? App.el("div", { class: f.warning ? "warnbox" : "help" }, (f.warning ? "⚠ " : "") + f.note) : null,
       f.restart && f.editable ? App.el("div", { class: "help" }, "Takes effect after a restart of the appliance.") : null);
   }
@@ -88,12 +110,15 @@
     return [...cards.values()];
   }
 
+  let view = { fields: [] };
+
   function render() {
     const expert = App.el("details", { class: "expert", id: "expert-settings" },
       App.el("summary", {}, "Hardware and expert settings"),
       App.el("p", { class: "help" }, "Camera, pose model, gait analysis, pins and files: change these with the set-up guide at hand."),
       ...groups(fields.filter((f) => !f.everyday)));
-    $("settings-form").replaceChildren(...groups(fields.filter((f) => f.everyday)), expert);
+    $("settings-form").replaceChildren(...[startedWithCard(view)].filter(Boolean),
+      ...groups(fields.filter((f) => f.everyday)), expert);
   }
 
   function clearErrors() {
@@ -114,7 +139,7 @@
     if (pins.length && !confirm("You are changing GPIO pins (" + pins.join(", ") + "). Is the wiring changed to match?")) return;
     const later = [...changed.keys()].filter((p) => fields.find((f) => f.path === p && f.restart));
     try {
-      const view = await App.api("PUT", "/api/settings", { changes: Object.fromEntries(changed) });
+      view = await App.api("PUT", "/api/settings", { changes: Object.fromEntries(changed) });
       fields = view.fields;
       changed.clear();
       render();
@@ -166,7 +191,8 @@
     $("save").addEventListener("click", save);
     $("change-pin").addEventListener("click", changePin);
     try {
-      fields = (await App.api("GET", "/api/settings")).fields;
+      view = await App.api("GET", "/api/settings");
+      fields = view.fields;
       render();
     } catch (err) {
       App.toast(err.message, true);
