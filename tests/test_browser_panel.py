@@ -630,3 +630,27 @@ def test_history_charts_the_rear_camera_s_stances_per_side(appliance_url: str, p
     assert page.locator("svg[data-metric='frontal-right']").count() == 1
     assert "limit" in page.locator("svg[data-metric='frontal-left']").inner_html()
     assert "what the coach judges" in page.locator("#frontal-note").inner_text()
+
+
+def test_settings_show_the_values_the_command_line_set_at_start(appliance_url: str, phone) -> None:
+    """The appliance runs with --port, --host, --data-dir and --source: the Settings page says the
+    value in force on top and at the field, and the saved value that applies without the option."""
+    page = phone
+    port = int(appliance_url.rsplit(":", 1)[1])
+    log_in(page, appliance_url)
+    page.goto(appliance_url + "/settings")
+    card = page.wait_for_selector("#started-with")
+    assert card.is_visible() and card.bounding_box()["y"] < PHONE["height"]  # on the first screen, not folded
+    said = page.inner_text("#started-with .override[data-path='panel.port']")
+    assert said == (f"Panel port: In force: {port}, set by --port {port} at start; "
+                    "the saved value 8080 applies when started without it.")
+    sources = page.inner_text("#started-with .override[data-path='camera.source']")
+    assert "In force: sim, set by --source sim" in sources and "saved value auto" in sources
+    assert "--data-dir" in page.inner_text("#started-with .override[data-path='storage.data_dir']")
+    shot(page, "13-settings-set-at-start")
+    page.click("#expert-settings > summary")
+    at_field = page.locator("#override-panel\\.port")
+    at_field.scroll_into_view_if_needed()
+    assert at_field.is_visible() and f"set by --port {port} at start" in at_field.inner_text()
+    assert page.input_value("input[name='panel.port']") == "8080"  # the field is the saved value
+    assert "settings.json" in page.inner_text("#settings-file")

@@ -169,6 +169,8 @@ def test_settings_named_by_config_at_start_are_said_on_the_page(tmp_path: Path) 
     assert said.settings_file_option == f"--config {tmp_path / 'my.json'}" and said.values == []
     zero = started_with(Settings(), RunOptions(port=0), tmp_path / "s.json", bound_port=40123).values
     assert [(v.path, v.in_force, v.option) for v in zero] == [("panel.port", 40123, "--port 0")]
+    same = started_with(Settings(), RunOptions(source="auto", host="127.0.0.1", port=8080), tmp_path / "s.json")
+    assert same.values == []  # an option that says what the file says overrides nothing
 
 
 def test_a_live_setting_applies_at_once_and_the_log_names_only_those_that_wait(

@@ -77,15 +77,15 @@ class CommandLineValue:
 
 def command_line_values(settings: Settings, options: RunOptions, bound_port: int | None = None) -> list[CommandLineValue]:
     """The settings that ``appliance run``'s options (``--host``, ``--port``, ``--data-dir``,
-    ``--source``) overrode at start, with the value in force and the saved one. ``bound_port`` is the
-    port the panel really listens on (``--port 0`` picks a free one)."""
+    ``--source``) overrode at start with a value other than the saved one, with both values.
+    ``bound_port`` is the port the panel really listens on (``--port 0`` picks a free one)."""
     found: list[CommandLineValue] = []
-    if options.host is not None:
+    if options.host is not None and options.host != settings.panel.host:
         found.append(CommandLineValue("panel.host", f"--host {options.host}", options.host, settings.panel.host))
-    if options.port is not None:
+    if options.port is not None and options.port != settings.panel.port:
         in_force = bound_port if options.port == 0 and bound_port else options.port
         found.append(CommandLineValue("panel.port", f"--port {options.port}", in_force, settings.panel.port))
-    if options.data_dir is not None:
+    if options.data_dir is not None and Path(options.data_dir).resolve() != Path(settings.storage.data_dir).resolve():
         found.append(CommandLineValue("storage.data_dir", f"--data-dir {options.data_dir}", str(options.data_dir),
                                       str(settings.storage.data_dir)))
     if options.source and options.source != settings.camera.source:

@@ -78,15 +78,19 @@
   /** The card on top: how the appliance was started, when options overrode saved settings. */
   function startedWithCard(view) {
     const overridden = view.fields.filter((f) => f.overridden_by);
-    if (!overridden.length && !view.settings_file_option) return null;
+    if (!overridden.length) return null;
     return App.el("div", { class: "card", id: "started-with" },
       App.el("h2", {}, "Set at start"),
       App.el("p", { class: "help" }, "The appliance was started with options that win over the saved settings until it is started without them."),
-      ...overridden.map((f) => App.el("p", { class: "override", "data-path": f.path },
-        App.el("strong", {}, f.title + ": "), overrideText(f))),
-      view.settings_file_option
-        ? App.el("p", { class: "help" }, `Settings are saved to ${view.settings_file} (set by ${view.settings_file_option} at start).`)
-        : null);
+      ...overridden.map((f) => App.el("p", { class: "help override", "data-path": f.path },
+        App.el("strong", {}, f.title + ": "), overrideText(f))));
+  }
+
+  /** Where the settings are saved (the end of the expert fold). */
+  function settingsFileLine() {
+    if (!view.settings_file) return null;
+    return App.el("p", { class: "help", id: "settings-file" }, `Saved to ${view.settings_file}` +
+      (view.settings_file_option ? ` (set by ${view.settings_file_option} at start).` : "."));
   }
 
   function fieldRow(f) {
@@ -116,7 +120,7 @@
     const expert = App.el("details", { class: "expert", id: "expert-settings" },
       App.el("summary", {}, "Hardware and expert settings"),
       App.el("p", { class: "help" }, "Camera, pose model, gait analysis, pins and files: change these with the set-up guide at hand."),
-      ...groups(fields.filter((f) => !f.everyday)));
+      ...groups(fields.filter((f) => !f.everyday)), settingsFileLine());
     $("settings-form").replaceChildren(...[startedWithCard(view)].filter(Boolean),
       ...groups(fields.filter((f) => f.everyday)), expert);
   }
