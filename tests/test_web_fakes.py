@@ -15,6 +15,7 @@ from appliance.runtime.controller import (
     Health,
     LiveSnapshot,
     OutputKind,
+    RearCameraSnapshot,
     RunnerRef,
 )
 from appliance.store import Store
@@ -119,6 +120,12 @@ class FakeController:
 
     def camera_snapshot(self) -> CameraSnapshot:
         return CameraSnapshot(jpeg_base64=TINY_JPEG_B64, width=1, height=1, advice=["feet cut off"], simulated=True)
+
+    def rear_camera_snapshot(self) -> RearCameraSnapshot:
+        """No rear camera (a subclass may serve one: tests/test_frontal_setup.py)."""
+        from appliance.runtime.camera_view import render_rear_snapshot
+
+        return render_rear_snapshot(None)
 
     def health(self) -> Health:
         return Health(loop_hz=30.0, dropped_frames=0, deadline_misses=0, disk_free_bytes=10**9, version="test", uptime_s=1.0)

@@ -129,6 +129,28 @@ class CameraSnapshot(BaseModel):
     simulated: bool = Field(False, description="True when the image is drawn from the simulated runner")
 
 
+class RearCameraSnapshot(BaseModel):
+    """The rear (or front) camera's newest image with the hips, knees, ankles and the hip line drawn,
+    and framing advice from its landmarks (appliance.frontal.framing); or why there is none."""
+
+    available: bool = Field(description="A rear camera is configured and delivers frames")
+    message: str | None = Field(None, description="Why there is no image: no rear camera (and how to add one), or not yet")
+    jpeg_base64: str | None = Field(None, description="JPEG image, base64; None without an image")
+    width: int | None = None
+    height: int | None = None
+    t: float | None = Field(None, description="Capture time of the frame (monotonic seconds)")
+    view: str | None = Field(None, description="The view set: rear (behind the runner) or front (facing the runner)")
+    seen_from: str | None = Field(None, description="The view detected in the frame (rear or front); None: nobody seen")
+    advice: list[str] = Field(
+        default_factory=list,
+        description="Plain-language framing problems: pelvis or feet out of view, camera off centre, not at hip height, "
+        "runner too small, the view not the one set",
+    )
+    notes: list[str] = Field(default_factory=list, description="What was found: the view, the hip width, the pelvis's place")
+    simulated: bool = Field(False, description="True when the image is drawn from the simulated runner")
+    source: str = Field("", description="The rear camera's frame source")
+
+
 class Health(BaseModel):
     loop_hz: float
     loop_healthy: bool = Field(True, description="False when the loop has not ticked for a while")
@@ -193,5 +215,9 @@ class ApplianceController(Protocol):
         ...
 
     def camera_snapshot(self) -> CameraSnapshot: ...
+
+    def rear_camera_snapshot(self) -> RearCameraSnapshot:
+        """The rear camera's newest image with its framing advice (``available`` False without one)."""
+        ...
 
     def health(self) -> Health: ...

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from appliance import __version__
 from appliance.config import Settings
-from appliance.runtime.controller import CameraSnapshot, ControllerError, Health, LiveSnapshot, OutputKind
+from appliance.runtime.controller import (
+    CameraSnapshot,
+    ControllerError,
+    Health,
+    LiveSnapshot,
+    OutputKind,
+    RearCameraSnapshot,
+)
 from appliance.runtime.host import cpu_temperature_c, pi_throttled
 from appliance.runtime.parts import tracker_factory
 from appliance.runtime.session import SessionCommandError
@@ -126,6 +133,12 @@ class PanelController:
         return render_snapshot(last.image, last.pose, last.image_size, belt, last.t, simulated=last.image is None,
                                foot_spread_deg=step.strike_spread_deg if step is not None else None)
 
+    def rear_camera_snapshot(self) -> RearCameraSnapshot:
+        """The rear camera's newest image with its framing advice (its own thread's latest; never waits)."""
+        from appliance.runtime.camera_view import render_rear_snapshot
+
+        return render_rear_snapshot(self.runtime.rear)
+
     def health(self) -> Health:
         rt = self.runtime
         loop = rt.loop
@@ -226,6 +239,9 @@ class ForwardsPanelCalls:
 
     def camera_snapshot(self) -> CameraSnapshot:
         return self.controller.camera_snapshot()
+
+    def rear_camera_snapshot(self) -> RearCameraSnapshot:
+        return self.controller.rear_camera_snapshot()
 
     def health(self) -> Health:
         return self.controller.health()
