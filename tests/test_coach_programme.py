@@ -76,3 +76,17 @@ def test_bad_programmes_are_clear_errors():
         plan_session(SessionPlan(number=1, run_minutes=5, feedback_share=1))
     with pytest.raises(ValueError, match="feedback_share"):
         SessionPlan(number=1, run_minutes=20, feedback_share=1.5)
+
+
+def test_days_that_go_backwards_or_repeat_are_said_and_a_programme_without_days_is_not():
+    def programme(days):
+        return Programme(sessions=[SessionPlan(number=i + 1, run_minutes=20, feedback_share=1, day=d)
+                                   for i, d in enumerate(days)])
+
+    assert default_programme().day_order_problem() is None
+    assert programme([0, 0, 0]).day_order_problem() is None  # no schedule
+    index, reason = programme([0, 4, 2]).day_order_problem()
+    assert index == 2 and "before session 2's day (4)" in reason
+    index, reason = programme([0, 2, 2]).day_order_problem()
+    assert index == 2 and "later than session 2's day (2)" in reason
+    assert programme([0, 4, 2]).sessions[2].day == 2  # still a valid model: a stored one loads

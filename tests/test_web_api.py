@@ -654,3 +654,41 @@ def test_a_controller_not_started_from_a_command_line_shows_the_saved_values_in_
     login(client)
     view = client.get("/api/settings").json()
     assert all(f["in_force"] == f["value"] and f["overridden_by"] is None for f in view["fields"])
+
+
+def _programme(days: list[int]) -> dict:
+    return {"name": "days", "sessions": [{"number": i + 1, "run_minutes": 20, "feedback_share": 1.0, "day": d}
+                                          for i, d in enumerate(days)]}
+
+
+@pytest.mark.parametrize(
+    ("days", "index", "reason"),
+    [
+        ([0, 2, 1, 4], 2, "must not be before session 2's day (2)"),
+        ([0, 3, 3, 7], 2, "must be later than session 2's day (3)"),
+        ([5, 0], 1, "must not be before session 1's day (5)"),
+    ],
+)
+def test_a_programme_whose_days_go_backwards_or_repeat_is_refused_in_words(
+        client: TestClient, days: list[int], index: int, reason: str) -> None:
+    csrf = login(client)
+    runner = make_runner(client, csrf)
+    before = client.get(f"/api/runners/{runner}").json()["programme"]
+    r = client.put(f"/api/runners/{runner}", json={"programme": _programme(days)}, headers=csrf)
+    assert r.status_code == 422, r.text
+    error = r.json()["errors"][0]
+    assert error["field"] == f"programme.sessions.{index}.day" and error["message"].startswith(reason)
+    assert r.json()["detail"].startswith(f"The programme was not saved: session {index + 1}: Day {reason}")
+    assert "sessions.2" not in r.json()["detail"]  # in words, not the field's path
+    assert client.get(f"/api/runners/{runner}").json()["programme"] == before  # nothing saved
+    r = client.post("/api/runners", json={"name": "New", "programme": _programme(days)}, headers=csrf)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == f"programme.sessions.{index}.day"
+
+
+def test_a_programme_with_days_in_order_or_no_days_at_all_is_saved(client: TestClient) -> None:
+    csrf = login(client)
+    runner = make_runner(client, csrf)
+    for days in ([0, 1, 5, 6], [0, 0, 0], [3]):
+        r = client.put(f"/api/runners/{runner}", json={"programme": _programme(days)}, headers=csrf)
+        assert r.status_code == 200, (days, r.text)
+        assert [s["day"] for s in client.get(f"/api/runners/{runner}").json()["programme"]["sessions"]] == days

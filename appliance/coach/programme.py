@@ -51,6 +51,26 @@ class Programme(BaseModel):
             raise ValueError(f"programme sessions must be numbered 1..{len(numbers)} in order, got {numbers}")
         return self
 
+    def day_order_problem(self) -> tuple[int, str] | None:
+        """What is wrong with the order of the sessions' days, for the panel to refuse the programme:
+        (index of the first session out of order, the reason in plain words), or None.
+
+        Each session comes on a later day than the one before it: days that go backwards, or two
+        sessions on one day, are a typing slip (the protocol spaces sessions a day or more apart).
+        A programme whose days are all 0 has no schedule and is accepted: ``day`` defaults to 0 and
+        programmes stored before days existed have none. Not part of the model's validation, so
+        that such a stored programme still loads; the panel checks it on every change."""
+        days = [s.day for s in self.sessions]
+        if not any(days):
+            return None
+        for i in range(1, len(days)):
+            if days[i] < days[i - 1]:
+                return i, (f"must not be before session {i}'s day ({days[i - 1]}): days count from the first "
+                           "session and go forward")
+            if days[i] == days[i - 1]:
+                return i, f"must be later than session {i}'s day ({days[i - 1]}): one session a day at most"
+        return None
+
     def session(self, number: int) -> SessionPlan:
         """Session ``number`` (1-based); past the end, the last session repeats (maintenance)."""
         if number < 1:

@@ -67,8 +67,15 @@ def check_targets(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_programme(value: dict[str, Any]) -> dict[str, Any]:
-    """The programme validated by the coach's model; 422 names the field."""
-    return _check("programme", Programme, value).model_dump(mode="json")
+    """The programme validated by the coach's model and its days checked for order
+    (``Programme.day_order_problem``); 422 names the field."""
+    programme = _check("programme", Programme, value)
+    if (problem := programme.day_order_problem()) is not None:
+        index, reason = problem
+        place = _place(("sessions", index, "day"))
+        raise ApiError(422, f"The programme was not saved: {place}{reason}.",
+                       [FieldError(field=f"programme.sessions.{index}.day", message=reason)])
+    return programme.model_dump(mode="json")
 
 
 def effective_targets(stored: dict[str, Any]) -> Targets:

@@ -69,7 +69,8 @@
         ...heads.map((f) => App.el("th", {}, f.title + (f.unit ? ` (${f.unit})` : "")))),
       ...draft.sessions.map((s, i) => App.el("tr", { class: s.number === nextNumber ? "next" : "" },
         App.el("td", {}, (s.number === nextNumber ? "▶ " : "") + s.number),
-        ...heads.map((f) => App.el("td", {}, numberInput(f, s[f.name], (v) => { draft.sessions[i][f.name] = v; }))))));
+        ...heads.map((f) => App.el("td", { id: `programme-${i}-${f.name}` },
+          numberInput(f, s[f.name], (v) => { draft.sessions[i][f.name] = v; }))))));
     }
     render();
     const add = App.el("button", { type: "button", onclick: () => {
@@ -83,6 +84,20 @@
     const box = App.el("div", {}, App.el("div", { class: "sub" }, "Programme: " + draft.name), table, App.el("div", { class: "row" }, add, remove, reset));
     box.value = () => draft;
     return box;
+  }
+
+  /** A refused programme value (e.g. a day before the previous session's): its cell marked. */
+  function markProgrammeErrors(err) {
+    for (const input of document.querySelectorAll("table.programme [aria-invalid]")) {
+      input.removeAttribute("aria-invalid"); input.style.borderColor = ""; input.style.background = "";
+    }
+    for (const field of Object.keys(App.fieldReasons(err))) {
+      const m = /^programme\.sessions\.(\d+)\.(\w+)$/.exec(field);
+      const input = m && document.querySelector(`#programme-${m[1]}-${m[2]} input`);
+      if (!input) continue;
+      input.setAttribute("aria-invalid", "true");
+      input.style.borderColor = "var(--bad)"; input.style.background = "#fff5f4";
+    }
   }
 
   /** A refused target value: its field marked and the reason beside it. */
@@ -115,6 +130,7 @@
       } catch (err) {
         error.textContent = err.message;
         markTargetErrors(err);
+        markProgrammeErrors(err);
       }
     } }, "Save runner");
     const start = App.el("button", { type: "button", id: "start-session", disabled: r.archived, onclick: async () => {
