@@ -229,3 +229,39 @@ def test_on_target_share_is_the_primary_targets_share_as_the_coach_judged_it():
     assert 0.0 < share < 1.0
     lo, hi = min(p["on_target_pct"]["cadence"] for p in judged), max(p["on_target_pct"]["cadence"] for p in judged)
     assert lo / 100 <= share <= hi / 100
+
+
+def test_the_summary_says_each_side_s_frontal_peaks_against_the_frontal_limit():
+    """A session with a hip-adduction target and a rear camera: the left side collapses (13 deg in
+    the warm-up, 10 once retrained), the right does not (8 deg); pelvic drop 5 deg both sides."""
+    from test_coach_frontal import TARGET, run
+
+    coach, _ = run(lambda foot, elapsed: (13.0 if elapsed < 60 else 10.0) if foot == "left" else 8.0, TARGET)
+    summary = coach.summary()
+    sentences = summary.sentences()
+    assert "Hip adduction, left 10, right 8 degrees; limit 9." in sentences  # the retraining blocks' stances
+    assert "Pelvic drop, left 5, right 5 degrees." in sentences
+    frontal = summary.to_dict()["frontal"]
+    assert frontal["measure"] == "hip_adduction" and frontal["limit_deg"] == 9.0 and frontal["said_for"] == "retraining"
+    assert frontal["session"]["left"]["hip_adduction_deg"] == 10.0  # the whole session: 13 for a third of it
+    assert frontal["said"]["left"]["hip_adduction_deg"] == 10.0 and frontal["said"]["right"]["knee_fppa_deg"] == 6.0
+    assert frontal["said"]["left"]["foot_lateral_hw"] == 0.3 and frontal["session"]["right"]["stances"] > 100
+    assert summary.to_dict()["phases"]["warmup"]["frontal"]["left"]["hip_adduction_deg"] == 13.0
+
+
+def test_without_a_frontal_target_the_peaks_are_said_without_a_limit_and_without_stances_not_at_all():
+    from test_coach_frontal import run
+
+    from appliance.coach import Targets
+    from appliance.coach.targets import FrontalTarget
+
+    coach, _ = run(lambda foot, elapsed: 7.0, Targets())
+    sentences = coach.summary().sentences()
+    assert "Hip adduction, left 7, right 7 degrees." in sentences and not any("limit" in s for s in sentences)
+    assert coach.summary().to_dict()["frontal"]["measure"] is None
+    knee = Targets(cadence=None, frontal=FrontalTarget(measure="knee_fppa"))
+    coach, _ = run(lambda foot, elapsed: 7.0, knee)
+    assert any(s.startswith("Knee angle, left 6, right 6 degrees; limit") for s in coach.summary().sentences())
+    coach, _ = run(lambda foot, elapsed: 7.0, Targets(), rear_camera=False)
+    assert not any("degrees" in s for s in coach.summary().sentences())
+    assert coach.summary().to_dict()["frontal"] is None

@@ -207,6 +207,8 @@ class Coach:
             return
         self._recent_frontal[step.foot].append(step)
         block = self.block
+        if block is not None:
+            self._phases.setdefault(block.kind, PhaseStats()).add_frontal(step)  # the summary's figures
         if block is not None and block.kind == "warmup":
             self._warmup_frontal.append(step)
 
@@ -254,7 +256,8 @@ class Coach:
         """Figures so far (final after the end)."""
         return SessionSummary(self.session.number, self.session.run_minutes, self.session.feedback_share,
                               self.baseline, dict(self.bands), self._phases, Counter(self._given),
-                              Counter(self._withheld), self._ended)
+                              Counter(self._withheld), self._ended,
+                              self.targets.frontal.measure if self.targets.frontal is not None else None)
 
     # ---- internals --------------------------------------------------------------------------
     def _judged_value(self, metric: str, step: Step) -> tuple[float, str]:

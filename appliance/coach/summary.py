@@ -1,4 +1,11 @@
-"""What a session achieved, per block kind, and the few sentences the runner hears at the end."""
+"""What a session achieved, per block kind, and the few sentences the runner hears at the end.
+
+With a rear camera the summary also holds the frontal measures of its stances per side (the
+median of each stance's peak pelvic drop, hip adduction and knee angle, and of the foot's place
+from the pelvis midline), said at the end as e.g. "Hip adduction, left 11, right 8 degrees; limit
+9." for the retraining blocks' stances (all the session's when it had none), and kept per block
+kind for the printed report.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from appliance.coach.targets import Band, Baseline
+from appliance.coach.targets import FRONTAL_FIELDS, Band, Baseline
+
+FOOT_SIDES = ("left", "right")
+# Every frontal measure of a stance (appliance.frontal.FrontalStep's fields): the peaks in degrees
+# and the foot's place at mid-stance in hip widths.
+FRONTAL_KEYS = ("pelvic_drop_deg", "hip_adduction_deg", "knee_fppa_deg", "foot_lateral_hw")
+FRONTAL_WORDS = {"hip_adduction": "Hip adduction", "pelvic_drop": "Pelvic drop", "knee_fppa": "Knee angle"}
+SPOKEN_FRONTAL = ("hip_adduction", "pelvic_drop")  # said at the end; a target's measure is said too
 
 
 @dataclass(slots=True)
@@ -19,9 +33,30 @@ class PhaseStats:
     cadences: list[float] = field(default_factory=list)
     judged: Counter = field(default_factory=Counter)  # metric -> steps with a value
     in_band: Counter = field(default_factory=Counter)  # metric -> steps in band
+    # The rear camera's stances: foot -> measure (FRONTAL_KEYS) -> each stance's value.
+    frontal: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: {foot: {k: [] for k in FRONTAL_KEYS} for foot in FOOT_SIDES})
 
     def cadence_spm(self) -> float:
         return statistics.median(self.cadences) if self.cadences else float("nan")
+
+    def add_frontal(self, step) -> None:
+        """Keep one rear-camera stance's measures (an ``appliance.frontal.FrontalStep``)."""
+        if step.foot not in self.frontal:
+            return
+        for key in FRONTAL_KEYS:
+            value = float(getattr(step, key))
+            if not math.isnan(value):
+                self.frontal[step.foot][key].append(value)
+
+    def frontal_stances(self, foot: str) -> int:
+        return len(self.frontal[foot]["hip_adduction_deg"])
+
+    def frontal_medians(self) -> dict[str, dict]:
+        """Per foot, the stances counted and each measure's median over them (None without any)."""
+        return {foot: {"stances": self.frontal_stances(foot),
+                       **{k: (round(statistics.median(v), 2) if v else None) for k, v in self.frontal[foot].items()}}
+                for foot in FOOT_SIDES}
 
     def on_target_pct(self, metric: str) -> float:
         n = self.judged[metric]
@@ -33,6 +68,7 @@ class PhaseStats:
             "valid_steps": self.valid_steps,
             "cadence_spm": self.cadence_spm(),
             "on_target_pct": {m: self.on_target_pct(m) for m in self.judged},
+            **({"frontal": self.frontal_medians()} if any(self.frontal_stances(f) for f in FOOT_SIDES) else {}),
         }
 
 
@@ -49,6 +85,7 @@ class SessionSummary:
     cues_given: Counter
     cues_withheld: Counter
     ended: str | None = None
+    frontal_measure: str | None = None  # the frontal target's measure; None: no frontal target
 
     def _combined(self, kinds: tuple[str, ...]) -> PhaseStats:
         out = PhaseStats()
@@ -61,6 +98,9 @@ class SessionSummary:
             out.cadences += p.cadences
             out.judged.update(p.judged)
             out.in_band.update(p.in_band)
+            for foot in FOOT_SIDES:
+                for key in FRONTAL_KEYS:
+                    out.frontal[foot][key] += p.frontal[foot][key]
         return out
 
     def retraining(self) -> PhaseStats:
@@ -81,9 +121,55 @@ class SessionSummary:
         for metric, words in (("overstride", "Overstride"), ("strike", "Foot strike"), ("frontal", "Knees and hips")):
             if metric in self.bands and trained.judged[metric]:
                 out.append(f"{words} on target {_pct(trained.on_target_pct(metric))} percent.")
+        out += self.frontal_sentences()
         if not out:
             out.append("Not enough steps were measured for a summary.")
         return out
+
+    def frontal_stats(self) -> tuple[str, PhaseStats]:
+        """The stances the frontal figures are said for: ("retraining", the feedback blocks') when
+        they had any, else ("session", all blocks')."""
+        trained = self.retraining()
+        if any(trained.frontal_stances(f) for f in FOOT_SIDES):
+            return "retraining", trained
+        return "session", self._combined(tuple(self.phases))
+
+    def frontal_limit_deg(self) -> float | None:
+        """The frontal band's upper limit (degrees of the target's measure); None without one."""
+        band = self.bands.get("frontal")
+        return band.hi if band is not None and self.frontal_measure is not None else None
+
+    def frontal_sentences(self) -> list[str]:
+        """Per frontal measure, each side's median peak, e.g. "Hip adduction, left 11, right 8
+        degrees; limit 9." (the limit for the target's measure); none without rear-camera stances."""
+        _, stats = self.frontal_stats()
+        medians = stats.frontal_medians()
+        if not any(medians[f]["stances"] for f in FOOT_SIDES):
+            return []
+        measures = list(SPOKEN_FRONTAL)
+        if self.frontal_measure is not None and self.frontal_measure not in measures:
+            measures.append(self.frontal_measure)
+        limit = self.frontal_limit_deg()
+        out = []
+        for measure in measures:
+            key = FRONTAL_FIELDS[measure]
+            sides = [f"{foot} {round(medians[foot][key])}" for foot in FOOT_SIDES if medians[foot][key] is not None]
+            sentence = f"{FRONTAL_WORDS[measure]}, {', '.join(sides)} degrees"
+            if measure == self.frontal_measure and limit is not None:
+                sentence += f"; limit {round(limit)}"
+            out.append(sentence + ".")
+        return out
+
+    def frontal_dict(self) -> dict | None:
+        """The frontal figures for the report: the target's measure and limit, each side's medians
+        over the whole session and over the stances the sentences were said for; None without
+        rear-camera stances."""
+        every = self._combined(tuple(self.phases)).frontal_medians()
+        if not any(every[f]["stances"] for f in FOOT_SIDES):
+            return None
+        said_for, stats = self.frontal_stats()
+        return {"measure": self.frontal_measure, "limit_deg": self.frontal_limit_deg(), "session": every,
+                "said_for": said_for, "said": stats.frontal_medians()}
 
     def to_dict(self) -> dict:
         b = self.baseline
@@ -101,6 +187,7 @@ class SessionSummary:
             "retraining": self.retraining().to_dict(),
             "cues_given": dict(self.cues_given),
             "cues_withheld": dict(self.cues_withheld),
+            "frontal": self.frontal_dict(),
             "sentences": self.sentences(),
         }
 
