@@ -81,7 +81,8 @@ def test_state_changing_endpoints_need_the_csrf_token(client: TestClient, method
 def test_login_sets_httponly_strict_session_cookie_and_readable_csrf_cookie(client: TestClient) -> None:
     status = client.get("/api/auth/status").json()
     assert status == {
-        "pin_set": True, "logged_in": False, "public_live_view": False, "min_pin_length": 6, "csrf_token": None
+        "pin_set": True, "logged_in": False, "public_live_view": False, "min_pin_length": 6, "csrf_token": None,
+        "setup_code_where": None,
     }
     r = client.post("/api/auth/login", json={"pin": PIN})
     assert r.status_code == 200

@@ -28,17 +28,25 @@ def run(args) -> int:
 
     data_dir = args.data_dir or load_settings(args.config).storage.data_dir
     if args.stdin:
-        pin = sys.stdin.readline().rstrip("\r\n")
+        line = sys.stdin.readline()
+        if not line:
+            raise CommandError("--stdin got no line: pipe one line with the PIN, e.g. "
+                               "`printf '%s\\n' \"$PIN\" | appliance set-pin --stdin`")
+        pin = line.rstrip("\r\n")
     else:
         if not sys.stdin.isatty():
             raise CommandError("no terminal to type the PIN on: run it in a terminal, or give --stdin and "
                                "pipe one line with the PIN")
-        pin = getpass.getpass(f"New panel PIN/passphrase (at least {MIN_PIN_LENGTH} characters): ")
         try:
-            check_pin_format(pin)
-        except PinError as e:
-            raise CommandError(str(e)) from e
-        if getpass.getpass("Repeat it: ") != pin:
+            pin = getpass.getpass(f"New panel PIN/passphrase (at least {MIN_PIN_LENGTH} characters): ")
+            try:
+                check_pin_format(pin)
+            except PinError as e:
+                raise CommandError(str(e)) from e
+            repeat = getpass.getpass("Repeat it: ")
+        except EOFError as e:  # Ctrl-D, or the terminal went away
+            raise CommandError("no PIN was typed (end of input); nothing was changed") from e
+        if repeat != pin:
             raise CommandError("the two entries differ; nothing was changed")
     store = PinStore(data_dir)
     try:

@@ -43,6 +43,7 @@ def create_app(controller: ApplianceController, data_dir: Path) -> FastAPI:
     state = auth.AuthState(pins=PinStore(Path(data_dir)))
     state.check_pin_unchanged()
     state.ensure_setup_code()
+    app.state.setup_reminders = state.start_setup_reminders(app.state.stopping)  # None when a PIN is set
     app.state.auth = state
 
     install_error_handlers(app)

@@ -2,16 +2,21 @@
 
 Choice for the first PIN on a shared LAN: the recommended path is `appliance set-pin` on the
 appliance itself. A first-visit setup from the browser is possible only while no PIN exists *and*
-only with a one-time setup code that the appliance writes to its own log at start (journalctl on
-the Pi). Someone else on the clinic network who merely finds the panel first cannot claim it.
+only with a one-time setup code that the appliance writes to its own log at start, in a box, and
+again every minute while no PIN is set (the terminal under `./dev run`, journalctl under systemd).
+Someone else on the clinic network who merely finds the panel first cannot claim it.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import secrets
+import shlex
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -41,6 +46,42 @@ from appliance.web.sessions import (
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SETUP_REMINDER_EVERY_S = 60.0  # the box comes again this often while no PIN is set
+
+
+def runs_as_service() -> bool:
+    """True under systemd (its log is the journal), False when started from a terminal (./dev run)."""
+    return bool(os.environ.get("INVOCATION_ID") or os.environ.get("JOURNAL_STREAM"))
+
+
+def where_the_setup_code_is() -> str:
+    """Where the first-visit page tells a newcomer to look for the one-time setup code."""
+    if runs_as_service():
+        return ("It is in a box in the appliance's log: run `journalctl -u appliance` on the appliance "
+                "(it is repeated every minute until a PIN is set).")
+    return ("It is in a box on the terminal where the appliance was started (`./dev run`), repeated every "
+            "minute until a PIN is set; under systemd it is in `journalctl -u appliance`.")
+
+
+def set_pin_command(data_dir: Path) -> str:
+    """The command that sets the PIN for this data directory, as the newcomer would type it."""
+    if runs_as_service():
+        return "sudo -u appliance appliance set-pin --config /var/lib/appliance/settings.json"
+    return f".venv/bin/appliance set-pin --data-dir {shlex.quote(str(data_dir))}"
+
+
+def setup_code_box(code: str, data_dir: Path) -> str:
+    """The one-time setup code framed so that it stands out among the log's status lines."""
+    lines = [
+        "The panel has no PIN yet.",
+        f"One-time setup code:  {code}",
+        "Open the panel in a browser, enter this code and choose a PIN;",
+        "or set it on the appliance (recommended):",
+        f"  {set_pin_command(data_dir)}",
+    ]
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 4) + "+"
+    return "\n".join(["", rule, *(f"|  {line.ljust(width)}  |" for line in lines), rule])
 
 
 @dataclass
@@ -70,17 +111,32 @@ class AuthState:
             self._pin_stamp = stamp
 
     def ensure_setup_code(self) -> None:
-        """While no PIN is set, make a one-time setup code and write it to the log."""
+        """While no PIN is set, make a one-time setup code and write it to the log, in a box."""
         if self.pins.is_set():
             self.setup_code = None
             return
         if self.setup_code is None:
             self.setup_code = f"{secrets.randbelow(10**8):08d}"
-        log.warning(
-            "the panel has no PIN yet: run `appliance set-pin` on the appliance (recommended), "
-            "or open the panel and use the one-time setup code %s",
-            self.setup_code,
-        )
+        log.warning("the panel has no PIN yet: the one-time setup code is %s%s",
+                    self.setup_code, setup_code_box(self.setup_code, self.pins.path.parent))
+
+    def remind_while_no_pin(self, stop: threading.Event, every_s: float = SETUP_REMINDER_EVERY_S) -> None:
+        """Write the setup code's box again every ``every_s`` until a PIN is set or ``stop`` is set,
+        so that it is found on a terminal full of status lines (run on its own thread)."""
+        while not stop.wait(every_s):
+            if self.setup_code is None or self.pins.is_set():
+                self.setup_code = None if self.pins.is_set() else self.setup_code
+                return
+            self.ensure_setup_code()
+
+    def start_setup_reminders(self, stop: threading.Event) -> threading.Thread | None:
+        """``remind_while_no_pin`` on a daemon thread while a setup code is waiting; None when a PIN is set."""
+        if self.setup_code is None:
+            return None
+        thread = threading.Thread(target=self.remind_while_no_pin, args=(stop,), name="setup-code-reminder",
+                                  daemon=True)
+        thread.start()
+        return thread
 
 
 def auth_state(request: Request) -> AuthState:
@@ -126,6 +182,7 @@ def _status(request: Request, session: LoginSession | None) -> AuthStatus:
         public_live_view=request.app.state.controller.settings.panel.public_live_view,
         min_pin_length=MIN_PIN_LENGTH,
         csrf_token=session.csrf_token if session else None,
+        setup_code_where=None if auth_state(request).pins.is_set() else where_the_setup_code_is(),
     )
 
 
@@ -187,7 +244,7 @@ def setup(body: SetupRequest, request: Request, response: Response) -> AuthStatu
     expected = state.setup_code or ""
     if not expected or not secrets.compare_digest(body.setup_code.strip().encode(), expected.encode()):
         state.limiter.record_failure(client_key(request))
-        raise HTTPException(401, "wrong setup code: it is in the appliance's log (journalctl -u appliance)")
+        raise HTTPException(401, "wrong setup code. " + where_the_setup_code_is())
     try:
         state.pins.set_pin(body.pin)
     except PinError as e:

@@ -130,6 +130,8 @@ class AuthStatus(BaseModel):
     public_live_view: bool = Field(description="Whether the live view is readable without login")
     min_pin_length: int
     csrf_token: str | None = Field(None, description="Echo in the X-CSRF-Token header of state-changing requests")
+    setup_code_where: str | None = Field(
+        None, description="While no PIN is set: where the one-time setup code for the first visit is to be found")
 
 
 # ---- settings ---------------------------------------------------------------------------------

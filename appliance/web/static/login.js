@@ -49,6 +49,7 @@
     $("min-len").textContent = status.min_pin_length;
     $("login-form").classList.toggle("hidden", !status.pin_set);
     $("setup-form").classList.toggle("hidden", status.pin_set);
+    if (status.setup_code_where) $("setup-where").textContent = status.setup_code_where;
     $("public-live").classList.toggle("hidden", !status.public_live_view);
     (status.pin_set ? $("pin") : $("setup-code")).focus();
   }
