@@ -32,6 +32,22 @@ def test_a_camera_placed_as_the_mounting_guide_says_gets_no_advice(t: float) -> 
         assert check.seen_from == view and check.hip_width_px > MIN_HIP_WIDTH_PX
         assert abs(check.off_centre_hw) < 0.2 and 0.4 < check.hip_height_share < 0.6
         assert check.notes[0].endswith("as set.")
+        assert check.notes[2].startswith("Hip line ") and "hip widths from the midline" in check.notes[2]
+
+
+def test_a_runner_standing_square_reads_a_level_hip_line_and_feet_half_a_hip_width_out() -> None:
+    """The mounting guide's standing check, read from the notes."""
+    lm = np.zeros((33, 4))
+    lm[:, 3] = 0.9
+    lm[L.NOSE, 3] = 0.1  # the face hidden: seen from behind
+    for side, x in (("left", 300.0), ("right", 340.0)):
+        hip, knee, ankle, heel, toe = LEG_LANDMARKS[side]
+        lm[hip, :2], lm[knee, :2], lm[ankle, :2], lm[heel, :2], lm[toe, :2] = (x, 240), (x, 330), (x, 420), (x, 430), (x, 425)
+    check = check_framing(lm, IMAGE)
+    assert check.advice == [] and check.notes[2] == ("Hip line level; feet 0.5 (left) and 0.5 "
+                                                     "(right) hip widths from the midline.")
+    lm[L.RIGHT_HIP, 1] += 1.4  # 2 deg
+    assert check_framing(lm, IMAGE).notes[2].startswith("Hip line tilted 2.0° (right hip lower)")
 
 
 @pytest.mark.parametrize(("offset_m", "direction"), [(0.4, "left"), (-0.4, "right")])

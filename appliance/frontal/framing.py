@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from appliance.frontal.measures import VIEWS
+from appliance.frontal.measures import VIEWS, frontal_frame
 from appliance.landmarks import LEG_LANDMARKS, VISIBILITY, L
 
 MIN_VISIBILITY = 0.5  # a landmark the pose model reports less visible than this counts as hidden
@@ -153,4 +153,12 @@ def check_framing(landmarks: np.ndarray | None, image_size: tuple[int, int], vie
                       f"{_about_cm((hip_y - 0.5 * h) * scale_m)} and keep it level.")
     notes.append(f"Hips {width:.0f} px apart; pelvis {abs(off_hw):.1f} hip widths "
                  f"{'left' if off_hw < 0 else 'right'} of centre; hip line at {100 * height_share:.0f} % of the height.")
+    angles = frontal_frame(lm, 0.0, view)
+    if angles is not None:  # what the mounting guide's standing check reads (level: under 1 deg)
+        lower = "right" if angles.tilt_deg > 0 else "left"
+        tilt = (f"Hip line tilted {abs(angles.tilt_deg):.1f}° ({lower} hip lower)" if abs(angles.tilt_deg) >= 0.05
+                else "Hip line level")
+        notes.append(f"{tilt}; feet "
+                     f"{angles.legs['left'].foot_lateral_hw:.1f} (left) and {angles.legs['right'].foot_lateral_hw:.1f} "
+                     "(right) hip widths from the midline.")
     return FramingCheck(advice, notes, detected, width, off_hw, height_share)
