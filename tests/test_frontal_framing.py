@@ -142,3 +142,17 @@ def test_nobody_seen_says_where_to_stand() -> None:
 def test_a_view_that_is_neither_rear_nor_front_is_refused() -> None:
     with pytest.raises(ValueError, match="view must be one of"):
         check_framing(rear_frame(), IMAGE, view="side")
+
+
+def test_the_mounting_guide_states_the_limits_the_page_checks() -> None:
+    """hardware/mounting.md's set-up check names the same limits and words as the advice."""
+    from pathlib import Path
+
+    from appliance.frontal.framing import MAX_OFF_CENTRE_HW
+
+    guide = (Path(__file__).resolve().parents[1] / "hardware" / "mounting.md").read_text()
+    assert f"{MIN_HIP_WIDTH_PX:.0f} px apart" in guide
+    assert MAX_OFF_CENTRE_HW == 0.5 and "more than half a hip width" in guide
+    for words in ("Framing looks good.", "cut off at the bottom of the image", "off the belt's centre line",
+                  "middle\n     third", "rear_camera.view", "rear_camera.source"):
+        assert words in guide, words
