@@ -16,8 +16,8 @@ from test_web_api import PIN, login, make_runner
 from test_web_fakes import FakeController
 
 from appliance.store.backup import restore_backup
+from appliance.web.logins import CSRF_HEADER
 from appliance.web.pin import PinStore
-from appliance.web.sessions import CSRF_HEADER
 
 UNIQUE = "Quokka-Zanzibar-5521"
 

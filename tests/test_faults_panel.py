@@ -21,8 +21,8 @@ from test_web_fakes import FakeController
 
 from appliance.store.database import READERS
 from appliance.web.app import create_app
+from appliance.web.logins import CSRF_COOKIE, CSRF_HEADER
 from appliance.web.pin import PinStore
-from appliance.web.sessions import CSRF_COOKIE, CSRF_HEADER
 
 PIN = "fault-test-pin-1"
 APPLIANCE = [sys.executable, "-m", "appliance"]

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.checks import (
 from test_web_fakes import FakeController
 
 from appliance.web.app import create_app
+from appliance.web.logins import CSRF_HEADER, LOGIN_COOKIE
 from appliance.web.pin import PinStore
-from appliance.web.sessions import CSRF_HEADER, SESSION_COOKIE
 
 EXAMPLES_PER_OPERATION = {"fake": 12, "runtime": 5}  # calls into the real loop wait for a tick
 
@@ -64,9 +64,9 @@ def run_operation(app, operation, mode: GenerationMode, examples: int) -> list[s
     )
     def fuzz(case) -> None:
         # A fresh server-side login per case: fuzzed logouts and wrong-PIN logins must not lock us out.
-        session = app.state.auth.sessions.create()
+        login = app.state.auth.logins.create()
         app.state.auth.limiter.record_success("testclient")
-        response = case.call(headers={CSRF_HEADER: session.csrf_token}, cookies={SESSION_COOKIE: session.token})
+        response = case.call(headers={CSRF_HEADER: login.csrf_token}, cookies={LOGIN_COOKIE: login.token})
         where = f"{case.method} {case.formatted_path} {case.query or ''} {str(case.body)[:200]}"
         if response.status_code >= 500:
             failures.append(f"{where}: {response.status_code} {response.text[:300]}")

@@ -14,8 +14,8 @@ from test_web_fakes import FakeController
 
 from appliance.config import load_settings
 from appliance.web.app import create_app
+from appliance.web.logins import CSRF_COOKIE, CSRF_HEADER, LOGIN_COOKIE
 from appliance.web.pin import PinStore
-from appliance.web.sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 
 
 def login(client: TestClient, pin: str = PIN) -> dict[str, str]:
@@ -78,7 +78,7 @@ def test_state_changing_endpoints_need_the_csrf_token(client: TestClient, method
     assert r.status_code == 403
 
 
-def test_login_sets_httponly_strict_session_cookie_and_readable_csrf_cookie(client: TestClient) -> None:
+def test_login_sets_httponly_strict_login_cookie_and_readable_csrf_cookie(client: TestClient) -> None:
     status = client.get("/api/auth/status").json()
     assert status == {
         "pin_set": True, "logged_in": False, "public_live_view": False, "min_pin_length": 6, "csrf_token": None,
@@ -87,9 +87,9 @@ def test_login_sets_httponly_strict_session_cookie_and_readable_csrf_cookie(clie
     r = client.post("/api/auth/login", json={"pin": PIN})
     assert r.status_code == 200
     cookies = r.headers.get_list("set-cookie")
-    session_cookie = next(c for c in cookies if c.startswith(SESSION_COOKIE + "="))
+    login_cookie = next(c for c in cookies if c.startswith(LOGIN_COOKIE + "="))
     csrf_cookie = next(c for c in cookies if c.startswith(CSRF_COOKIE + "="))
-    assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie
+    assert "HttpOnly" in login_cookie and "SameSite=strict" in login_cookie
     assert "HttpOnly" not in csrf_cookie and "SameSite=strict" in csrf_cookie
     assert r.json()["logged_in"] is True
     assert r.json()["csrf_token"] == client.cookies[CSRF_COOKIE]
@@ -109,7 +109,7 @@ def test_wrong_pin_is_401_and_repeated_failures_get_a_growing_delay(client: Test
 
 
 def test_rate_limiter_delay_grows_and_success_clears_it() -> None:
-    from appliance.web.sessions import LoginRateLimiter
+    from appliance.web.logins import LoginRateLimiter
 
     now = [0.0]
     limiter = LoginRateLimiter(clock=lambda: now[0])
@@ -123,26 +123,26 @@ def test_rate_limiter_delay_grows_and_success_clears_it() -> None:
     assert limiter.record_failure("10.0.0.9") == 0.0
 
 
-def test_sessions_expire_when_idle(client: TestClient) -> None:
-    from appliance.web.sessions import SessionManager
+def test_logins_expire_when_idle(client: TestClient) -> None:
+    from appliance.web.logins import LoginManager
 
     now = [0.0]
-    sessions = SessionManager(idle_timeout_s=60, absolute_timeout_s=600, clock=lambda: now[0])
-    s = sessions.create()
+    logins = LoginManager(idle_timeout_s=60, absolute_timeout_s=600, clock=lambda: now[0])
+    fresh = logins.create()
     now[0] = 50
-    assert sessions.get(s.token) is s
+    assert logins.get(fresh.token) is fresh
     now[0] = 105  # 55 s after the last use: still alive
-    assert sessions.get(s.token) is s
+    assert logins.get(fresh.token) is fresh
     now[0] = 170
-    assert sessions.get(s.token) is None
-    s2 = sessions.create()
+    assert logins.get(fresh.token) is None
+    busy = logins.create()
     for t in range(100, 700, 50):
         now[0] = 170 + t
-        sessions.get(s2.token)
-    assert sessions.get(s2.token) is None  # absolute limit despite activity
+        logins.get(busy.token)
+    assert logins.get(busy.token) is None  # absolute limit despite activity
 
 
-def test_logout_ends_the_session(client: TestClient) -> None:
+def test_logout_ends_the_login(client: TestClient) -> None:
     csrf = login(client)
     assert client.post("/api/auth/logout", headers=csrf).status_code == 200
     assert client.get("/api/settings").status_code == 401
@@ -163,11 +163,11 @@ def test_changing_the_pin_logs_out_other_browsers(client: TestClient, fake: Fake
         r = change_pin(client, csrf, PIN, "new-pin-123")
         assert r.status_code == 200, r.text
         assert other.get("/api/settings").status_code == 401
-        assert client.get("/api/settings").status_code == 200  # this browser got a fresh session
+        assert client.get("/api/settings").status_code == 200  # this browser got a fresh login
     assert PinStore(tmp_path).verify("new-pin-123")
 
 
-def test_a_wrong_current_pin_is_403_on_its_field_and_keeps_the_session(client: TestClient, tmp_path: Path) -> None:
+def test_a_wrong_current_pin_is_403_on_its_field_and_keeps_the_login(client: TestClient, tmp_path: Path) -> None:
     csrf = login(client)
     r = change_pin(client, csrf, "nope-nope", "new-pin-123")
     # Not 401: the page must not take it for "logged out" and bounce through the login page.
@@ -188,7 +188,7 @@ def test_a_new_pin_typed_differently_twice_is_refused(client: TestClient, tmp_pa
     assert PinStore(tmp_path).verify(PIN)
 
 
-def test_set_pin_on_the_appliance_ends_open_panel_sessions(client: TestClient, tmp_path: Path) -> None:
+def test_set_pin_on_the_appliance_logs_every_browser_out(client: TestClient, tmp_path: Path) -> None:
     login(client)
     assert client.get("/api/settings").status_code == 200
     PinStore(tmp_path).set_pin("changed-by-ssh")

@@ -13,8 +13,8 @@ from waiting import wait_for
 
 from appliance.config import Settings
 from appliance.web.app import create_app
+from appliance.web.logins import CSRF_COOKIE, CSRF_HEADER
 from appliance.web.pin import PinStore
-from appliance.web.sessions import CSRF_COOKIE, CSRF_HEADER
 
 PIN = "runtime-test-pin"
 

@@ -1,4 +1,4 @@
-"""Who may use the panel: PIN login, session cookies, CSRF and the first-visit setup.
+"""Who may use the panel: PIN login, login cookies, CSRF and the first-visit setup.
 
 Choice for the first PIN on a shared LAN: the recommended path is `appliance set-pin` on the
 appliance itself. A first-visit setup from the browser is possible only while no PIN exists *and*
@@ -22,6 +22,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from appliance.web.errors import ApiError
+from appliance.web.logins import (
+    ABSOLUTE_TIMEOUT_S,
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    LOGIN_COOKIE,
+    LoginManager,
+    LoginRateLimiter,
+    LoginSession,
+    csrf_matches,
+)
 from appliance.web.models import (
     ERROR_RESPONSES,
     AuthStatus,
@@ -32,16 +42,6 @@ from appliance.web.models import (
     SetupRequest,
 )
 from appliance.web.pin import MIN_PIN_LENGTH, PinError, PinStore, check_pin_format
-from appliance.web.sessions import (
-    ABSOLUTE_TIMEOUT_S,
-    CSRF_COOKIE,
-    CSRF_HEADER,
-    SESSION_COOKIE,
-    LoginRateLimiter,
-    LoginSession,
-    SessionManager,
-    csrf_matches,
-)
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class AuthState:
     """Everything the panel's auth needs, held on app.state.auth."""
 
     pins: PinStore
-    sessions: SessionManager = field(default_factory=SessionManager)
+    logins: LoginManager = field(default_factory=LoginManager)
     limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
     setup_code: str | None = None
     _pin_stamp: tuple[int, int] | None = None
@@ -102,12 +102,12 @@ class AuthState:
         return (st.st_mtime_ns, st.st_ino)
 
     def check_pin_unchanged(self) -> None:
-        """End every session when the PIN file changed under us (e.g. `appliance set-pin`)."""
+        """Log every browser out when the PIN file changed under us (e.g. `appliance set-pin`)."""
         stamp = self.pin_file_stamp()
         if stamp != self._pin_stamp:
             if self._pin_stamp is not None:
-                log.info("panel PIN changed on disk: ending all panel sessions")
-                self.sessions.end_all()
+                log.info("panel PIN changed on disk: every browser is logged out")
+                self.logins.end_all()
             self._pin_stamp = stamp
 
     def ensure_setup_code(self) -> None:
@@ -143,45 +143,45 @@ def auth_state(request: Request) -> AuthState:
     return request.app.state.auth
 
 
-def current_session(request: Request) -> LoginSession | None:
-    """The logged-in session of this request, or None."""
+def current_login(request: Request) -> LoginSession | None:
+    """The login of this request's browser, or None when it is not logged in."""
     state = auth_state(request)
     state.check_pin_unchanged()
-    return state.sessions.get(request.cookies.get(SESSION_COOKIE))
+    return state.logins.get(request.cookies.get(LOGIN_COOKIE))
 
 
 def require_clinician(request: Request) -> LoginSession:
     """Dependency: a logged-in clinician; state-changing methods also need the CSRF header."""
-    session = current_session(request)
-    if session is None:
+    login = current_login(request)
+    if login is None:
         raise HTTPException(401, "login required: POST your PIN to /api/auth/login")
-    if request.method not in SAFE_METHODS and not csrf_matches(session, request.headers.get(CSRF_HEADER)):
+    if request.method not in SAFE_METHODS and not csrf_matches(login, request.headers.get(CSRF_HEADER)):
         raise HTTPException(
             403, f"missing or wrong CSRF token: send the {CSRF_COOKIE} cookie's value in the {CSRF_HEADER} header"
         )
-    return session
+    return login
 
 
 def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _set_login_cookies(response: Response, session: LoginSession) -> None:
+def _set_login_cookies(response: Response, login: LoginSession) -> None:
     max_age = int(ABSOLUTE_TIMEOUT_S)
     response.set_cookie(
-        SESSION_COOKIE, session.token, max_age=max_age, httponly=True, samesite="strict", path="/"
+        LOGIN_COOKIE, login.token, max_age=max_age, httponly=True, samesite="strict", path="/"
     )
     # Readable by the panel's own scripts (it is echoed in a header); useless to another site.
-    response.set_cookie(CSRF_COOKIE, session.csrf_token, max_age=max_age, httponly=False, samesite="strict", path="/")
+    response.set_cookie(CSRF_COOKIE, login.csrf_token, max_age=max_age, httponly=False, samesite="strict", path="/")
 
 
-def _status(request: Request, session: LoginSession | None) -> AuthStatus:
+def _status(request: Request, login: LoginSession | None) -> AuthStatus:
     return AuthStatus(
         pin_set=auth_state(request).pins.is_set(),
-        logged_in=session is not None,
+        logged_in=login is not None,
         public_live_view=request.app.state.controller.settings.panel.public_live_view,
         min_pin_length=MIN_PIN_LENGTH,
-        csrf_token=session.csrf_token if session else None,
+        csrf_token=login.csrf_token if login else None,
         setup_code_where=None if auth_state(request).pins.is_set() else where_the_setup_code_is(),
     )
 
@@ -209,7 +209,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 @router.get("/status", response_model=AuthStatus, summary="Whether a PIN is set and this browser is logged in")
 def status(request: Request) -> AuthStatus:
-    return _status(request, current_session(request))
+    return _status(request, current_login(request))
 
 
 @router.post("/login", response_model=AuthStatus, summary="Log in with the clinician's PIN")
@@ -229,10 +229,10 @@ def login(body: LoginRequest, request: Request, response: Response) -> AuthStatu
         extra = f"; next attempt allowed in {math.ceil(delay)} s" if delay else ""
         raise HTTPException(401, "wrong PIN" + extra)
     state.limiter.record_success(client_key(request))
-    state.sessions.end(request.cookies.get(SESSION_COOKIE))
-    session = state.sessions.create()
-    _set_login_cookies(response, session)
-    return _status(request, session)
+    state.logins.end(request.cookies.get(LOGIN_COOKIE))
+    granted = state.logins.create()
+    _set_login_cookies(response, granted)
+    return _status(request, granted)
 
 
 @router.post("/setup", response_model=AuthStatus, summary="First visit only: set the PIN with the one-time setup code")
@@ -252,22 +252,22 @@ def setup(body: SetupRequest, request: Request, response: Response) -> AuthStatu
     state.setup_code = None
     state.check_pin_unchanged()
     state.limiter.record_success(client_key(request))
-    session = state.sessions.create()
-    _set_login_cookies(response, session)
-    return _status(request, session)
+    granted = state.logins.create()
+    _set_login_cookies(response, granted)
+    return _status(request, granted)
 
 
-@router.post("/logout", response_model=OkResponse, summary="End this browser's session")
-def logout(request: Request, response: Response, session: Clinician) -> OkResponse:
-    auth_state(request).sessions.end(session.token)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+@router.post("/logout", response_model=OkResponse, summary="Log this browser out")
+def logout(request: Request, response: Response, login: Clinician) -> OkResponse:
+    auth_state(request).logins.end(login.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/", httponly=True, samesite="strict")
     response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
     return OkResponse(message="logged out")
 
 
-@router.post("/pin", response_model=OkResponse, summary="Change the PIN (ends every other session)")
+@router.post("/pin", response_model=OkResponse, summary="Change the PIN (logs every other browser out)")
 def change_pin(
-    body: ChangePinRequest, request: Request, response: Response, session: Clinician
+    body: ChangePinRequest, request: Request, response: Response, login: Clinician
 ) -> OkResponse:
     state = auth_state(request)
     _throttle(request)
@@ -285,8 +285,8 @@ def change_pin(
         state.pins.set_pin(body.new_pin)
     except PinError as e:
         raise _pin_refused("body.new_pin", str(e)) from e
-    state.check_pin_unchanged()  # ends all sessions, including this one
-    state.sessions.end_all()
-    new = state.sessions.create()
-    _set_login_cookies(response, new)
-    return OkResponse(message="PIN changed; other sessions were logged out")
+    state.check_pin_unchanged()  # logs every browser out, this one too
+    state.logins.end_all()
+    renewed = state.logins.create()
+    _set_login_cookies(response, renewed)
+    return OkResponse(message="PIN changed; other browsers were logged out")

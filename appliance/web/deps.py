@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import HTTPException, Path, Request
 
 from appliance.runtime.controller import ApplianceController
-from appliance.web.auth import current_session
+from appliance.web.auth import current_login
 
 
 def controller(request: Request) -> ApplianceController:
@@ -19,7 +19,7 @@ def live_viewer(request: Request) -> None:
     """Dependency: a logged-in clinician, or anyone when the public live view is enabled."""
     if request.app.state.controller.settings.panel.public_live_view:
         return
-    if current_session(request) is None:
+    if current_login(request) is None:
         raise HTTPException(401, "login required (or enable settings panel.public_live_view for a runner-facing view)")
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from appliance.runtime.controller import LiveSnapshot
-from appliance.web.auth import current_session
+from appliance.web.auth import current_login
 from appliance.web.deps import controller, live_viewer
 from appliance.web.models import ERROR_RESPONSES
 
@@ -38,7 +38,7 @@ def for_viewer(snapshot: LiveSnapshot, logged_in: bool) -> LiveSnapshot:
 
 @router.get("", response_model=LiveSnapshot, summary="The current live snapshot (the runner's initials only without login)")
 def live(request: Request) -> LiveSnapshot:
-    return for_viewer(controller(request).snapshot(), current_session(request) is not None)
+    return for_viewer(controller(request).snapshot(), current_login(request) is not None)
 
 
 @router.get(
@@ -53,10 +53,10 @@ async def live_stream(
 ) -> StreamingResponse:
     app = request.app
     ctl = controller(request)
-    logged_in = current_session(request) is not None
+    logged_in = current_login(request) is not None
 
     def still_allowed() -> bool:
-        return ctl.settings.panel.public_live_view or (logged_in and current_session(request) is not None)
+        return ctl.settings.panel.public_live_view or (logged_in and current_login(request) is not None)
 
     async def events() -> AsyncIterator[str]:
         yield f"retry: {RECONNECT_MS}\n\n"

@@ -1,8 +1,9 @@
-"""Server-side login sessions and the per-client login rate limiter.
+"""Server-side logins to the panel and the per-client login rate limiter.
 
-A session is a random token (the HttpOnly cookie) mapped to its expiry and its CSRF token (a
-second, script-readable cookie that state-changing requests echo back in a header). Sessions live
-in memory: restarting the appliance logs everyone out, which is the safe direction.
+A login (``LoginSession``; "session" alone in this code base is a training session) is a random
+token (the HttpOnly cookie) mapped to its expiry and its CSRF token (a second, script-readable
+cookie that state-changing requests echo back in a header). Logins live in memory: restarting the
+appliance logs everyone out, which is the safe direction.
 """
 
 from __future__ import annotations
@@ -14,25 +15,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SESSION_COOKIE = "appliance_session"
+LOGIN_COOKIE = "appliance_login"
 CSRF_COOKIE = "appliance_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 IDLE_TIMEOUT_S = 2 * 3600.0  # a clinic day has gaps between patients; two idle hours log out
 ABSOLUTE_TIMEOUT_S = 12 * 3600.0
-MAX_SESSIONS = 64
+MAX_LOGINS = 64
 
 
 @dataclass
 class LoginSession:
+    """One browser's login: its cookie's token, its CSRF token, when it began and was last used."""
+
     token: str
     csrf_token: str
     created: float
     last_seen: float
 
 
-class SessionManager:
-    """Creates, looks up and ends login sessions; thread-safe, bounded in number."""
+class LoginManager:
+    """Creates, looks up and ends logins; thread-safe, bounded in number."""
 
     def __init__(
         self,
@@ -43,56 +46,57 @@ class SessionManager:
         self.idle_timeout_s = idle_timeout_s
         self.absolute_timeout_s = absolute_timeout_s
         self._clock = clock
-        self._sessions: dict[str, LoginSession] = {}
+        self._logins: dict[str, LoginSession] = {}
         self._lock = threading.Lock()
 
     def create(self) -> LoginSession:
-        """A new session; the oldest one is dropped when there are too many."""
+        """A new login; the least recently used one is dropped when there are too many."""
         now = self._clock()
-        s = LoginSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now)
+        login = LoginSession(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now)
         with self._lock:
             self._expire(now)
-            if len(self._sessions) >= MAX_SESSIONS:
-                oldest = min(self._sessions.values(), key=lambda x: x.last_seen)
-                del self._sessions[oldest.token]
-            self._sessions[s.token] = s
-        return s
+            if len(self._logins) >= MAX_LOGINS:
+                oldest = min(self._logins.values(), key=lambda x: x.last_seen)
+                del self._logins[oldest.token]
+            self._logins[login.token] = login
+        return login
 
     def get(self, token: str | None) -> LoginSession | None:
-        """The live session for ``token`` (and refresh its idle timer), or None."""
+        """The login for ``token`` while it lasts (its idle timer refreshed), or None."""
         if not token:
             return None
         now = self._clock()
         with self._lock:
             self._expire(now)
-            s = self._sessions.get(token)
-            if s is not None:
-                s.last_seen = now
-            return s
+            login = self._logins.get(token)
+            if login is not None:
+                login.last_seen = now
+            return login
 
     def end(self, token: str | None) -> None:
+        """Log out the browser holding ``token`` (nothing when it has no login)."""
         with self._lock:
             if token:
-                self._sessions.pop(token, None)
+                self._logins.pop(token, None)
 
     def end_all(self) -> None:
         """Log everyone out (after a PIN change)."""
         with self._lock:
-            self._sessions.clear()
+            self._logins.clear()
 
     def _expire(self, now: float) -> None:
         dead = [
             t
-            for t, s in self._sessions.items()
-            if now - s.last_seen > self.idle_timeout_s or now - s.created > self.absolute_timeout_s
+            for t, login in self._logins.items()
+            if now - login.last_seen > self.idle_timeout_s or now - login.created > self.absolute_timeout_s
         ]
         for t in dead:
-            del self._sessions[t]
+            del self._logins[t]
 
 
-def csrf_matches(session: LoginSession, presented: str | None) -> bool:
-    """Constant-time check of the CSRF header against the session's token."""
-    return bool(presented) and hmac.compare_digest(presented.encode(), session.csrf_token.encode())
+def csrf_matches(login: LoginSession, presented: str | None) -> bool:
+    """Constant-time check of the CSRF header against the login's token."""
+    return bool(presented) and hmac.compare_digest(presented.encode(), login.csrf_token.encode())
 
 
 FREE_ATTEMPTS = 3  # failures before any delay
