@@ -6,7 +6,10 @@ import math
 
 import pytest
 
-from appliance.gait.cadence import MIN_CONTACTS, CadenceEstimator
+from appliance.gait.cadence import CadenceEstimator
+from appliance.gait.tuning import GAIT_TUNING
+
+MIN_CONTACTS = GAIT_TUNING.rhythm.min_contacts
 
 PERIOD_S = 60.0 / 164.0
 FRAME_S = 1.0 / 30.0

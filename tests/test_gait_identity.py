@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from appliance.gait.identity import REACQUIRE_FRAMES, FootIdentity
+from appliance.gait.identity import FootIdentity
+from appliance.gait.tuning import GAIT_TUNING
+
+REACQUIRE = GAIT_TUNING.identity.reacquire_observations
 
 LEG_PX = 100.0
 FPS = 240.0
@@ -34,12 +37,12 @@ def test_a_track_that_took_a_hallucinated_foot_recovers_within_a_few_frames():
     # ...then finds the real foot again: rejected as a jump at first, taken back once it is seen
     # steadily, long before the track's coasting limit would have reset it.
     seen = []
-    for _ in range(REACQUIRE_FRAMES + 2):
+    for _ in range(REACQUIRE + 2):
         t += 1 / FPS
         out = ident.assign(t, {"left": leg(near_x, 230.0), "right": leg(far_x, 225.0)}, LEG_PX)
         seen.append(out[far_track].observed)
     assert not seen[0]
-    assert seen[REACQUIRE_FRAMES - 1:] == [True] * 3
+    assert seen[REACQUIRE - 1:] == [True] * 3
     assert ident.tracks[far_track].pos[2, 1] == 225.0  # its heel (knee, ankle, heel, toe)
 
 

@@ -9,24 +9,22 @@ import numpy as np
 
 from appliance.gait.foot_samples import FootSample
 from appliance.gait.geometry import HEEL, TOE, foot_angle_image_deg
-
-# How strongly the foot's rotation rate before contact is shrunk towards zero: by its noise
-# variance times this (9: a slope of three standard errors is followed at 50 %; at 30 fps and
-# 1 % landmark noise a held foot then reads as well as by the plain mean).
-STRIKE_SLOPE_PRIOR = 9.0
+from appliance.gait.tuning import GAIT_TUNING, StepMeasureTuning
 
 
-def foot_angle_at(pre: list[FootSample], t_ic: float, noise_leg: float, leg_px: float, sign: float) -> float:
+def foot_angle_at(pre: list[FootSample], t_ic: float, noise_leg: float, leg_px: float, sign: float,
+                  tuning: StepMeasureTuning = GAIT_TUNING.step_measures) -> float:
     """Foot angle (image, deg) at the contact instant ``t_ic``, from the frames ``pre`` just before it.
 
     A foot held at its landing angle is best read as the mean of those frames; one still rotating
     toe-up into contact (several hundred deg/s on both real clips) is read early by that mean, by
     tens of degrees. So a line is fitted and read at ``t_ic``, its slope shrunk towards zero by the
     slope's own noise (from the landmark noise ``noise_leg`` over the foot's length): a clear
-    rotation is followed, and noise is not extrapolated.
+    rotation is followed, and noise is not extrapolated. With fewer than ``strike_fit_min_samples``
+    frames the mean is taken.
     """
     angles = np.array([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in pre])
-    if len(pre) < 3:
+    if len(pre) < tuning.strike_fit_min_samples:
         return float(np.mean(angles))
     tt = np.array([x.t for x in pre])
     dtt = tt - tt.mean()
@@ -34,7 +32,7 @@ def foot_angle_at(pre: list[FootSample], t_ic: float, noise_leg: float, leg_px: 
     slope = float((dtt * (angles - angles.mean())).sum()) / span
     foot = float(np.median([np.linalg.norm(x.points[TOE] - x.points[HEEL]) for x in pre])) / leg_px
     noise_deg = math.degrees(math.sqrt(2.0) * noise_leg / max(foot, 0.05))
-    slope_var = STRIKE_SLOPE_PRIOR * noise_deg**2 / span
+    slope_var = tuning.strike_slope_prior * noise_deg**2 / span
     slope *= slope * slope / (slope * slope + slope_var)
     return float(angles.mean() + slope * (t_ic - tt.mean()))
 

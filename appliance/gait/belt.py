@@ -15,46 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Samples within this band (leg lengths) of the lowest ones count as stance: a stance foot rolls a
-# few centimetres (heel rise starts late in stance), a swing foot is well above (>= 8 %).
-STANCE_BAND = 0.04
-# Fraction of a landmark's recent positions used as "lowest": in running the foot is on the belt
-# for 30-45 % of the time (duty factor), so the lowest 20 % are stance samples even with noise.
-LOW_QUANTILE = 0.8
-# A roll fit needs the stance samples spread over at least this many leg lengths along the belt (a
-# stance foot travels ~0.6-0.9 leg lengths); otherwise the belt is taken as level.
-MIN_SPAN = 0.3
-# The first fit waits for this much data: about half a stride, so that a stance phase is in it.
-MIN_DURATION_S = 0.35
-# The roll is fitted only from this much data on (two strides: both feet's whole stance paths);
-# before that the belt is taken as level, which a side camera roughly is.
-ROLL_DURATION_S = 1.5
-MAX_ROLL_DEG = 15.0
-# Once the samples span this long (two roll fits' worth of data), a refit changes the line only a
-# little, and may be spread over frames.
-SETTLED_S = 2 * ROLL_DURATION_S
-MAX_FIT_SAMPLES = 400  # a side camera is never mounted more crooked than this; larger fits are noise
-# The alternating fit (levels, then a common slope from the samples near them) repeats until the
-# slope settles: the samples near a level taken with a wrong slope cover only part of a tilted
-# stance path, so each round recovers only part of the remaining tilt (3 rounds left a 3-degree
-# roll at ~65 % and contacts up to ~30 ms early at 120 fps).
-MAX_FIT_ROUNDS = 10
-# Stance samples are re-selected within these many noise sigmas of a landmark's level: on the belt
-# side there is only noise; the side above also holds feet rolling on or off the belt (a heel
-# rising late in stance), which at 3 % landmark noise pulled the heel's level up by half a sigma
-# with a symmetric 3-sigma cut and timed contacts ~5 frames early at 240 fps (1.5: a third less).
-BELT_SIDE_CUT = 3.0
-AIR_SIDE_CUT = 1.5
-# A level needs this many stance samples. With few samples (a few seconds at 30 fps) the noise
-# measured around the densest cluster can be far below the true noise, and the re-selection around
-# it would keep too few: the wider selection before it is kept instead.
-MIN_LEVEL_SAMPLES = 5
-SLOPE_SETTLED = 0.0005  # ~0.03 degrees
-# The published line is the median of this many latest fits (2.5 s of refits): the camera and the
-# belt do not move, so a single fit that went wrong (with noisy landmarks a fit can take a cluster
-# of swing samples for one foot's level) is outvoted, and a real change shows within 1.5 s.
-PUBLISHED_FITS = 5
-SETTLED_FITS = 3
+from appliance.gait.tuning import GAIT_TUNING, BeltTuning
 
 
 @dataclass(frozen=True)
@@ -106,23 +67,25 @@ def half_sample_mode(values: np.ndarray) -> float:
 
 
 class BeltEstimator:
-    """Collects each foot track's heel and toe positions and refits the belt lines every
-    ``refit_s`` seconds: one common slope, a level per foot and landmark."""
+    """Collects each foot track's heel and toe positions over the last ``tuning.window_s`` and
+    refits the belt lines every ``tuning.refit_s`` seconds: one common slope, a level per foot and
+    landmark."""
 
-    def __init__(self, window_s: float = 6.0, refit_s: float = 0.5, min_samples: int = 30):
-        self.window_s = window_s
-        self.refit_s = refit_s
-        self.min_samples = min_samples
+    def __init__(self, tuning: BeltTuning = GAIT_TUNING.belt):
+        self.tuning = tuning
+        self.window_s = tuning.window_s
+        self.refit_s = tuning.refit_s
+        self.min_samples = tuning.min_samples
         self._samples: deque[tuple[float, float, float, float, float, int]] = deque()
         self._last_fit_t = -math.inf
         self._job = None  # a refit in progress (generator), advanced one stage per update
-        self._fits: deque[tuple[BeltLine, float]] = deque(maxlen=PUBLISHED_FITS)  # (line, feet's x px)
+        self._fits: deque[tuple[BeltLine, float]] = deque(maxlen=tuning.published_fits)  # (line, feet's x px)
         self.line: BeltLine | None = None
 
     @property
     def settled(self) -> bool:
         """Whether the line is the median of several fits (a single early fit can be far off)."""
-        return len(self._fits) >= SETTLED_FITS
+        return len(self._fits) >= self.tuning.settled_fits
 
     def add(self, t: float, heel: np.ndarray, toe: np.ndarray, track: int) -> None:
         self._samples.append((t, heel[0], heel[1], toe[0], toe[1], track))
@@ -132,7 +95,7 @@ class BeltEstimator:
     def update(self, t: float, leg_px: float) -> BeltLine | None:
         """Refit when due; returns the current lines (None until enough samples).
 
-        While the belt is being found (the first SETTLED_S seconds of samples), refits run at
+        While the belt is being found (the first ``settled_s`` seconds of samples), refits run at
         once (nothing can be measured without the line, and each early refit improves it a lot);
         later refits run in stages, one per call, on a snapshot of the samples, and replace the line when complete.
         A refit in one go costs 1.5-2 ms, more than the whole tracker's 1 ms per-frame budget;
@@ -144,11 +107,11 @@ class BeltEstimator:
             return self.line
         if t - self._last_fit_t < self.refit_s or len(self._samples) < self.min_samples:
             return self.line
-        if t - self._samples[0][0] < MIN_DURATION_S:
+        if t - self._samples[0][0] < self.tuning.min_duration_s:
             return self.line
         self._last_fit_t = t
         self._job = self._fit(np.asarray(self._samples), t - self._samples[0][0], leg_px)
-        if self.line is None or t - self._samples[0][0] < SETTLED_S:
+        if self.line is None or t - self._samples[0][0] < self.tuning.settled_s:
             while self._job is not None:
                 self._step_job()
         else:
@@ -181,11 +144,12 @@ class BeltEstimator:
         """The belt lines from samples ``a`` spanning ``span_s`` seconds: a generator that yields
         between stages and returns the BeltLine and the feet's median x (None when the samples do
         not allow a fit)."""
-        if len(a) > MAX_FIT_SAMPLES:
+        tuning = self.tuning
+        if len(a) > tuning.max_fit_samples:
             # At 60-240 fps every n-th sample of each foot keeps the fit cheap. Per foot: the two
             # feet's samples alternate, so every n-th of the whole would, for an even n, keep one
             # foot only.
-            step = int(np.ceil(len(a) / MAX_FIT_SAMPLES))
+            step = int(np.ceil(len(a) / tuning.max_fit_samples))
             a = np.concatenate([a[a[:, 5] == k][::step] for k in (0, 1)])
         a = a[np.isfinite(a).all(axis=1)]
         if len(a) < self.min_samples:
@@ -206,28 +170,29 @@ class BeltEstimator:
         sel = {}
         for key, (x, y) in groups.items():
             r = y - slope * x
-            sel[key] = r >= np.quantile(r, LOW_QUANTILE) - STANCE_BAND * leg_px
+            sel[key] = r >= np.quantile(r, tuning.low_quantile) - tuning.stance_band * leg_px
         # The first slope comes from this broad selection: near a level fitted with the belt taken
         # as level, a tilted belt's stance path is cut short, too short to show its tilt.
         broad = dict(sel)
         intercepts: dict = {}
         sigmas: dict = {}
         settled = False
-        for rnd in range(MAX_FIT_ROUNDS):
+        for rnd in range(tuning.max_fit_rounds):
             for key, (x, y) in groups.items():
                 yield
                 r = y - slope * x
-                if sel[key].sum() < MIN_LEVEL_SAMPLES:
+                if sel[key].sum() < tuning.min_level_samples:
                     return None
                 level = half_sample_mode(r[sel[key]])
                 # Noise from the side below the level only: the side above also holds feet rolling
-                # onto or off the belt.
+                # onto or off the belt. Stance samples are then re-selected within an asymmetric
+                # band of that noise around the level (belt_side_cut, air_side_cut).
                 below = r[sel[key] & (r >= level)] - level
                 sigma = max(1.4826 * float(np.median(below)) if below.size else 0.0, 0.005 * leg_px)
                 # Re-selected from all samples each round, so a first guess made with the belt
                 # taken as level can still take in the whole stance path of a tilted belt.
-                near = (r - level <= BELT_SIDE_CUT * sigma) & (level - r <= AIR_SIDE_CUT * sigma)
-                if near.sum() >= MIN_LEVEL_SAMPLES:
+                near = (r - level <= tuning.belt_side_cut * sigma) & (level - r <= tuning.air_side_cut * sigma)
+                if near.sum() >= tuning.min_level_samples:
                     sel[key] = near
                 intercepts[key] = level
                 sigmas[key] = sigma
@@ -235,7 +200,7 @@ class BeltEstimator:
                 break
             fit_sel = broad if rnd == 0 else sel
             xs = np.concatenate([groups[g][0][fit_sel[g]] for g in groups])
-            if span_s < ROLL_DURATION_S or (np.quantile(xs, 0.9) - np.quantile(xs, 0.1)) / leg_px < MIN_SPAN:
+            if span_s < tuning.roll_duration_s or (np.quantile(xs, 0.9) - np.quantile(xs, 0.1)) / leg_px < tuning.min_span:
                 if rnd >= 2:  # level belt: three rounds of re-selection settle the levels
                     break
                 continue
@@ -244,9 +209,9 @@ class BeltEstimator:
                 fx, fy = x[fit_sel[key]], y[fit_sel[key]]
                 num += float(((fx - fx.mean()) * (fy - fy.mean())).sum())
                 den += float(((fx - fx.mean()) ** 2).sum())
-            if den <= 0 or abs(math.degrees(math.atan(num / den))) > MAX_ROLL_DEG:
+            if den <= 0 or abs(math.degrees(math.atan(num / den))) > tuning.max_roll_deg:
                 break
-            settled = abs(num / den - slope) < SLOPE_SETTLED
+            settled = abs(num / den - slope) < tuning.slope_settled
             slope = num / den
         noise = float(np.median([v / leg_px for v in sigmas.values()]))
         return BeltLine(slope, intercepts, noise), float(np.median(a[:, [1, 3]]))

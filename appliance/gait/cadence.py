@@ -6,14 +6,7 @@ from collections import deque
 
 import numpy as np
 
-# A contact counts towards the rolling cadence when it is within this fraction of the median step
-# period of the fitted rhythm: step-to-step variability in steady running is a few percent, so
-# 25 % rejects only false or mistimed contacts.
-INTERVAL_TOLERANCE = 0.25
-# Contacts before a rolling cadence is given. One interval at 30 fps is a frame (~9 %) off at
-# worst; the runner sees this figure on the panel and the coach cues on it, so the first value
-# waits for three intervals (the slope over four contacts: about a third of that error).
-MIN_CONTACTS = 4
+from appliance.gait.tuning import GAIT_TUNING, RhythmTuning
 
 
 class CadenceEstimator:
@@ -21,10 +14,14 @@ class CadenceEstimator:
 
     The rolling value is the slope of contact time over step number (least squares, contacts more
     than a quarter period off the line left out), rather than a median of single intervals: its
-    error falls with the window length as every contact's timing error is averaged.
+    error falls with the window length as every contact's timing error is averaged. No rolling
+    value before ``tuning.min_contacts`` contacts; contacts more than ``tuning.interval_tolerance``
+    of a period off the line are left out.
     """
 
-    def __init__(self, window_s: float = 10.0, min_period_s: float = 0.24, max_period_s: float = 0.75):
+    def __init__(self, window_s: float = 10.0, min_period_s: float = 0.24, max_period_s: float = 0.75,
+                 tuning: RhythmTuning = GAIT_TUNING.rhythm):
+        self.tuning = tuning
         self.window_s = window_s
         self.min_period_s = min_period_s
         self.max_period_s = max_period_s
@@ -72,7 +69,7 @@ class CadenceEstimator:
         return 60.0 / self.rolling_spm if np.isfinite(self.rolling_spm) else float("nan")
 
     def _rolling(self, reference_period_s: float) -> float:
-        if len(self._ics) < MIN_CONTACTS:
+        if len(self._ics) < self.tuning.min_contacts:
             return float("nan")
         t = np.array([x[0] for x in self._ics])
         d = np.diff(t)
@@ -89,7 +86,7 @@ class CadenceEstimator:
                 return float("nan")
             slope, icept = np.polyfit(k[keep], t[keep], 1)
             resid = t - (icept + slope * k)
-            keep = np.abs(resid) <= INTERVAL_TOLERANCE * m
+            keep = np.abs(resid) <= self.tuning.interval_tolerance * m
         if keep.sum() < 3 or slope <= 0:
             return float("nan")
         slope, _ = np.polyfit(k[keep], t[keep], 1)

@@ -16,14 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from appliance.config import GaitSettings
 from appliance.gait.geometry import ANKLE, HEEL, TOE, foot_angle_image_deg, leg_length_px, leg_points
+from appliance.gait.tuning import GAIT_TUNING, CalibrationTuning
 from appliance.types import Pose
-
-MIN_STANDING_POSES = 10
-# Quiet standing: ankles move less than this (leg lengths, std) over the recording. Real landmark
-# jitter on a still person is ~1 % of leg length; walking or shifting weight moves the ankles far more.
-MAX_ANKLE_SPREAD = 0.05
-MIN_VISIBILITY = 0.5
 
 
 class CalibrationError(ValueError):
@@ -41,32 +37,35 @@ class Calibration:
     poses_used: int
 
 
-def _direction(poses: list[Pose]) -> str:
+def _direction(poses: list[Pose], min_visibility: float) -> str:
     votes = 0.0
     for p in poses:
         for side in ("left", "right"):
             pts, vis = leg_points(p.landmarks, side)
-            if vis[HEEL] >= MIN_VISIBILITY and vis[TOE] >= MIN_VISIBILITY:
+            if vis[HEEL] >= min_visibility and vis[TOE] >= min_visibility:
                 votes += np.sign(pts[TOE, 0] - pts[HEEL, 0])
     if votes == 0:
         raise CalibrationError("cannot tell which way the person faces: heels and toes are not visible")
     return "right" if votes > 0 else "left"
 
 
-def calibrate(poses: Iterable[Pose | None], direction: str | None = None) -> Calibration:
+def calibrate(poses: Iterable[Pose | None], direction: str | None = None, settings: GaitSettings | None = None,
+              tuning: CalibrationTuning = GAIT_TUNING.calibration) -> Calibration:
     """Calibration from poses of the runner standing still on the belt, side-on (1-3 s is enough).
 
     ``direction`` is the way the runner will face when running; by default the way they face while
-    standing (toes ahead of heels). Raises CalibrationError if the poses are too few, not visible
-    enough, or not quiet standing.
+    standing (toes ahead of heels). Legs less visible than ``settings.min_visibility`` are not
+    used. Raises CalibrationError if the poses are too few, not visible enough, or not quiet
+    standing.
     """
+    min_visibility = (settings or GaitSettings()).min_visibility
     usable = [p for p in poses if p is not None and np.isfinite(p.landmarks[:, :2]).all()]
-    if len(usable) < MIN_STANDING_POSES:
+    if len(usable) < tuning.min_standing_poses:
         raise CalibrationError(
-            f"calibration needs at least {MIN_STANDING_POSES} poses of quiet standing, got {len(usable)}; "
+            f"calibration needs at least {tuning.min_standing_poses} poses of quiet standing, got {len(usable)}; "
             "stand side-on to the camera, whole body in view, for 2 seconds"
         )
-    direction = direction or _direction(usable)
+    direction = direction or _direction(usable, min_visibility)
     if direction not in ("left", "right"):
         raise CalibrationError(f"direction must be 'left' or 'right', not {direction!r}")
     sign = 1.0 if direction == "right" else -1.0
@@ -75,21 +74,21 @@ def calibrate(poses: Iterable[Pose | None], direction: str | None = None) -> Cal
     for p in usable:
         for side in ("left", "right"):
             pts, vis = leg_points(p.landmarks, side)
-            if vis.min() < MIN_VISIBILITY:
+            if vis.min() < min_visibility:
                 continue
             angles.append(foot_angle_image_deg(pts[HEEL], pts[TOE], sign))
             legs.append(leg_length_px(pts))
             ankles[side].append(pts[ANKLE])
-    if len(angles) < MIN_STANDING_POSES:
+    if len(angles) < tuning.min_standing_poses:
         raise CalibrationError(
-            f"only {len(angles)} leg observations with visibility >= {MIN_VISIBILITY}; "
+            f"only {len(angles)} leg observations with visibility >= {min_visibility}; "
             "make sure both feet are in view and lit"
         )
     leg = float(np.median(legs))
     spread = max(float(np.max(np.std(np.asarray(a), axis=0))) for a in ankles.values() if len(a) > 1) / leg
-    if spread > MAX_ANKLE_SPREAD:
+    if spread > tuning.max_ankle_spread:
         raise CalibrationError(
             f"the feet moved {spread:.2f} leg lengths (std) during calibration, more than "
-            f"{MAX_ANKLE_SPREAD}: calibrate while standing still"
+            f"{tuning.max_ankle_spread}: calibrate while standing still"
         )
     return Calibration(float(np.median(angles)), leg, direction, len(usable))

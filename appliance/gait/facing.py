@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from appliance.gait.geometry import HEEL, TOE
+from appliance.gait.tuning import GAIT_TUNING, FacingTuning
 from appliance.landmarks import L
-
-DECAY = 0.98  # per-frame decay of the vote (forgets after ~50 frames)
-MIN_VOTE = 3.0
-CALIBRATED_VOTE = 10.0
 
 
 class FacingVote:
     """A decaying vote of toe-ahead-of-heel (each foot) and nose-ahead-of-ears, weighted by the
-    landmarks' visibility; ``direction`` is ``right``, ``left``, or None until the vote is clear.
-    A standing calibration's direction starts it off."""
+    landmarks' visibility, forgotten with the time constant ``memory_s``; ``direction`` is
+    ``right``, ``left``, or None until the vote is clear. A standing calibration's direction starts
+    it off."""
 
-    def __init__(self, calibrated: str | None = None) -> None:
-        self._vote = 0.0 if calibrated is None else (CALIBRATED_VOTE if calibrated == "right" else -CALIBRATED_VOTE)
+    def __init__(self, calibrated: str | None = None, tuning: FacingTuning = GAIT_TUNING.facing) -> None:
+        self.tuning = tuning
+        start = tuning.calibrated_vote
+        self._vote = 0.0 if calibrated is None else (start if calibrated == "right" else -start)
         self.direction: str | None = None
 
-    def add(self, lm: np.ndarray, legs: dict) -> None:
-        """Add one frame's landmarks ``lm`` and leg points ``legs`` (side -> (points, visibility))."""
+    def add(self, lm: np.ndarray, legs: dict, dt: float) -> None:
+        """Add one frame's landmarks ``lm`` and leg points ``legs`` (side -> (points, visibility));
+        ``dt`` is the frame interval."""
         vote = 0.0
         for pts, vis in legs.values():
             if np.isfinite(pts[[HEEL, TOE]]).all():
@@ -31,6 +34,6 @@ class FacingVote:
         nose = lm[int(L.NOSE), :2].astype(np.float64)
         if np.isfinite(ears).all() and np.isfinite(nose).all():
             vote += float(lm[int(L.NOSE), 3]) * float(np.sign(nose[0] - ears[:, 0].mean()))
-        self._vote = DECAY * self._vote + vote
-        if abs(self._vote) >= MIN_VOTE:
+        self._vote = math.exp(-dt / self.tuning.memory_s) * self._vote + vote
+        if abs(self._vote) >= self.tuning.min_vote:
             self.direction = "right" if self._vote > 0 else "left"

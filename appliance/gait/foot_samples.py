@@ -6,12 +6,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
-# The pose model misplaces a foot by up to ~0.3 leg lengths for up to ~25 ms (runs of up to 7
-# frames on the labelled ~300 fps clip): a phase change is believed once seen over this long.
-GLITCH_S = 0.025
+from appliance.gait.tuning import GAIT_TUNING, FootSampleTuning
+
+# A sample exactly ``span_s`` older than the newest is dropped despite rounding in its capture time.
+_TIME_EPS = 1e-9
 
 
 @dataclass
@@ -33,18 +35,35 @@ class FootSample:
     held: tuple | None = None  # (g, toe_h, heel_h, fwd, ankle_h) while set aside as implausible
 
 
-class FootHistory(deque):
-    """A foot track's last ``maxlen`` samples, oldest first. Each sample also has a number that
-    does not change as older ones drop out (how many were appended before it), so a state machine
-    can remember a sample across frames."""
+class TimeWindow(deque):
+    """The items of the last ``span_s`` seconds, oldest first; ``time(item)`` is an item's capture
+    time (by default its ``t``, or its first element for a tuple)."""
 
-    def __init__(self, maxlen: int) -> None:
-        super().__init__((), maxlen)
+    def __init__(self, span_s: float, time: Callable[[Any], float] | None = None) -> None:
+        super().__init__(())
+        self.span_s = span_s
+        self._time = time or (lambda x: x[0] if isinstance(x, tuple) else x.t)
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        oldest = self._time(item) - self.span_s + _TIME_EPS
+        while self and self._time(self[0]) < oldest:
+            self.popleft()
+
+
+class FootHistory(TimeWindow):
+    """A foot track's samples of the last ``history_s`` seconds, oldest first. Each sample also has
+    a number that does not change as older ones drop out (how many were appended before it), so a
+    state machine can remember a sample across frames."""
+
+    def __init__(self, history_s: float, tuning: FootSampleTuning = GAIT_TUNING.foot_samples) -> None:
+        super().__init__(history_s)
+        self.tuning = tuning
         self.appended = 0
 
     def append(self, sample: FootSample) -> None:
-        super().append(sample)
         self.appended += 1
+        super().append(sample)
 
     @property
     def newest_number(self) -> int:
@@ -59,8 +78,8 @@ class FootHistory(deque):
         return number - (self.appended - len(self))
 
     def persists(self, held: Callable[[FootSample], bool]) -> bool:
-        """Whether ``held(sample)`` is true for every observed sample of the last GLITCH_S and for
-        at least the last two: for less it may be a pose-model glitch."""
+        """Whether ``held(sample)`` is true for every observed sample of the last ``glitch_s`` and
+        for at least the last two: for less it may be a pose-model glitch."""
         now = self[-1].t
         n = 0
         for x in reversed(self):
@@ -69,7 +88,7 @@ class FootHistory(deque):
             if not held(x):
                 return False
             n += 1
-            if n >= 2 and now - x.t >= GLITCH_S:
+            if n >= 2 and now - x.t >= self.tuning.glitch_s:
                 return True
         return False
 
@@ -96,7 +115,7 @@ class FootHistory(deque):
         return None
 
     def airborne_between(self, t0: float, t1: float, air: float) -> bool:
-        """Whether the foot was above ``air`` for GLITCH_S and two observed samples in a row
+        """Whether the foot was above ``air`` for ``glitch_s`` and two observed samples in a row
         between ``t0`` and ``t1``."""
         run_from, run = float("nan"), 0
         for x in observed_between(self, t0, t1):
@@ -106,7 +125,7 @@ class FootHistory(deque):
             if run == 0:
                 run_from = x.t
             run += 1
-            if run >= 2 and x.t - run_from >= GLITCH_S:
+            if run >= 2 and x.t - run_from >= self.tuning.glitch_s:
                 return True
         return False
 

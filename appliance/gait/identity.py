@@ -15,31 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from appliance.gait.geometry import ANKLE, HEEL, KNEE, TOE
+from appliance.gait.tuning import GAIT_TUNING, IdentityTuning
 
 DISTAL = [KNEE, ANKLE, HEEL, TOE]
-# Swap only when it explains the frame better by this many leg lengths (mean point distance): twice
-# the landmark noise of a good model, so jitter while the feet cross never flips identities.
-SWAP_MARGIN = 0.02
-# Largest plausible foot speed relative to the camera: ~10 leg lengths/s (9 m/s, above the swing
-# foot's peak speed on a treadmill even when sprinting) plus 0.15 leg lengths of landmark error.
-MAX_SPEED_LEG_PER_S = 10.0
-GATE_SLACK = 0.15
-# A track not seen for this long restarts from the model's labels (its motion is no longer predictable).
-MAX_COAST_S = 0.25
-# Velocity is smoothed with this time constant (per-frame differences are mostly noise at 120+ fps)
-# and extrapolated for at most this long while a track is not seen; beyond, the track holds still.
-VELOCITY_TAU_S = 0.03
-MAX_EXTRAPOLATION_S = 0.05
-LABEL_MEMORY_S = 3.0
-# A track that has rejected this many consecutive observations, each a plausible move from the one
-# before, has itself gone wrong (it accepted a hallucinated position, or lost the foot while it was
-# unseen): it restarts from them. At 120-240 fps a wrong track would otherwise reject the real foot
-# until MAX_COAST_S ran out, 30-60 frames later.
-REACQUIRE_FRAMES = 3
-# Two feet moving apart at up to ~6 m/s: a prediction across a gap is off by that much per second.
-GAP_UNCERTAINTY_LEG_PER_S = 12.0
-# Beyond this, a foot can have swung past the other unseen (a swing lasts ~0.3-0.4 s).
-MAX_PREDICTABLE_S = 0.1
 
 
 @dataclass
@@ -54,8 +32,9 @@ class TrackObservation:
 
 
 class _Track:
-    def __init__(self, name: str):
+    def __init__(self, name: str, tuning: IdentityTuning):
         self.name = name
+        self.tuning = tuning
         self.pos: np.ndarray | None = None  # [4, 2] distal points
         self.vel = np.zeros((4, 2))
         self.t = -np.inf
@@ -68,22 +47,25 @@ class _Track:
         a plausible path ending with this one."""
         if self.rejected:
             t0, d0 = self.rejected[-1]
-            gate = (GATE_SLACK + MAX_SPEED_LEG_PER_S * max(t - t0, 0.0)) * leg_px
-            if float(np.max(np.hypot(*(distal - d0).T))) > gate:
+            if float(np.max(np.hypot(*(distal - d0).T))) > self.gate_px(t - t0, leg_px):
                 self.rejected.clear()
         self.rejected.append((t, distal))
         return len(self.rejected)
 
+    def gate_px(self, elapsed: float, leg_px: float) -> float:
+        """How far (px) the foot can plausibly have moved in ``elapsed`` seconds."""
+        return (self.tuning.gate_slack + self.tuning.max_speed_leg_per_s * max(elapsed, 0.0)) * leg_px
+
     def predict(self, t: float) -> np.ndarray | None:
-        if self.pos is None or t - self.t > MAX_COAST_S:
+        if self.pos is None or t - self.t > self.tuning.max_coast_s:
             return None
-        return self.pos + self.vel * min(t - self.t, MAX_EXTRAPOLATION_S)
+        return self.pos + self.vel * min(t - self.t, self.tuning.max_extrapolation_s)
 
     def accept(self, t: float, distal: np.ndarray) -> None:
-        if self.pos is not None and t - self.t <= MAX_COAST_S and t > self.t:
+        if self.pos is not None and t - self.t <= self.tuning.max_coast_s and t > self.t:
             dt = t - self.t
             v = (distal - self.pos) / dt
-            alpha = dt / (dt + VELOCITY_TAU_S)
+            alpha = dt / (dt + self.tuning.velocity_tau_s)
             self.vel = (1 - alpha) * self.vel + alpha * v
         else:
             self.vel = np.zeros((4, 2))
@@ -95,8 +77,9 @@ class _Track:
 class FootIdentity:
     """Assigns the two labelled legs of each frame to two persistent foot tracks (0 and 1)."""
 
-    def __init__(self):
-        self.tracks = [_Track("A"), _Track("B")]
+    def __init__(self, tuning: IdentityTuning = GAIT_TUNING.identity):
+        self.tuning = tuning
+        self.tracks = [_Track("A", tuning), _Track("B", tuning)]
         self.swaps_detected = 0
 
     def foot_name(self, k: int) -> str:
@@ -123,8 +106,9 @@ class FootIdentity:
             # A prediction made across a gap is uncertain by up to the feet's relative speed times
             # the gap; the model's labels are trusted more in proportion.
             unseen = t - min(tr.t for tr in self.tracks)
-            margin = SWAP_MARGIN + GAP_UNCERTAINTY_LEG_PER_S * max(0.0, unseen - MAX_EXTRAPOLATION_S)
-            if unseen > MAX_PREDICTABLE_S:
+            tuning = self.tuning
+            margin = tuning.swap_margin + tuning.gap_uncertainty_leg_per_s * max(0.0, unseen - tuning.max_extrapolation_s)
+            if unseen > tuning.max_predictable_s:
                 margin = math.inf  # the feet may have crossed unseen: the labels decide
             if swap < keep - margin:
                 order = (second, first)
@@ -146,18 +130,17 @@ class FootIdentity:
             p, vis = obs[lab]
             distal = p[DISTAL]
             pred = preds[k]
-            gate = (GATE_SLACK + MAX_SPEED_LEG_PER_S * max(t - tr.t, 0.0)) * leg_px
-            if pred is not None and float(np.max(np.hypot(*(distal - pred).T))) > gate:
-                if tr.consistent_rejections(t, distal, leg_px) < REACQUIRE_FRAMES:
+            if pred is not None and float(np.max(np.hypot(*(distal - pred).T))) > tr.gate_px(t - tr.t, leg_px):
+                if tr.consistent_rejections(t, distal, leg_px) < self.tuning.reacquire_observations:
                     # An implausible jump (the model put this leg on the other foot or on the background).
                     out.append(TrackObservation(p, vis, False, lab, ambiguous))
                     continue
                 tr.t = -math.inf  # restart: no velocity from the wrong position
             tr.accept(t, distal)
-            # Votes fade over ~LABEL_MEMORY_S, so a track that picked up the other foot after a long
+            # Votes fade over ~label_memory_s, so a track that picked up the other foot after a long
             # occlusion is renamed by the model's labels within seconds, while swaps lasting a few
             # frames never outvote the seconds before them.
-            fade = math.exp(-max(t - tr.vote_t, 0.0) / LABEL_MEMORY_S) if math.isfinite(tr.vote_t) else 1.0
+            fade = math.exp(-max(t - tr.vote_t, 0.0) / self.tuning.label_memory_s) if math.isfinite(tr.vote_t) else 1.0
             for key in tr.label_votes:
                 tr.label_votes[key] *= fade
             tr.label_votes[lab] += 1.0

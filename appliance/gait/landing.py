@@ -15,29 +15,11 @@ from itertools import islice
 import numpy as np
 
 from appliance.gait.foot_samples import FootSample, height_slopes, observed_between
-
-# The descent (or rise) of the foot is fitted over this long: the last ~60 ms of a landing are a
-# near-straight line in the foot's height (the foot is pre-positioned and moves at ~0.5-1 m/s).
-EVENT_FIT_S = 0.06
-# A foot rotating into a toe-first contact: the toe's own descent is measured over the last 60 ms
-# (at least 3.5 frames) before the contact, from at least 3 frames, and its difference to the whole
-# foot's is followed at 50 % when three standard errors clear of noise.
-ROTATION_FIT_S = 0.06
-ROTATION_MIN_FRAMES = 3.5
-ROTATION_PRIOR = 9.0
-ROTATION_MIN_SAMPLES = 3
-# The level a hinge finds on the belt is held near 0 by a prior worth this many frames.
-CONTACT_LEVEL_PRIOR = 0.5
-# After a landing the landmark that touched is on the belt and the other one still above it until
-# the foot is flat, at ~15 % of contact in rearfoot and forefoot strikes (~40 ms).
-LANDING_SETTLE_S = 0.04
-# A foot is carried by the belt at its speed; a landing foot moves slower (or forwards) until the
-# belt takes it. The onset is fitted over the 100 ms before the foot comes within contact height.
-ONSET_FIT_S = 0.1
-ONSET_MAX_PRE_SPEED = 0.25  # fraction of belt speed
+from appliance.gait.tuning import GAIT_TUNING, LandingTuning
 
 
-def event_time(hist: deque[FootSample], first: int, dt: float, noise: float, rising: bool) -> float:
+def event_time(hist: deque[FootSample], first: int, dt: float, noise: float, rising: bool,
+               tuning: LandingTuning = GAIT_TUNING.landing) -> float:
     """Sub-frame instant the foot reaches (or leaves) the belt near history index ``first``, the
     first frame below (or above) the contact height; ``dt`` is the frame interval, ``noise`` the
     landmark noise (leg lengths).
@@ -48,30 +30,31 @@ def event_time(hist: deque[FootSample], first: int, dt: float, noise: float, ris
     is not fitted: of two noisy heights it is biased low once both are down, which would pull the
     fit.
     """
-    window = max(EVENT_FIT_S, 2.5 * dt)
+    window = max(tuning.event_fit_s, 2.5 * dt)
     s1 = hist[first]
     back = int(window / dt) + 2
     items = [x for x in islice(hist, max(0, first - back), None) if math.isfinite(x.g)]
     if rising:
         pts = [x for x in items if s1.t - window <= x.t <= s1.t + window]
-        t = hinge_time(pts, "toe_h", s1.t - window, s1.t, dt, rising=True)
+        t = hinge_time(pts, "toe_h", s1.t - window, s1.t, dt, rising=True, level_prior=tuning.contact_level_prior)
         return s1.t if t is None else t
     pts = [x for x in items if x.t >= s1.t - window]
     if len(pts) < 3:
         return s1.t
     pooled = descent_speed(pts, s1.t, dt)
-    offsets = rotation_offsets(hist, s1.t, dt, noise)
+    offsets = rotation_offsets(hist, s1.t, dt, noise, tuning)
     times = {}
     for name in ("heel_h", "toe_h"):
         beta = None if pooled is None else pooled - offsets[name]
-        t = hinge_time(pts, name, s1.t - 1.5 * dt, pts[-1].t, dt, rising=False, beta=beta)
+        t = hinge_time(pts, name, s1.t - 1.5 * dt, pts[-1].t, dt, rising=False, beta=beta,
+                       level_prior=tuning.contact_level_prior)
         if t is not None:
             times[name] = t
     if not times:
         return s1.t
     t_early = min(times.values())
     before = [x for x in items if s1.t - window <= x.t <= s1.t]
-    after = [x for x in pts if t_early - 1e-9 <= x.t <= t_early + max(LANDING_SETTLE_S, dt)] or pts[-1:]
+    after = [x for x in pts if t_early - 1e-9 <= x.t <= t_early + max(tuning.landing_settle_s, dt)] or pts[-1:]
     heel_first = toe_above_heel(before, after, t_early) >= 0
     return times.get("heel_h" if heel_first else "toe_h", t_early)
 
@@ -97,12 +80,13 @@ def toe_above_heel(before: list[FootSample], after: list[FootSample], t: float) 
 
 
 def hinge_time(pts: list[FootSample], name: str, lo: float, hi: float, dt: float, rising: bool,
-               beta: float | None = None) -> float | None:
+               beta: float | None = None, level_prior: float = GAIT_TUNING.landing.contact_level_prior) -> float | None:
     """The instant in [lo, hi] (on a grid of a tenth of the frame interval ``dt``) at which a hinge
     best fits the height ``name`` over ``pts``: a level on the belt, a straight line in the air,
     joined at the instant. The last ~40 ms of a landing and the first ~40 ms of a toe-off are close
     to straight lines in height. ``beta``, where given and positive, is the line's slope (the
-    landing speed, from the whole foot); else it is fitted. None without a fit."""
+    landing speed, from the whole foot); else it is fitted. ``level_prior``: see
+    ``LandingTuning.contact_level_prior``. None without a fit."""
     if len(pts) < 3:
         return None
     tt = np.array([x.t for x in pts])
@@ -111,13 +95,13 @@ def hinge_time(pts: list[FootSample], name: str, lo: float, hi: float, dt: float
     # Height in the air grows linearly with the distance in time from the event: a = |t - t0|
     # on the airborne side; on the belt the height is a level c, which should be 0 but may be
     # off by a fraction of the landmark noise (the stance level is itself an estimate). c is
-    # held near 0 by a prior worth CONTACT_LEVEL_PRIOR frames.
+    # held near 0 by a prior worth ``level_prior`` frames.
     a = (tt[None, :] - grid[:, None]) if rising else (grid[:, None] - tt[None, :])
     a = np.maximum(a, 0.0)
-    n = float(len(tt)) + CONTACT_LEVEL_PRIOR
+    n = float(len(tt)) + level_prior
     if beta is not None and beta > 0:
         c = (hh[None, :] - beta * a).sum(axis=1) / n
-        resid = ((hh[None, :] - c[:, None] - beta * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
+        resid = ((hh[None, :] - c[:, None] - beta * a) ** 2).sum(axis=1) + level_prior * c * c
         return float(grid[int(np.argmin(resid))])
     # c and the slope from the 2x2 normal equations for every candidate instant at once.
     sa, saa = a.sum(axis=1), (a * a).sum(axis=1)
@@ -127,7 +111,7 @@ def hinge_time(pts: list[FootSample], name: str, lo: float, hi: float, dt: float
     det = np.where(ok, det, 1.0)
     c = np.where(ok, (saa * sh - sa * sah) / det, sh / n)
     slope = np.where(ok, (n * sah - sa * sh) / det, 0.0)
-    resid = ((hh[None, :] - c[:, None] - slope[:, None] * a) ** 2).sum(axis=1) + CONTACT_LEVEL_PRIOR * c * c
+    resid = ((hh[None, :] - c[:, None] - slope[:, None] * a) ** 2).sum(axis=1) + level_prior * c * c
     resid = np.where(slope > 0, resid, np.inf)
     if not np.isfinite(resid).any():
         return None
@@ -145,28 +129,30 @@ def descent_speed(pts: list[FootSample], t_first: float, dt: float) -> float | N
     return -pooled if pooled < 0 else None
 
 
-def rotation_offsets(hist: deque[FootSample], t_first: float, dt: float, noise: float) -> dict[str, float]:
+def rotation_offsets(hist: deque[FootSample], t_first: float, dt: float, noise: float,
+                     tuning: LandingTuning = GAIT_TUNING.landing) -> dict[str, float]:
     """How much faster (leg lengths/s) the foot as a whole comes down than its heel and than its toe
-    (keys heel_h, toe_h), in the ROTATION_FIT_S (at least ROTATION_MIN_FRAMES) before ``t_first``:
-    >= 0 for the toe, <= 0 for the heel.
+    (keys heel_h, toe_h), in the ``rotation_fit_s`` before ``t_first`` (widened at low frame rates
+    to hold ``rotation_min_samples`` frames): >= 0 for the toe, <= 0 for the heel.
 
     A foot still rotating toe-up into a toe-first landing (as the knee extends; ~500 deg/s on both
     real clips) drops its heel several times faster than its toe, and the pooled speed would then
     time the toe's contact ~35 ms early (8 frames at 240 fps). Each difference is shrunk towards
     zero by its own noise (from the landmark ``noise``, leg lengths), so that a foot held still is
     timed as before. Zero for a landmark not coming down at all (a toe skimming the belt while the
-    heel lands), and with fewer than ROTATION_MIN_SAMPLES frames."""
+    heel lands), and with fewer than ``rotation_min_samples`` frames."""
     offsets = {"heel_h": 0.0, "toe_h": 0.0}
-    span = max(ROTATION_FIT_S, ROTATION_MIN_FRAMES * dt)
+    # The samples strictly before t_first - dt/4: n of them span (n + 0.5) frame intervals.
+    span = max(tuning.rotation_fit_s, (tuning.rotation_min_samples + 0.5) * dt)
     pre = [x for x in observed_between(hist, t_first - span, t_first) if x.t < t_first - 0.25 * dt]
-    if len(pre) < ROTATION_MIN_SAMPLES:
+    if len(pre) < tuning.rotation_min_samples:
         return offsets
     slopes = height_slopes(pre)
     if len(slopes) < 2:
         return offsets
     pooled = float(np.mean(list(slopes.values())))
     tt = np.array([x.t for x in pre])
-    diff_var = ROTATION_PRIOR * (1 - 1 / len(slopes)) * noise * noise / float(((tt - tt.mean()) ** 2).sum())
+    diff_var = tuning.rotation_prior * (1 - 1 / len(slopes)) * noise * noise / float(((tt - tt.mean()) ** 2).sum())
     for key in offsets:
         if key not in slopes or slopes[key] >= 0:
             continue
@@ -181,16 +167,17 @@ def rotation_offsets(hist: deque[FootSample], t_first: float, dt: float, noise: 
     return offsets
 
 
-def belt_onset(hist: deque[FootSample], first: int, dt: float, belt_v: float) -> float | None:
+def belt_onset(hist: deque[FootSample], first: int, dt: float, belt_v: float,
+               tuning: LandingTuning = GAIT_TUNING.landing) -> float | None:
     """When the foot started moving with the belt (``belt_v`` px/s), near history index ``first``,
     or None when it was already moving nearly as fast before (then the landing shows only in its
     height).
 
     A hinge is fitted to the foot's position along the belt: any straight line before the onset,
-    the belt's own speed after it.
+    the belt's own speed after it, over the ``onset_fit_s`` before ``first`` (at least 5 frames).
     """
     s1 = hist[first]
-    pre_w = max(ONSET_FIT_S, 5 * dt)
+    pre_w = max(tuning.onset_fit_s, 5 * dt)
     pts = [x for x in islice(hist, max(0, first - int(pre_w / dt) - 2), None)
            if x.observed and x.t >= s1.t - pre_w and math.isfinite(x.fwd)]
     if len(pts) < 4:
@@ -220,6 +207,6 @@ def belt_onset(hist: deque[FootSample], first: int, dt: float, belt_v: float) ->
     # Only a foot that was clearly not moving with the belt before (gliding in, or still swinging
     # forward) shows its contact in this way; a foot already pulled back at nearly belt speed
     # (swing retraction) lands visibly only in its height.
-    if b[i] < -ONSET_MAX_PRE_SPEED * belt_v:
+    if b[i] < -tuning.onset_max_pre_speed * belt_v:
         return None
     return float(grid[i])

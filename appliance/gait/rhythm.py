@@ -19,18 +19,14 @@ from collections import deque
 
 import numpy as np
 
-# Lag scores: a true step period P has high correlation at P and 2P and a trough at P/2 (half a
-# step out of phase); a stride taken for a step (P = 2 steps) has a peak, not a trough, at P/2.
-# This holds while the stride-rate part of the bounce (one side bouncing higher) stays below ~80 %
-# of the step-rate part; beyond, the step is not a repeating pattern of the trunk at all.
-# Below this stride correlation the trunk is not moving rhythmically (standing, or noise).
-MIN_STRENGTH = 0.3
-UPDATE_S = 0.25  # the period is recomputed this often (a runner's cadence changes over seconds)
+from appliance.gait.tuning import GAIT_TUNING, RhythmTuning
 
 
-def step_period(height: np.ndarray, dt: float, min_period_s: float, max_period_s: float) -> tuple[float, float]:
+def step_period(height: np.ndarray, dt: float, min_period_s: float, max_period_s: float,
+                min_strength: float = GAIT_TUNING.rhythm.min_strength) -> tuple[float, float]:
     """Step period (s) and its strength (stride-lag correlation, <= 1) of a trunk height series
-    sampled every ``dt`` seconds; (NaN, 0) when the series is too short or not rhythmic.
+    sampled every ``dt`` seconds; (NaN, 0) when the series is too short or not rhythmic (its stride
+    correlation below ``min_strength``: standing, or noise).
 
     The series must span at least one stride of the longest plausible step (2 x ``max_period_s``).
     """
@@ -49,12 +45,16 @@ def step_period(height: np.ndarray, dt: float, min_period_s: float, max_period_s
     spec = np.fft.rfft(x, 2 * n)
     ac = np.fft.irfft(spec * np.conj(spec))[:n] / energy
     ac = ac * n / (n - np.arange(n))  # unbiased: long lags are sums over fewer products
+    # Lag scores: a true step period P has high correlation at P and 2P and a trough at P/2 (half a
+    # step out of phase); a stride taken for a step (P = 2 steps) has a peak, not a trough, at P/2.
+    # This holds while the stride-rate part of the bounce (one side bouncing higher) stays below
+    # ~80 % of the step-rate part; beyond, the step is not a repeating pattern of the trunk at all.
     lags = np.arange(lo, hi + 1)
     score = ac[lags] + ac[2 * lags] - ac[lags // 2]
     best = int(lags[int(np.argmax(score))])
     near_stride = ac[2 * best - 2:2 * best + 3]
     strength = float(near_stride[1:4].max())
-    if strength < MIN_STRENGTH:
+    if strength < min_strength:
         return float("nan"), strength
     if int(np.argmax(near_stride)) in (0, near_stride.size - 1):
         # No stride peak there, only the slope of a slower swell (a period beyond the plausible
@@ -82,14 +82,16 @@ def step_period(height: np.ndarray, dt: float, min_period_s: float, max_period_s
 
 
 class RhythmEstimator:
-    """Step period from the trunk height of the last ``window_s`` seconds, causal, updated every
-    UPDATE_S. Frames may be dropped or unevenly timed: the samples are resampled onto a uniform
-    grid at the camera's frame interval before the autocorrelation."""
+    """Step period from the trunk height of the last ``tuning.window_s`` seconds (at least four of
+    the slowest steps), causal, updated every ``tuning.update_s``. Frames may be dropped or
+    unevenly timed: the samples are resampled onto a uniform grid at the camera's frame interval
+    before the autocorrelation."""
 
-    def __init__(self, min_period_s: float, max_period_s: float, window_s: float = 6.0):
+    def __init__(self, min_period_s: float, max_period_s: float, tuning: RhythmTuning = GAIT_TUNING.rhythm):
+        self.tuning = tuning
         self.min_period_s = min_period_s
         self.max_period_s = max_period_s
-        self.window_s = max(window_s, 4 * max_period_s)
+        self.window_s = max(tuning.window_s, 4 * max_period_s)
         self._samples: deque[tuple[float, float]] = deque()
         self._next_update = -math.inf
         self.period_s = float("nan")
@@ -105,13 +107,14 @@ class RhythmEstimator:
             self._samples.popleft()
         if t < self._next_update:
             return
-        self._next_update = t + UPDATE_S
+        self._next_update = t + self.tuning.update_s
         ts = np.fromiter((s[0] for s in self._samples), np.float64, len(self._samples))
         hs = np.fromiter((s[1] for s in self._samples), np.float64, len(self._samples))
         if ts.size < 3 or ts[-1] - ts[0] < 2 * self.max_period_s + 3 * dt:
             return
         grid = np.arange(ts[0], ts[-1] + 1e-9, dt)
-        self.period_s, self.strength = step_period(np.interp(grid, ts, hs), dt, self.min_period_s, self.max_period_s)
+        self.period_s, self.strength = step_period(np.interp(grid, ts, hs), dt, self.min_period_s, self.max_period_s,
+                                                   self.tuning.min_strength)
 
     @property
     def cadence_spm(self) -> float:

@@ -14,28 +14,11 @@ from appliance.gait.at_contact import foot_angle_at, value_at
 from appliance.gait.belt import BeltLine
 from appliance.gait.foot_samples import FootSample, observed_between
 from appliance.gait.geometry import ANKLE, HEEL, HIP, KNEE, TOE, belt_components, knee_flexion_deg
-
-# The foot angle is read at contact from the frames of the 100 ms (at least 3.5 frames) before it
-# (after contact the foot rotates fast to flat); joint angles are a local parabola through the
-# frames within 60 ms (at least 2.5 frames) around contact.
-STRIKE_WINDOW_S = 0.1
-STRIKE_MIN_FRAMES = 3.5
-JOINT_WINDOW_S = 0.06
-# What a landing foot can look like at contact in running, with a wide margin: shank angle -5 to
-# +25 deg (Souza 2016; overstriders at the top), foot-strike angle about -20 (forefoot) to +30
-# (rearfoot), knee flexed 5-40 deg, heel up to ~0.5 leg lengths ahead of the hip. A step outside
-# these ranges was measured on a mislocated leg (on real side views the pose model draws the far
-# leg behind the body or bent backwards), so it is reported but never cued on.
-PLAUSIBLE_AT_CONTACT = {
-    "shank_angle_deg": (-30.0, 50.0),
-    "foot_strike_angle_deg": (-40.0, 50.0),
-    "knee_flexion_deg": (0.0, 75.0),
-    "heel_to_hip_leg_lengths": (-0.4, 1.0),
-}
-TYPICAL_FOOT_LEG_LENGTHS = 0.28  # heel to toe
+from appliance.gait.tuning import GAIT_TUNING, StepMeasureTuning
 
 
-def flat_angle(ref: dict, line: BeltLine, leg_px: float, sign: float, k: int) -> tuple[float, bool]:
+def flat_angle(ref: dict, line: BeltLine, leg_px: float, sign: float, k: int,
+               tuning: StepMeasureTuning = GAIT_TUNING.step_measures) -> tuple[float, bool]:
     """Flat-foot angle (image, runner's frame) of foot track ``k`` and whether it comes from a
     standing calibration; ``ref`` is the tracker's ``flat_reference``."""
     if ref["source"] != "none":
@@ -43,22 +26,28 @@ def flat_angle(ref: dict, line: BeltLine, leg_px: float, sign: float, k: int) ->
     # Before any mid-stance: the heel and toe stance lines' offset over a typical foot length and
     # the belt's roll.
     dy = line.intercepts[(k, "heel")] - line.intercepts[(k, "toe")]  # toe line below heel line: dy < 0
-    return math.degrees(math.atan2(dy, TYPICAL_FOOT_LEG_LENGTHS * leg_px)) - sign * math.degrees(line.roll_rad), False
+    return math.degrees(math.atan2(dy, tuning.typical_foot_leg_lengths * leg_px)) - sign * math.degrees(line.roll_rad), False
 
 
 def contact_measures(hist: deque[FootSample], first: int, t_ic: float, dt: float, line: BeltLine, leg_px: float,
                      sign: float, k: int, settings: GaitSettings, flat_ref: dict, period: float,
-                     instant_spm: float) -> dict:
+                     instant_spm: float, tuning: StepMeasureTuning = GAIT_TUNING.step_measures) -> dict:
     """The measurements (the Step fields of that name) of foot track ``k``'s contact at ``t_ic``,
     whose first frame on the belt is ``hist[first]``: strike, joint angles, overstride, and a
     confidence from visibility, continuity, identity, rhythm (``period``: the step period, s) and
-    whether the leg's geometry is one a runner can have at contact."""
+    whether the leg's geometry is one a runner can have at contact.
+
+    The foot angle is read from the frames of the ``strike_window_s`` before contact (widened at
+    low frame rates to hold the frames its line needs), joint angles from the frames within
+    ``joint_window_s`` (at least 2.5 frames) around it."""
     roll = line.roll_rad
-    pre = observed_between(hist, t_ic - max(STRIKE_WINDOW_S, STRIKE_MIN_FRAMES * dt), t_ic)
+    # n frames up to t_ic span (n + 0.5) frame intervals, whatever the contact's sub-frame phase.
+    strike_window = max(tuning.strike_window_s, (tuning.strike_fit_min_samples + 0.5) * dt)
+    pre = observed_between(hist, t_ic - strike_window, t_ic)
     if not pre:
         pre = [hist[first]]
-    raw_angle = foot_angle_at(pre, t_ic, line.noise_leg_lengths, leg_px, sign)
-    w = max(JOINT_WINDOW_S, 2.5 * dt)
+    raw_angle = foot_angle_at(pre, t_ic, line.noise_leg_lengths, leg_px, sign, tuning)
+    w = max(tuning.joint_window_s, 2.5 * dt)
     around = observed_between(hist, t_ic - w, t_ic + w)
 
     def shank(x: FootSample) -> float:
@@ -72,7 +61,7 @@ def contact_measures(hist: deque[FootSample], first: int, t_ic: float, dt: float
     shank_deg = value_at(around, t_ic, dt, shank)
     knee_deg = value_at(around, t_ic, dt, lambda x: knee_flexion_deg(x.points[HIP], x.points[KNEE], x.points[ANKLE]))
     heel_hip = value_at(around, t_ic, dt, heel_to_hip)
-    flat, calibrated = flat_angle(flat_ref, line, leg_px, sign, k)
+    flat, calibrated = flat_angle(flat_ref, line, leg_px, sign, k, tuning)
     fsa = raw_angle - flat
     strike = classify_strike(fsa, settings)
     vis = float(np.mean([x.vis[[KNEE, ANKLE, HEEL, TOE]].mean() for x in around])) if around else 0.0
@@ -83,12 +72,15 @@ def contact_measures(hist: deque[FootSample], first: int, t_ic: float, dt: float
     ambiguous = any(x.ambiguous for x in span)
     rhythm = 1.0
     if np.isfinite(period) and np.isfinite(instant_spm):
-        rhythm = 1.0 if abs(60.0 / instant_spm - period) <= 0.3 * period else 0.5
+        rhythm = 1.0 if abs(60.0 / instant_spm - period) <= tuning.rhythm_tolerance * period else tuning.off_rhythm_factor
     measured = {"shank_angle_deg": shank_deg, "foot_strike_angle_deg": fsa, "knee_flexion_deg": knee_deg,
                 "heel_to_hip_leg_lengths": heel_hip}
-    plausible = all(lo <= measured[m] <= hi for m, (lo, hi) in PLAUSIBLE_AT_CONTACT.items()
-                    if math.isfinite(measured[m]))
-    confidence = min(1.0, vis / 0.9) * seen * (0.8 if ambiguous else 1.0) * rhythm * (1.0 if plausible else 0.0)
+    # A leg outside what a runner can have at contact was mislocated: reported, never cued on.
+    ranges = {"shank_angle_deg": tuning.plausible_shank_deg, "foot_strike_angle_deg": tuning.plausible_strike_deg,
+              "knee_flexion_deg": tuning.plausible_knee_deg, "heel_to_hip_leg_lengths": tuning.plausible_heel_to_hip}
+    plausible = all(lo <= measured[m] <= hi for m, (lo, hi) in ranges.items() if math.isfinite(measured[m]))
+    confidence = (min(1.0, vis / tuning.full_visibility) * seen * (tuning.ambiguous_factor if ambiguous else 1.0)
+                  * rhythm * (1.0 if plausible else 0.0))
     valid = confidence >= settings.min_confidence and min_vis >= settings.min_visibility and strike != "unknown"
     frame_ic = next((x.frame for x in hist if x.t >= t_ic - 1e-9), hist[first].frame)
     spread = flat_ref["spread_deg"]

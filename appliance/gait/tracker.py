@@ -9,7 +9,7 @@ state machine on the height of its lowest landmark (heel or toe):
   while that foot is the front one. The contact instant is where the foot's descent, fitted over the
   last 60 ms before it, meets the belt (sub-frame, landing.py), so a 30 fps camera does not quantise
   contacts to 33 ms; the step's measures are read at that instant (step_measures.py). The step is
-  emitted (for the cue) once the next 1-3 frames (20 ms) are on the belt too; a foot that skimmed
+  emitted (for the cue) once the next frames (12.5 ms, at least two) are on the belt too; a foot that skimmed
   the belt through its swing (a shuffle) shows its landing only in the belt's pull, so it waits
   until the belt carries it backwards (or 300 ms on the belt). Once the belt carries the foot, the
   contact is re-timed by the onset of that pull, which landmark noise at 120-240 fps does not move
@@ -60,7 +60,7 @@ from appliance.gait.belt_speed import BeltSpeedEstimator, moving_with_belt
 from appliance.gait.cadence import CadenceEstimator
 from appliance.gait.calibration import Calibration
 from appliance.gait.facing import FacingVote
-from appliance.gait.foot_samples import FootHistory, FootSample, observed_between
+from appliance.gait.foot_samples import FootHistory, FootSample, TimeWindow, observed_between
 from appliance.gait.geometry import (
     ANKLE,
     HEEL,
@@ -74,59 +74,12 @@ from appliance.gait.geometry import (
     leg_points,
 )
 from appliance.gait.identity import FootIdentity
-from appliance.gait.landing import EVENT_FIT_S, belt_onset, descent_speed, event_time
+from appliance.gait.landing import belt_onset, descent_speed, event_time
 from appliance.gait.rhythm import RhythmEstimator
 from appliance.gait.step_measures import contact_measures, pelvis_metrics
+from appliance.gait.tuning import GAIT_TUNING, GaitTuning
 from appliance.landmarks import L
 from appliance.types import Pose, Step
-
-# Look-ahead used to confirm an event: 20 ms and at least 2 frames after it (a landing foot stays
-# down for >= 80 ms, so this tells a real contact from a noisy dip, and gives the joint angles
-# frames on both sides of the contact), never more than 3 frames.
-CONFIRM_S = 0.02
-MAX_LOOKAHEAD_FRAMES = 3
-SWING_LOOKBACK_S = 0.4  # how far back to look for the swing before the rhythm is known (a slow jog's step)
-CANDIDATE_TIMEOUT_S = 0.3
-# A landing foot comes down at ~0.5-1 m/s (0.6-1.1 leg lengths/s); the slow end bounds how long a
-# foot already within the landmark noise of the belt can still take to land.
-SLOW_LANDING_LEG_PER_S = 0.6
-# ... and a foot counts as on the belt once it stays within the noise for this long: at high frame
-# rates a few noisy samples of a foot still coming down fall that low by chance.
-ON_BELT_RUN_S = 0.04
-# Successive footprints on the belt are a step length apart: >= ~0.5 m (0.55 leg lengths) even in
-# slow walking; half of that separates a new contact from the foot already on the belt.
-MIN_FOOTPRINT_SPACING = 0.3
-MIN_CONTACT_S = 0.08  # shortest ground contact in running (elite sprinting ~0.08 s)
-# In belt coordinates a stance foot stands still, and after toe-off it starts from rest: within
-# tau of last being seen on the belt it is at most STANCE_SLACK (+ 3 x the landmark noise) +
-# LIFT_ACCEL tau^2 / 2 from where the belt has carried that spot. The slack covers a landing foot's
-# forward slide between frames (the labelled clip: ~0.2 leg lengths over ~25 frames); the foot's
-# acceleration out of toe-off is ~50 m/s^2 (from rest to ~2x running speed in the first ~0.15 s of
-# swing), ~60 leg lengths/s^2. Further away is the pose model drawing the stance leg on the passing
-# swing foot or in the air, which on real side views lasts up to ~130 ms; after STANCE_LOSS_S
-# the foot is believed gone.
-STANCE_SLACK = 0.1
-LIFT_ACCEL_LEG_PER_S2 = 60.0
-STANCE_LOSS_S = 0.2
-STANDING_CONTACT_S = 1.5  # a foot down this long without a step: the person is standing
-ABSENT_S = 1.0  # no pose for this long: nobody on the treadmill
-# Landmark heights are trusted to 3 x their measured noise: with Gaussian noise a stance foot then
-# crosses the contact height by chance in fewer than 0.2 % of frames.
-NOISE_MULTIPLIER = 3.0
-# A shank pointing forward by more than this (ankle ahead of the knee and nearly as high) does not
-# occur in running: in terminal swing and at contact the shank is within ~40 deg of vertical even
-# in overstriding sprinters. Such a leg is the pose model mislocating the swing leg (on real side
-# views the far leg is drawn ahead of the body at knee height for tens of frames).
-MAX_SHANK_FORWARD_DEG = 60.0
-# A foot stage's event belongs to the foot track whose landmarks put a foot within this many leg
-# lengths of its shoe (the landmarks' support of the pixels: about two shoe lengths, wider than the
-# landmarks' own error on a foot they do see).
-PIXEL_MATCH_LEG_LENGTHS = 0.5
-# The foot stage is believed to see this runner's landings while its last one is at most this many
-# of the slowest steps old (two: a landing it misses now and then does not switch it off).
-PIXEL_TRUST_STEPS = 2.0
-HISTORY_FRAMES = 512
-WARM_UP_FRAMES = 2048  # > the ~1.5 s until the belt line settles, at 240 fps and more
 
 
 @dataclass(frozen=True)
@@ -177,31 +130,36 @@ class GaitTracker:
     """
 
     def __init__(self, settings: GaitSettings | None = None, calibration: Calibration | None = None,
-                 replay_warm_up: bool = False):
+                 replay_warm_up: bool = False, tuning: GaitTuning = GAIT_TUNING):
         self.settings = settings or GaitSettings()
+        self.tuning = tuning
+        self._tune = tuning.tracker
         # Offline analysis keeps the frames seen until the belt line has settled and then replays
         # them, so a clip's first contacts are found too (live, they would come too late to cue).
         self._warming_up = replay_warm_up
-        self._warm_up: deque[tuple] = deque(maxlen=WARM_UP_FRAMES)  # update()'s arguments, to replay
+        self._warm_up = TimeWindow(self._tune.warm_up_s)  # update()'s arguments, to replay
         self._line_since = math.inf  # when the belt line first existed while warming up
         self.calibration = calibration
-        self.identity = FootIdentity()
-        self.rhythm = RhythmEstimator(60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm)
-        self.belt = BeltEstimator()
-        self.belt_speed = BeltSpeedEstimator()
+        self.identity = FootIdentity(tuning.identity)
+        self.rhythm = RhythmEstimator(60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm,
+                                      tuning.rhythm)
+        self.belt = BeltEstimator(tuning.belt)
+        self.belt_speed = BeltSpeedEstimator(tuning.belt_speed)
         self.cadence = CadenceEstimator(
-            self.settings.cadence_window_s, 60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm
+            self.settings.cadence_window_s, 60.0 / self.settings.max_cadence_spm, 60.0 / self.settings.min_cadence_spm,
+            tuning.rhythm,
         )
-        self._history = [FootHistory(HISTORY_FRAMES), FootHistory(HISTORY_FRAMES)]
+        history_s = self._tune.history_s
+        self._history = [FootHistory(history_s, tuning.foot_samples), FootHistory(history_s, tuning.foot_samples)]
         self._feet = [_FootState(), _FootState()]
-        self._legs_px: deque[float] = deque(maxlen=61)
-        self._pelvis: deque[tuple[float, float, float, float]] = deque(maxlen=HISTORY_FRAMES)  # t, up, lean, frame
-        self.facing = FacingVote(calibration.direction if calibration is not None else None)
+        self._legs_px: deque[float] = deque(maxlen=self._tune.leg_length_samples)
+        self._pelvis = TimeWindow(history_s)  # (t, pelvis up, lean, frame)
+        self.facing = FacingVote(calibration.direction if calibration is not None else None, tuning.facing)
         self._dt = 1 / 30
         self._last_t: float | None = None
         self._last_pose_t = -math.inf
         self._step_index = 0
-        self._flat_angles: deque[float] = deque(maxlen=20)
+        self._flat_angles: deque[float] = deque(maxlen=self._tune.flat_reference_stances)
         self._last_step: Step | None = None
         self._recent_flight: deque[float] = deque(maxlen=8)
         self._leg_cache: float | None = None
@@ -212,7 +170,7 @@ class GaitTracker:
         self._pixels_since = math.inf  # when the foot stage first knew the belt's speed
         self._shoe_at_contact: dict[int, tuple[float, float]] = {}  # step index -> the stage's shoe (px)
         self._contact_times: deque[float] = deque(maxlen=8)
-        self._heavy_flat: deque[float] = deque(maxlen=20)  # heavy's mid-stance foot angles (deg)
+        self._heavy_flat: deque[float] = deque(maxlen=self._tune.flat_reference_stances)  # heavy's mid-stance angles
         self.late_looks = 0  # heavy looks that came back after their step's toe-off
 
     # --- public ------------------------------------------------------------------------------
@@ -276,7 +234,7 @@ class GaitTracker:
         leg_px = self._leg_px()
         if leg_px is None:
             return []
-        self.facing.add(lm, legs)
+        self.facing.add(lm, legs, self._dt)
         if self.facing.direction is not None:
             legs = {side: self._plausible(pv) for side, pv in legs.items()}
         obs = self.identity.assign(t, legs, leg_px)
@@ -320,7 +278,8 @@ class GaitTracker:
         period = self._step_period()
         contact = (float(np.median(self._contact_times)) if self._contact_times
                    else 0.7 * period if math.isfinite(period) else 0.25)
-        return LookRequest(step.index, step.t_ic, (step.t_ic + 0.25 * contact, step.t_ic + 0.45 * contact),
+        lo, hi = self._tune.mid_stance
+        return LookRequest(step.index, step.t_ic, (step.t_ic + lo * contact, step.t_ic + hi * contact),
                            self._shoe_at_contact.pop(step.index, None))
 
     def apply_look(self, look: Look) -> None:
@@ -408,7 +367,7 @@ class GaitTracker:
         sign = 1.0 if self.facing.direction == "right" else -1.0
         line = self.belt.line
         fwd, up = belt_components(pts[ANKLE] - pts[KNEE], sign, line.roll_rad if line else 0.0)
-        if math.degrees(math.atan2(fwd, -up)) > MAX_SHANK_FORWARD_DEG:
+        if math.degrees(math.atan2(fwd, -up)) > self._tune.max_shank_forward_deg:
             return np.full_like(pts, np.nan), np.zeros_like(vis)
         return leg
 
@@ -424,13 +383,15 @@ class GaitTracker:
         self._history[k].append(FootSample(t, frame, o.points, o.visibility, o.observed, o.ambiguous, g, ht, hh, fwd, ha))
 
     def _contact_height(self, line: BeltLine) -> float:
-        return max(self.settings.contact_height_leg_lengths, NOISE_MULTIPLIER * line.noise_leg_lengths)
+        return max(self.settings.contact_height_leg_lengths, self._tune.noise_multiplier * line.noise_leg_lengths)
 
     def _airborne_height(self, line: BeltLine) -> float:
         return max(self.settings.airborne_height_leg_lengths, 2 * self._contact_height(line))
 
     def _confirm_frames(self) -> int:
-        return int(min(MAX_LOOKAHEAD_FRAMES, max(2, round(CONFIRM_S / self._dt))))
+        """Frames on the belt after an event before it is confirmed: ``confirm_s`` at the measured
+        frame interval, at least ``min_confirm_samples``."""
+        return int(max(self._tune.min_confirm_samples, round(self._tune.confirm_s / self._dt)))
 
     # --- event state machine -------------------------------------------------------------------
     def _advance(self, k: int, line: BeltLine, leg_px: float, sign: float, pelvis: np.ndarray) -> list[Step]:
@@ -455,7 +416,7 @@ class GaitTracker:
         # A foot on the belt only moves backwards: one carried forwards by a footprint's length
         # from where it was rearmost is in swing, even if it never rose above the contact or the
         # airborne height (a shuffling jogger's foot skims the belt).
-        spacing = MIN_FOOTPRINT_SPACING * leg_px
+        spacing = self._tune.min_footprint_spacing * leg_px
         swinging_forwards = s.fwd - foot.rearmost_fwd > spacing and hist.persists(lambda x: x.fwd - foot.rearmost_fwd > spacing)
         if foot.phase in ("unknown", "lifted"):
             if swinging_forwards or (s.g > air and hist.persists(lambda x: x.g > air)):
@@ -518,7 +479,7 @@ class GaitTracker:
         if foot.to_candidate is None:
             # The heel is up well before the toe leaves the belt: with the heel down, a rising toe
             # marker is a forefoot landing flat (the marker then sits on the top of the shoe).
-            if min(s.toe_h, s.heel_h) >= thr and s.t - foot.last_ic_t >= MIN_CONTACT_S:
+            if min(s.toe_h, s.heel_h) >= thr and s.t - foot.last_ic_t >= self._tune.min_contact_s:
                 foot.to_candidate = now
         else:
             if s.toe_h < thr:
@@ -533,10 +494,14 @@ class GaitTracker:
 
     def _stance_plausible(self, k: int, s: FootSample, line: BeltLine, leg_px: float) -> bool:
         """Whether the newest sample of a foot in stance can be that foot: on the belt where the
-        belt has carried it, or lifting off from there (see STANCE_SLACK). An implausible sample
-        is set aside as unobserved, and so is every later one until the foot is seen back at the
-        carried spot. After STANCE_LOSS_S without that, the samples set aside are restored and
-        believed: the foot did leave, and its toe-off is looked for among them."""
+        belt has carried it, or lifting off from there. In belt coordinates a stance foot stands
+        still, and after toe-off it starts from rest: within tau of last being seen on the belt it
+        is at most ``stance_slack`` (+ 3 x the landmark noise) + ``lift_accel`` tau^2 / 2 from
+        where the belt has carried that spot; further away is the pose model drawing the stance
+        leg on the passing swing foot or in the air. An implausible sample is set aside as
+        unobserved, and so is every later one until the foot is seen back at the carried spot.
+        After ``stance_loss_s`` without that, the samples set aside are restored and believed: the
+        foot did leave, and its toe-off is looked for among them."""
         foot = self._feet[k]
         belt_v = self._belt_speed()
         thr = self._contact_height(line)
@@ -547,8 +512,8 @@ class GaitTracker:
             t0, fwd0 = foot.on_belt
             tau = s.t - t0
             ahead = (s.fwd - (fwd0 - belt_v * tau)) / leg_px  # of where the belt has carried it
-            slack = STANCE_SLACK + NOISE_MULTIPLIER * line.noise_leg_lengths
-            if tau >= STANCE_LOSS_S:
+            slack = self._tune.stance_slack + self._tune.noise_multiplier * line.noise_leg_lengths
+            if tau >= self._tune.stance_loss_s:
                 plausible = True
                 self._restore_held(k, t0, thr)
                 foot.on_belt = None
@@ -559,7 +524,7 @@ class GaitTracker:
                 # never behind where the belt took it.
                 plausible = ahead >= -slack
             else:
-                plausible = math.hypot(ahead, s.g) <= slack + 0.5 * LIFT_ACCEL_LEG_PER_S2 * tau * tau
+                plausible = math.hypot(ahead, s.g) <= slack + 0.5 * self._tune.lift_accel_leg_per_s2 * tau * tau
         if not plausible:
             s.held = (s.g, s.toe_h, s.heel_h, s.fwd, s.ankle_h)
             s.observed = False
@@ -596,28 +561,29 @@ class GaitTracker:
         is a landing, not a shuffle."""
         t1 = self._history[k][first].t
         period = self._step_period()
-        span = period if math.isfinite(period) else SWING_LOOKBACK_S
+        span = period if math.isfinite(period) else self._tune.swing_lookback_s
         return self._history[k].airborne_between(t1 - span, t1, air)
 
     def _height_timing_spread(self, k: int, first: int, noise: float) -> float:
         """How far (s) the landmark noise can shift a contact timed from the height alone: the
         noise over the foot's descent speed, at least a frame."""
         t1 = self._history[k][first].t
-        pts = observed_between(self._history[k], t1 - max(EVENT_FIT_S, 2.5 * self._dt), t1)
+        pts = observed_between(self._history[k], t1 - max(self.tuning.landing.event_fit_s, 2.5 * self._dt), t1)
         speed = descent_speed(pts, t1 + self._dt, self._dt)
-        return max(self._dt, noise / max(speed or 0.0, SLOW_LANDING_LEG_PER_S))
+        return max(self._dt, noise / max(speed or 0.0, self._tune.slow_landing_leg_per_s))
 
     def _height_contact_time(self, k: int, first: int, line: BeltLine, n_conf: int) -> float:
         """The contact instant from the foot's height alone, for a landing whose first frame on the
         belt is history index ``first``."""
-        t_ic = event_time(self._history[k], first, self._dt, line.noise_leg_lengths, rising=False)
+        t_ic = event_time(self._history[k], first, self._dt, line.noise_leg_lengths, rising=False,
+                          tuning=self.tuning.landing)
         # The height cannot put the contact much after the first frame in which the foot is on the
         # belt to within the landmark noise: a foot that low lands within noise / descent speed
         # (or half a frame at low frame rates).
         noise = line.noise_leg_lengths
-        down = self._history[k].first_on_belt(first, noise, max(n_conf, math.ceil(ON_BELT_RUN_S / self._dt)))
+        down = self._history[k].first_on_belt(first, noise, max(n_conf, math.ceil(self._tune.on_belt_run_s / self._dt)))
         if down is not None:
-            t_ic = min(t_ic, down + max(0.5 * self._dt, noise / SLOW_LANDING_LEG_PER_S))
+            t_ic = min(t_ic, down + max(0.5 * self._dt, noise / self._tune.slow_landing_leg_per_s))
         return t_ic
 
     def _refine_contact(self, k: int, line: BeltLine, leg_px: float, sign: float, at_toe_off: bool) -> None:
@@ -636,7 +602,7 @@ class GaitTracker:
             return
         foot.refine_from = None
         t_ic = self._height_contact_time(k, first, line, self._confirm_frames())
-        onset = belt_onset(self._history[k], first, self._dt, belt_v)
+        onset = belt_onset(self._history[k], first, self._dt, belt_v, self.tuning.landing)
         if onset is not None:
             # The belt's pull refines a clear landing only within the height's own timing
             # uncertainty: a foot may slide or stand still for tens of ms after touching down
@@ -654,13 +620,13 @@ class GaitTracker:
 
     def _carried_since(self, k: int, first: int) -> bool:
         """Whether the foot on the belt since history index ``first`` is now carried backwards by
-        it, or has been within the contact height for CANDIDATE_TIMEOUT_S (longer than any landing
-        approach). True while the belt speed is not yet known."""
+        it, or has been within the contact height for ``candidate_timeout_s`` (longer than any
+        landing approach). True while the belt speed is not yet known."""
         hist = self._history[k]
         belt_v = self._belt_speed()
-        if not math.isfinite(belt_v) or hist[-1].t - hist[first].t > CANDIDATE_TIMEOUT_S:
+        if not math.isfinite(belt_v) or hist[-1].t - hist[first].t > self._tune.candidate_timeout_s:
             return True
-        return moving_with_belt(hist, belt_v, self._dt)
+        return moving_with_belt(hist, belt_v, self._dt, self.tuning.belt_speed)
 
     def _new_footprint(self, k: int, first: int, belt_v: float, leg_px: float) -> bool:
         """Whether the contact that came down at history index ``first`` lands ahead of the
@@ -677,7 +643,7 @@ class GaitTracker:
             return True
         # Where the previous footprint has been carried by now, and how far ahead of it this one is.
         carried = prev_fwd - belt_v * (here.t - prev_t)
-        return here.fwd - carried >= MIN_FOOTPRINT_SPACING * leg_px
+        return here.fwd - carried >= self._tune.min_footprint_spacing * leg_px
 
     def _may_land(self, k: int, s: FootSample, sign: float, line: BeltLine) -> bool:
         """Physiological gate for a contact: the landing foot is the front one, and the same foot
@@ -739,7 +705,7 @@ class GaitTracker:
                           instant_spm: float) -> dict:
         """The step's measurements at its contact instant ``t_ic`` (step_measures.py)."""
         return contact_measures(self._history[k], first, t_ic, self._dt, line, leg_px, sign, k, self.settings,
-                                self.flat_reference, self._step_period(), instant_spm)
+                                self.flat_reference, self._step_period(), instant_spm, self.tuning.step_measures)
 
     def _pixel_contacts(self, events: tuple[FootEvent, ...], line: BeltLine, leg_px: float, sign: float) -> list[Step]:
         """Contacts from the foot stage's events: a belt lock after a touch is a landing, timed at
@@ -790,7 +756,7 @@ class GaitTracker:
         if old.final:
             contact = old.t_to - touch
             step = replace(step, contact_time_s=contact, duty_factor=old.duty_factor * contact / old.contact_time_s,
-                           valid=step.valid and contact >= MIN_CONTACT_S)
+                           valid=step.valid and contact >= self._tune.min_contact_s)
         if self._last_step is old:
             self._last_step = step
         foot.step = step
@@ -798,12 +764,12 @@ class GaitTracker:
 
     def _pixels_deny(self, step: Step) -> bool:
         """Whether the foot stage, running and seeing this runner's landings (one within
-        PIXEL_TRUST_STEPS of the slowest steps), saw no landing at this landmark-timed contact: a
+        ``pixel_trust_steps`` of the slowest steps), saw no landing at this landmark-timed contact: a
         contact needs both, so the step is reported but not valid (a landmark glitch)."""
         if step.timed_by == "pixels" or step.t_ic < self._pixels_since or not self._pixel_landings:
             return False
         slowest = 60.0 / self.settings.min_cadence_spm
-        return step.t_ic - self._pixel_landings[-1] < PIXEL_TRUST_STEPS * slowest
+        return step.t_ic - self._pixel_landings[-1] < self._tune.pixel_trust_steps * slowest
 
     def _pixels_landed_near(self, t: float) -> bool:
         """Whether the foot stage found a landing within a shortest step of ``t``."""
@@ -812,10 +778,10 @@ class GaitTracker:
 
     def _foot_at(self, centre: tuple[float, float] | None, leg_px: float) -> int | None:
         """The foot track whose newest landmarks put its foot nearest ``centre`` (px), if within
-        PIXEL_MATCH_LEG_LENGTHS."""
+        ``pixel_match_leg_lengths``."""
         if centre is None:
             return None
-        best, best_d = None, PIXEL_MATCH_LEG_LENGTHS * leg_px
+        best, best_d = None, self._tune.pixel_match_leg_lengths * leg_px
         for k, hist in enumerate(self._history):
             if not hist or not hist[-1].observed:
                 continue
@@ -843,7 +809,7 @@ class GaitTracker:
         # Foot angle while flat (25-45 % of contact: after the heel or forefoot has come down,
         # before the heel rises): the automatic flat-foot reference when there is no calibration.
         contact = t_to - step.t_ic
-        lo, hi = step.t_ic + 0.25 * contact, step.t_ic + 0.45 * contact
+        lo, hi = (step.t_ic + f * contact for f in self._tune.mid_stance)
         mid = observed_between(hist, lo, hi) or observed_between(hist, lo - self._dt, hi + self._dt)
         if mid:
             self._flat_angles.append(float(np.mean([foot_angle_image_deg(x.points[HEEL], x.points[TOE], sign) for x in mid])))
@@ -851,10 +817,10 @@ class GaitTracker:
         period = self._step_period()
         duty = contact / (2 * period) if np.isfinite(period) else float("nan")
         frame_to = next((x.frame for x in hist if x.t >= t_to - 1e-9), hist[first].frame)
-        # No running contact is shorter than MIN_CONTACT_S: the contact or the toe-off was a
+        # No running contact is shorter than min_contact_s: the contact or the toe-off was a
         # misreading (the stance foot's landmarks thrown onto the other leg, or a late re-timing),
         # so the step's measurements are not to be trusted.
-        valid = step.valid and contact >= MIN_CONTACT_S and not self._pixels_deny(step)
+        valid = step.valid and contact >= self._tune.min_contact_s and not self._pixels_deny(step)
         final = replace(step, frame_to=frame_to, t_to=t_to, contact_time_s=contact, duty_factor=duty, valid=valid,
                         final=True)
         foot.step = final
@@ -862,11 +828,11 @@ class GaitTracker:
         return final
 
     def _moving(self) -> str:
-        if self._t - self._last_pose_t > ABSENT_S:
+        if self._t - self._last_pose_t > self._tune.absent_s:
             return "absent"
         last_ic = max(f.last_ic_t for f in self._feet)
         period = self._step_period()
-        limit = 3 * period if np.isfinite(period) else STANDING_CONTACT_S
+        limit = 3 * period if np.isfinite(period) else self._tune.standing_contact_s
         if self._t - last_ic > max(limit, 60.0 / self.settings.min_cadence_spm * 1.5):
             return "standing"
         if self._recent_flight and float(np.median(self._recent_flight)) < 0:
