@@ -20,6 +20,7 @@ from appliance.gait.calibration import Calibration
 from appliance.gait.geometry import HIPS, SHOULDERS
 from appliance.gait.rhythm import step_period
 from appliance.gait.tracker import GaitTracker
+from appliance.gait.tuning import GAIT_TUNING, GaitTuning
 from appliance.pose.geometry import Roi
 from appliance.types import UNSTEADY_FOOT_SPREAD_DEG, Frame, Pose, Step
 
@@ -79,6 +80,7 @@ def gait_report(
     feet: list[FootEvidence | None] | None = None,
     frames: Iterable[tuple[Frame, Roi | None]] | None = None,
     looks: ContactLooks | None = None,
+    tuning: GaitTuning = GAIT_TUNING,
 ) -> dict:
     """Direction, cadence, every step and a per-foot summary of a recorded clip.
 
@@ -89,7 +91,8 @@ def gait_report(
     live tracker would (without the contacts made before the belt line settled). ``feet`` [N] is
     the foot stage's evidence per frame (None: the contacts are timed by the landmarks alone).
     ``looks`` reads each contact's angles with the heavy model from ``frames``, the clip's frames
-    (clip time) with the region the pose engine read each on, in step with ``t``.
+    (clip time) with the region the pose engine read each on, in step with ``t``. ``tuning`` is
+    the gait stage's tuning (appliance/gait/tuning.py).
     """
     t = np.asarray(t, dtype=np.float64)
     lm = np.asarray(landmarks)
@@ -103,7 +106,7 @@ def gait_report(
         raise ValueError(f"time_scale must be positive (real seconds per clip second), got {time_scale}")
     if lm.shape[2] == 4:
         lm = np.concatenate([lm, np.ones(lm.shape[:2] + (1,), lm.dtype)], axis=2)
-    tracker = GaitTracker(settings, calibration, replay_warm_up=replay_warm_up)
+    tracker = GaitTracker(settings, calibration, replay_warm_up=replay_warm_up, tuning=tuning)
     st = tracker.settings
     latest: dict[int, Step] = {}
     size = (int(image_size[0]), int(image_size[1]))
@@ -126,7 +129,7 @@ def gait_report(
         latest[step.index] = step
     steps = [latest[k] for k in sorted(latest)]
     valid_ics = [s for s in steps if s.valid]
-    period_s = _trunk_step_period(t * time_scale, lm, st)
+    period_s = _trunk_step_period(t * time_scale, lm, st, tuning.rhythm.min_strength)
     reference = tracker.flat_reference
     spread = reference["spread_deg"]
     cadence, source = (60.0 / period_s, "trunk rhythm") if math.isfinite(period_s) else (_overall_cadence(steps), "steps")
@@ -152,7 +155,7 @@ def gait_report(
     }
 
 
-def _trunk_step_period(t: np.ndarray, lm: np.ndarray, settings: GaitSettings) -> float:
+def _trunk_step_period(t: np.ndarray, lm: np.ndarray, settings: GaitSettings, min_strength: float) -> float:
     """Step period (real s) of the whole clip from the rhythm of the trunk's height (NaN when the
     trunk does not move rhythmically or the clip is too short); frames without a pose are
     interpolated over, and uneven frame times resampled to the median interval."""
@@ -163,7 +166,7 @@ def _trunk_step_period(t: np.ndarray, lm: np.ndarray, settings: GaitSettings) ->
     dt = float(np.median(np.diff(t)))
     grid = np.arange(t[ok][0], t[ok][-1] + 1e-9, dt)
     period, _ = step_period(np.interp(grid, t[ok], trunk[ok]), dt, 60.0 / settings.max_cadence_spm,
-                            60.0 / settings.min_cadence_spm)
+                            60.0 / settings.min_cadence_spm, min_strength)
     return period
 
 

@@ -16,21 +16,16 @@ given in seconds widen at low frame rates to hold them.
 The thresholds a clinician may change (strike classes, contact and airborne heights, visibility,
 confidence, cadence limits) are settings, not tuning: ``appliance.config.GaitSettings``.
 
-The README's parameter table is generated from these fields::
+The README's parameter table is generated from these fields (appliance/gait/tuning_table.py)::
 
-    .venv/bin/python -m appliance.gait.tuning --write-readme
+    .venv/bin/python -m appliance.gait.tuning_table --write-readme
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BEGIN, END = "<!-- gait-tuning:begin -->", "<!-- gait-tuning:end -->"
 LABELLED_CLIP = "labelled slow-motion clip (bench/gait_real_clip.py)"
 # A design value with no measurement of its own: the sweep shows how much it matters.
 SWEPT = "design; sensitivity in bench/gait_tuning_sweep.py"
@@ -381,53 +376,3 @@ class GaitTuning:
 
 
 GAIT_TUNING = GaitTuning()
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, tuple):
-        return " to ".join(f"{v:g}" for v in value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def parameter_table(tuning: GaitTuning = GAIT_TUNING) -> str:
-    """The tuning as a markdown table: section, name, value, unit, why, source."""
-    rows = ["| section | name | value | unit | why | source |", "|---|---|---|---|---|---|"]
-    for section in fields(tuning):
-        part = getattr(tuning, section.name)
-        for f in fields(part):
-            m = f.metadata
-            cells = (section.name, f"`{f.name}`", _shown(getattr(part, f.name)), m["unit"], m["why"], m["source"])
-            rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(rows) + "\n"
-
-
-def readme_block(tuning: GaitTuning = GAIT_TUNING) -> str:
-    """The README block between the markers, generated from the fields."""
-    return f"{BEGIN}\n{parameter_table(tuning)}{END}"
-
-
-def with_readme_block(text: str, tuning: GaitTuning = GAIT_TUNING) -> str:
-    """``text`` (the README) with the block between the markers replaced by the generated one."""
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    return text[:start] + readme_block(tuning) + text[end:]
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="The gait tuning parameters as a markdown table.")
-    ap.add_argument("--write-readme", action="store_true", help=f"rewrite the block between the markers in {README}")
-    args = ap.parse_args(argv)
-    if not args.write_readme:
-        sys.stdout.write(parameter_table())
-        return 0
-    text = README.read_text()
-    updated = with_readme_block(text)
-    if updated != text:
-        README.write_text(updated)
-    print(f"{README}: gait tuning table {'rewritten' if updated != text else 'already current'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
