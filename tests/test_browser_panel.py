@@ -654,3 +654,63 @@ def test_settings_show_the_values_the_command_line_set_at_start(appliance_url: s
     assert at_field.is_visible() and f"set by --port {port} at start" in at_field.inner_text()
     assert page.input_value("input[name='panel.port']") == "8080"  # the field is the saved value
     assert "settings.json" in page.inner_text("#settings-file")
+
+
+# Every page, the element that says it has rendered its content (not only its frame).
+PAGE_READY = {
+    "live": "#conn.live",
+    "runners": ".list-item .open-runner",
+    "setup": "#advice li",
+    "history": ".open-session",
+    "settings": "#field-audio\\.volume",
+    "health": "#health-table td",
+    "mirror": "#mirror-message",
+    "docs": "#docs h2, #docs h3, #docs details",
+}
+
+
+def test_every_page_fits_a_phone_and_is_photographed(appliance_url: str, phone) -> None:
+    """A screenshot of every page at 390x844 (artifacts/browser/pages/, whole page) after a short
+    session, and none wider than the phone (a page that scrolls sideways hides its right edge)."""
+    page = phone
+    folder = ARTIFACTS / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    log_in(page, appliance_url)
+    status, runner = post_from_page(page, "/api/runners", {"name": "Robin Pages"})
+    assert status == 201
+    assert post_from_page(page, "/api/session/start", {"runner_id": runner["id"]})[0] == 200
+    page.wait_for_timeout(3000)
+    assert post_from_page(page, "/api/session/stop", {})[0] == 200
+    for name, ready in PAGE_READY.items():
+        path = f"/history?runner={runner['id']}" if name == "history" else f"/{name}"
+        page.goto(appliance_url + path)
+        page.wait_for_selector(ready)
+        if name == "history":
+            page.click(".open-session >> nth=0")
+            page.wait_for_selector("#session-card h2")
+        if name == "runners":
+            page.click(".list-item:has-text('Robin Pages') .open-runner")
+            page.wait_for_selector("#runner-detail h2")
+        page.wait_for_timeout(500)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky page links drawn at the top, not mid-page
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"{name} is {wide} px wider than the phone"
+    page.context.clear_cookies()
+    page.goto(appliance_url + "/login")
+    page.wait_for_selector("#login-form:not(.hidden)")
+    page.screenshot(path=str(folder / "login.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def test_a_session_s_summary_on_live_says_it_ended_and_offers_no_pause_or_stop(appliance_url: str, phone) -> None:
+    """On the summary after a session (the snapshot then has its id but no runner): not "No
+    session" beside the session's figures, and nothing to pause or stop; a new session may start."""
+    page = phone
+    log_in(page, appliance_url)
+    show_live_snapshot(page, appliance_url, session_id=7, runner=None, phase="summary", on_target_share=0.8,
+                       steps=0, shank_angle_deg=3.0, strike="midfoot")
+    assert page.inner_text("#runner-name") == "Session ended"
+    assert page.inner_text("#phase") == "Summary" and page.inner_text("#on-target") == "80"
+    assert page.inner_text("#steps") == "–"  # the server no longer counts them
+    assert page.is_hidden("#run-row") and page.is_visible("#start-row")

@@ -87,7 +87,7 @@ const App = (() => {
   function sentence(text) {
     if (!text) return "";
     const s = String(text);
-    return s[0].toUpperCase() + s.slice(1) + (/[.!?)]$/.test(s) ? "" : ".");
+    return s[0].toUpperCase() + s.slice(1) + (/[.!?]\)?$/.test(s) ? "" : ".");  // "(...)" still gets its full stop
   }
 
   /** The reason the API gave for each refused field, as {field: sentence}. */

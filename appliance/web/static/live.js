@@ -11,6 +11,7 @@
   let loggedIn = false;
   let last = null;
   let lastSession = null; // the session just run: pain after is recorded once it has stopped
+  let lastRunnerName = null; // the runner of that session, named on its summary (the snapshot has none then)
 
   async function savePain() {
     if (!lastSession) return;
@@ -37,10 +38,13 @@
 
   function show(snapshot) {
     last = snapshot;
-    const active = snapshot.session_id !== null;
+    const active = snapshot.session_id !== null; // a session runs, or its summary is shown
+    const running = snapshot.runner !== null; // a session runs (not its summary)
+    if (running) lastRunnerName = snapshot.runner.name;
     // Idle: the last session's step values are not this moment's; show none.
     const s = active ? snapshot : { ...snapshot, strike: null, foot_strike_angle_deg: null, shank_angle_deg: null, cadence_spm: null, strike_unsteady: false };
-    $("runner-name").textContent = s.runner ? s.runner.name : "No session";
+    $("runner-name").textContent = running ? s.runner.name
+      : active ? (lastRunnerName ? `${lastRunnerName}: session ended` : "Session ended") : "No session";
     $("phase").textContent = PHASE_NAMES[s.phase] || s.phase;
     const fb = $("feedback");
     fb.textContent = s.feedback_on ? "on" : "off";
@@ -72,15 +76,15 @@
     gauge($("shank-gauge"), s.shank_angle_deg, limit === null ? null : [-Infinity, limit], ...SHANK_GAUGE);
     // No session: no figures of the last one beside "No session".
     $("on-target").textContent = !active || s.on_target_share === null ? "–" : App.num(100 * s.on_target_share);
-    $("steps").textContent = s.steps;
+    $("steps").textContent = running ? s.steps : "–"; // the server counts a running session's steps only
     $("presence").textContent = s.runner_presence;
     const l = s.loop || {};
     $("loop-stats").textContent = `source ${s.source || "–"} · loop ${App.num(l.fps, 1)} fps · dropped ${l.dropped_frames || 0} · late ${l.deadline_misses || 0}`;
     if (loggedIn) {
       $("pain-card").classList.toggle("hidden", !active && !lastSession);
       if (active) lastSession = s.session_id;
-      $("start-row").classList.toggle("hidden", active);
-      $("run-row").classList.toggle("hidden", !active);
+      $("start-row").classList.toggle("hidden", running);
+      $("run-row").classList.toggle("hidden", !running); // nothing to pause or stop on a summary
       $("pause").classList.toggle("hidden", s.phase === "paused");
       $("resume").classList.toggle("hidden", s.phase !== "paused");
     }

@@ -60,6 +60,8 @@
     if (v.available && !v.feedback) message = "Keep it going";
     else if (v.available && v.limit_deg !== null) message = `stay under ${App.num(v.limit_deg, 0)}°`;
     $("mirror-message").textContent = message;
+    // A setting's dotted name is one long word at this size: let it break rather than run off the screen.
+    $("mirror-message").style.overflowWrap = "anywhere";
   }
 
   async function tick() {

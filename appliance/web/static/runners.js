@@ -68,7 +68,7 @@
       table.replaceChildren(App.el("tr", {}, App.el("th", {}, "#"),
         ...heads.map((f) => App.el("th", {}, f.title + (f.unit ? ` (${f.unit})` : "")))),
       ...draft.sessions.map((s, i) => App.el("tr", { class: s.number === nextNumber ? "next" : "" },
-        App.el("td", {}, (s.number === nextNumber ? "▶ " : "") + s.number),
+        App.el("td", {}, (s.number === nextNumber ? "▶\u00a0" : "") + s.number),
         ...heads.map((f) => App.el("td", { id: `programme-${i}-${f.name}` },
           numberInput(f, s[f.name], (v) => { draft.sessions[i][f.name] = v; }))))));
     }

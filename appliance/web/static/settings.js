@@ -16,11 +16,6 @@
     return lo !== null && hi !== null ? `${l} – ${h}` : l ? `≥ ${l}` : `≤ ${h}`;
   }
 
-  function sentence(text) {
-    if (!text) return "";
-    return /[.!?)]$/.test(text) ? text : text + ".";
-  }
-
   function parseValue(f, input) {
     if (f.kind === "boolean") return input.checked;
     const raw = input.value.trim();
@@ -63,7 +58,7 @@
   function helpText(f) {
     const range = rangeText(f);
     const hasDefault = f.default !== null && f.default !== undefined && typeof f.default !== "object" && f.default !== "";
-    return [sentence(f.description), range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
+    return [App.sentence(f.description), range && `Range ${range}${f.unit ? " " + f.unit : ""}.`,
       hasDefault ? `Default: ${shown(f.default)}.` : ""].filter(Boolean).join(" ");
   }
 
