@@ -1,6 +1,7 @@
 /* History page: a runner's sessions, and for one session its per-step charts (feedback blocks
    shaded), pain before/after and notes beside the metrics, CSV/JSON downloads, and a printable
-   report (the browser's print, or save as PDF: app.css's print rules keep the session alone). */
+   report (the browser's print, or save as PDF: app.css's print rules keep the session alone), with
+   the rear camera's figures per side when the session had them. */
 "use strict";
 
 (() => {
@@ -40,6 +41,37 @@
     });
     return [...charts, App.el("p", { class: "help", id: "frontal-note" }, `Dots: each stance's peak. Line: median of that side's last `
       + `${series.median_steps} stances, what the coach judges. ` + (f.limit_deg === null ? "Not retrained in this session." : "Above the limit is collapsing."))];
+  }
+
+  const FRONTAL_ROWS = [
+    ["pelvic_drop_deg", "Pelvic drop (°)", 1], ["hip_adduction_deg", "Hip adduction (°)", 1],
+    ["knee_fppa_deg", "Knee angle, valgus + (°)", 1], ["foot_lateral_hw", "Foot from midline (hip widths; < 0 crossover)", 2],
+  ];
+
+  /** The rear camera's figures per side from the session's summary (each stance's peak, median), for
+      the screen and the printed report; the target's measure while retraining against its limit. */
+  function frontalTable(summary) {
+    const f = summary && summary.frontal;
+    if (!f) return null;
+    const cells = (medians, key, digits) => ["left", "right"].map((side) => App.el("td", {}, App.num(medians[side][key], digits)));
+    const rows = FRONTAL_ROWS.map(([key, label, digits]) => App.el("tr", { "data-measure": key }, App.el("th", {}, label), ...cells(f.session, key, digits)));
+    rows.push(App.el("tr", {}, App.el("th", {}, "Stances"), ...["left", "right"].map((side) => App.el("td", {}, String(f.session[side].stances)))));
+    if (f.measure && f.said_for === "retraining") {
+      const key = f.measure + "_deg";
+      const judged = (side) => {
+        const v = f.said[side][key];
+        const over = f.limit_deg !== null && v !== null && v > f.limit_deg;
+        return App.el("td", { class: v === null ? "" : over ? "bad" : "ok" }, App.num(v, 1) + (v === null ? "" : over ? " (over)" : ""));
+      };
+      rows.push(App.el("tr", { id: "frontal-retraining" }, App.el("th", {},
+        `${MEASURE_WORDS[f.measure] || f.measure} while retraining` + (f.limit_deg === null ? "" : ` (limit ${App.num(f.limit_deg, 1)}°)`)),
+        judged("left"), judged("right")));
+    }
+    return App.el("div", { id: "frontal-summary" },
+      App.el("div", { class: "label" }, "Knees and hips (rear camera)"),
+      App.el("table", { id: "frontal-table" }, App.el("tr", {}, App.el("th", {}, "Median of each stance's peak"),
+        App.el("th", {}, "Left"), App.el("th", {}, "Right")), ...rows),
+      App.el("p", { class: "help" }, "Measured in the rear camera's image (2-D), not the 3-D joint angles of a gait lab."));
   }
 
   async function openSession(id) {
@@ -96,6 +128,7 @@
       App.el("p", { class: "help", id: "overstride-note" }, `Dots: each landing. Line: median of the last ${series.median_steps} valid steps. ` +
         (series.overstride_limit_deg === null ? "Overstride was not retrained in this session."
           : `Above the limit is overstriding: the same limit the live view showed (the coach judges each landing).`)),
+      frontalTable(sum),
       ...frontalCharts(series),
       App.el("div", { class: "row" },
         App.el("label", { class: "field" }, App.el("span", {}, "Pain before (0–10)"), before),
