@@ -2,6 +2,10 @@
 
 Each module there defines ``register(subparsers)`` which adds its parser and sets ``func``; the
 heavy imports happen inside ``func`` so that ``appliance --help`` stays instant.
+
+Any ``ApplianceError`` (``appliance.errors``: a camera, the store, a model file, the settings...)
+ends the command with one line, ``appliance COMMAND: error: MESSAGE; fix: FIX``, and exit status 1,
+the shape the panel and ``appliance selftest`` show it in too.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import sys
 
 from appliance import __version__, commands
 from appliance.config import ConfigError
+from appliance.errors import ApplianceError
 
 
-class CommandError(Exception):
-    """A failure the user can fix; printed as one line without a traceback."""
+class CommandError(ApplianceError):
+    """A failure of a command's arguments or state the user can fix; printed as one line without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CommandError, ConfigError) as e:
+    except (ApplianceError, ConfigError) as e:  # ConfigError: the settings' own error (appliance.config)
         print(f"appliance {args.command}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:  # a file the command needs cannot be used: the system's reason is the message

@@ -84,7 +84,7 @@ def test_heavy_is_optional_for_the_required_files(tmp_path, model_dir):
     for f in mf.MODEL_FILES:
         (tmp_path / f.name).write_bytes((model_dir / f.name).read_bytes())
     assert set(mf.verify_model_dir(tmp_path)) == {f.name for f in mf.MODEL_FILES}  # no heavy: still fine
-    with pytest.raises(mf.ModelError, match="pose_landmark_heavy.tflite is missing; run `appliance fetch-model --model-dir"):
+    with pytest.raises(mf.ModelError, match="pose_landmark_heavy.tflite is missing; fix: run `appliance fetch-model --model-dir"):
         mf.verify_heavy(tmp_path)
 
 
@@ -190,13 +190,14 @@ def test_the_real_heavy_model_round_trips_through_a_tarball(tmp_path, model_dir)
 
 
 def test_selftest_passes_without_heavy_and_says_how_to_fetch_it(tmp_path, model_dir):
-    from appliance.commands.selftest import check_model
+    from appliance.checks import CheckOptions
     from appliance.config import Settings
+    from appliance.pose.part import TflitePose
 
     for f in mf.MODEL_FILES:
         (tmp_path / f.name).write_bytes((model_dir / f.name).read_bytes())
     settings = Settings()
     settings.pose.model_dir, settings.pose.threads = tmp_path, 2
-    result = check_model(settings)
+    result = TflitePose(settings.pose, settings.camera).check(CheckOptions())
     assert result.status == "PASS", result.line()
-    assert f"warning: optional heavy model not usable (no foot angle per contact): pose model file {tmp_path / 'pose_landmark_heavy.tflite'} is missing; run `appliance fetch-model --model-dir {tmp_path}`" in result.detail
+    assert f"warning: optional heavy model not usable (no foot angle per contact): pose model file {tmp_path / 'pose_landmark_heavy.tflite'} is missing; fix: run `appliance fetch-model --model-dir {tmp_path}`" in result.detail

@@ -216,7 +216,7 @@ def test_button_press_starts_and_pauses_and_hold_ends_the_session(tmp_path: Path
         new = rt.settings.model_copy(deep=True)
         new.session.runner_id = ann.id
         rt.apply_settings(new, "panel")
-        pin = rt.pin_factory.pin(settings.button.pin)
+        pin = rt.hardware.pins.factory().pin(settings.button.pin)
 
         def press(hold_s: float = 0.05) -> None:
             pin.drive_low()  # the button pulls the input to ground
@@ -302,7 +302,10 @@ def test_without_a_camera_auto_is_the_embedded_default(tmp_path: Path):
     rt = Runtime(Settings(), RunOptions(source="auto", data_dir=tmp_path, panel=False))
     rt.start()
     try:
-        assert rt.embedded and rt.demo and rt.simulated and rt.sim_source.speed == DEMO_SPEED
+        from appliance.hardware.simulated import SimulatedRunnerCamera
+
+        assert isinstance(rt.hardware, SimulatedRunnerCamera) and rt.hardware.embedded and rt.demo
+        assert rt.frames.source.speed == DEMO_SPEED and not rt.model_loaded
         line = rt.describe()
         assert line.startswith("appliance ") and "no camera found, running the embedded default" in line
         assert "mock GPIO" in line and str(tmp_path / "audio") in line and "\n" not in line
@@ -310,6 +313,6 @@ def test_without_a_camera_auto_is_the_embedded_default(tmp_path: Path):
         assert rt.snapshot().runner.name == DEMO_RUNNER
         from gpiozero.pins.mock import MockFactory
 
-        assert isinstance(rt.pin_factory, MockFactory)
+        assert isinstance(rt.hardware.pins.factory(), MockFactory)
     finally:
         rt.shutdown()

@@ -1,5 +1,6 @@
-"""`appliance selftest`: each check against real files, a real TFLite model, real espeak-ng audio in
-a WAV file and gpiozero's mock pins; the command's output and exit status."""
+"""`appliance selftest`: each part's check against real files, a real TFLite model, real espeak-ng
+audio in a WAV file and gpiozero's mock pins; the loop over the parts; the command's output and exit
+status."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from appliance.checks import CheckOptions
 from appliance.cli import main
 from appliance.commands import selftest as st
 from appliance.config import Settings
+from appliance.outputs.audio_out import AudioOut
+from appliance.outputs.button import ButtonPart
+from appliance.outputs.gpio import Pins
+from appliance.outputs.lights import LightStrip
+from appliance.pose.part import TflitePose
+from appliance.sources.camera import Camera
 
 
 def mock_factory():
@@ -42,6 +50,26 @@ def write_clip(path: Path, fps: int, level: int, frames: int = 20) -> Path:
     return path
 
 
+def check_camera(settings: Settings, frames: int):
+    return Camera(settings.camera).check(CheckOptions(frames=frames))
+
+
+def check_model(settings: Settings):
+    return TflitePose(settings.pose, settings.camera).check(CheckOptions())
+
+
+def check_audio(settings: Settings, word: str):
+    return AudioOut(settings.audio, settings.storage.data_dir).check(CheckOptions(word=word))
+
+
+def check_leds(settings: Settings, factory, step_seconds: float):
+    return LightStrip(settings.lights, Pins(factory=factory)).check(CheckOptions(), step_seconds=step_seconds)
+
+
+def check_button(settings: Settings, factory, timeout: float, prompt):
+    return ButtonPart(settings.button, Pins(factory=factory)).check(CheckOptions(button_timeout=timeout, prompt=prompt))
+
+
 def settings_with(**sections) -> Settings:
     s = Settings()
     for dotted, value in sections.items():
@@ -55,21 +83,21 @@ def settings_with(**sections) -> Settings:
 
 def test_camera_measures_the_rate_from_capture_times(tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", fps=30, level=128)
-    result = st.check_camera(settings_with(camera__source=f"video:{clip}", camera__fps=30.0), frames=15)
+    result = check_camera(settings_with(camera__source=f"video:{clip}", camera__fps=30.0), frames=15)
     assert result.status == "PASS", result.line()
     assert "320x240, 30.0 frames/s measured over 15 frames" in result.detail
 
 
 def test_camera_too_slow_for_the_configured_rate_fails_with_the_fix(tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", fps=30, level=128)
-    result = st.check_camera(settings_with(camera__source=f"video:{clip}", camera__fps=60.0), frames=10)
+    result = check_camera(settings_with(camera__source=f"video:{clip}", camera__fps=60.0), frames=10)
     assert result.status == "FAIL"
     assert "60 frames/s configured" in result.detail and "lower camera.fps" in result.fix
 
 
 def test_camera_black_image_fails(tmp_path):
     clip = write_clip(tmp_path / "dark.mp4", fps=30, level=3)
-    result = st.check_camera(settings_with(camera__source=f"video:{clip}", camera__fps=30.0), frames=10)
+    result = check_camera(settings_with(camera__source=f"video:{clip}", camera__fps=30.0), frames=10)
     assert result.status == "FAIL" and "almost black" in result.detail and "lens cap" in result.fix
 
 
@@ -80,29 +108,32 @@ def test_camera_absent_fails_with_the_fix():
 
     if pi_camera_available():
         pytest.skip("this machine has a Pi camera")
-    result = st.check_camera(Settings(), frames=5)
+    result = check_camera(Settings(), frames=5)
     assert result.status == "FAIL"
     assert "no camera found" in result.detail and "camera_auto_detect=1" in result.fix
 
 
 def test_camera_missing_file_fails_and_sim_is_skipped(tmp_path):
-    missing = st.check_camera(settings_with(camera__source=f"video:{tmp_path / 'none.mp4'}"), frames=5)
+    missing = check_camera(settings_with(camera__source=f"video:{tmp_path / 'none.mp4'}"), frames=5)
     assert missing.status == "FAIL" and "does not exist" in missing.detail
-    assert st.check_camera(settings_with(camera__source="sim"), frames=5).status == "SKIP"
+    sim = settings_with(camera__source="sim", storage__data_dir=tmp_path)
+    options = st.SelftestOptions(model=False, audio=False, leds=False, button=False)
+    camera = st.run_selftest(sim, options, out=lambda line: None)[0]
+    assert camera.name == "camera" and camera.status == "SKIP" and "the simulated runner" in camera.detail
 
 
 # --- model ---
 
 
 def test_model_loads_and_runs_once(model_dir):
-    result = st.check_model(settings_with(pose__model_dir=model_dir, pose__threads=2))
+    result = check_model(settings_with(pose__model_dir=model_dir, pose__threads=2))
     assert result.status == "PASS", result.line()
     assert "pose_detection load" in result.detail and "pose_landmark_full load" in result.detail
     assert "engine on a black 640x480 frame" in result.detail and "nobody found" in result.detail
 
 
 def test_model_missing_fails_with_the_fetch_command(tmp_path):
-    result = st.check_model(settings_with(pose__model_dir=tmp_path))
+    result = check_model(settings_with(pose__model_dir=tmp_path))
     assert result.status == "FAIL"
     assert "is missing" in result.detail
     assert result.fix == f"run `appliance fetch-model --model-dir {tmp_path}`"
@@ -114,7 +145,7 @@ def test_model_missing_fails_with_the_fetch_command(tmp_path):
 def test_audio_through_the_engine_to_a_wav_sink_is_a_beep_then_speech(tmp_path):
     out = tmp_path / "selftest.wav"
     settings = settings_with(audio__sink=f"wav:{out}", audio__sample_rate=16000, storage__data_dir=tmp_path)
-    result = st.check_audio(settings, word="ready")
+    result = check_audio(settings, word="ready")
     assert result.status == "PASS", result.line()
     assert "spoken prompts cached" in result.detail
     with wave.open(str(out)) as w:
@@ -131,7 +162,7 @@ def test_audio_through_the_engine_to_a_wav_sink_is_a_beep_then_speech(tmp_path):
 
 def test_audio_without_espeak_fails_with_the_install_command(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    result = st.check_audio(settings_with(audio__sink=f"wav:{tmp_path / 'x.wav'}"), word="ready")
+    result = check_audio(settings_with(audio__sink=f"wav:{tmp_path / 'x.wav'}"), word="ready")
     assert result.status == "FAIL" and "apt install espeak-ng" in result.fix
 
 
@@ -140,13 +171,13 @@ def test_audio_without_a_sound_device_fails_with_the_amplifier_fix(tmp_path):
 
     if any(d["max_output_channels"] > 0 for d in sd.query_devices()):
         pytest.skip("this machine has a sound output")
-    result = st.check_audio(settings_with(audio__sink="auto", storage__data_dir=tmp_path), word="ready")
+    result = check_audio(settings_with(audio__sink="auto", storage__data_dir=tmp_path), word="ready")
     assert result.status == "FAIL" and "cannot open the audio output" in result.detail
     assert "dtoverlay=max98357a" in result.fix
 
 
 def test_audio_null_sink_is_skipped():
-    assert st.check_audio(settings_with(audio__sink="null"), word="ready").status == "SKIP"
+    assert check_audio(settings_with(audio__sink="null"), word="ready").status == "SKIP"
 
 
 # --- LEDs and button ---
@@ -155,7 +186,7 @@ def test_audio_null_sink_is_skipped():
 def test_led_sweep_drives_each_configured_pin():
     factory = mock_factory()
     settings = Settings()
-    result = st.check_leds(settings, factory, step_seconds=0.001)
+    result = check_leds(settings, factory, step_seconds=0.001)
     assert result.status == "PASS", result.line()
     lights = settings.lights
     for pin in (lights.red_pin, lights.green_pin, lights.blue_pin):
@@ -170,7 +201,7 @@ def test_led_pin_in_use_fails_with_the_fix():
     factory = mock_factory()
     busy = LED(Settings().lights.red_pin, pin_factory=factory)
     try:
-        result = st.check_leds(Settings(), factory, step_seconds=0.001)
+        result = check_leds(Settings(), factory, step_seconds=0.001)
     finally:
         busy.close()
     assert result.status == "FAIL" and "cannot open GPIO" in result.detail
@@ -182,14 +213,14 @@ def test_button_press_within_the_timeout_passes():
     pin = factory.pin(Settings().button.pin)
     threading.Timer(0.1, pin.drive_low).start()
     prompts = []
-    result = st.check_button(Settings(), factory, timeout=5, prompt=prompts.append)
+    result = check_button(Settings(), factory, timeout=5, prompt=prompts.append)
     assert result.status == "PASS", result.line()
     assert "press the button (GPIO 26)" in prompts[0]
 
 
 def test_button_not_pressed_fails_with_the_wiring():
     t0 = time.monotonic()
-    result = st.check_button(Settings(), mock_factory(), timeout=0.2, prompt=lambda _: None)
+    result = check_button(Settings(), mock_factory(), timeout=0.2, prompt=lambda _: None)
     assert time.monotonic() - t0 < 2
     assert result.status == "FAIL" and "GPIO 26 and GND" in result.fix
 
@@ -205,7 +236,7 @@ def test_button_stuck_pressed_fails():
 
     factory = mock_factory()
     factory.pin(26, pin_class=ShortedToGroundPin)
-    result = st.check_button(Settings(), factory, timeout=0.2, prompt=lambda _: None)
+    result = check_button(Settings(), factory, timeout=0.2, prompt=lambda _: None)
     assert result.status == "FAIL" and "reads pressed" in result.detail
 
 

@@ -7,13 +7,15 @@ import pytest
 from appliance.sources import SourceError, open_source
 
 
-def test_sim_and_auto_without_camera_mean_no_frame_source(monkeypatch):
+def test_auto_without_camera_means_no_frame_source_and_sim_is_not_a_camera(monkeypatch):
     import appliance.sources.base as base
 
     monkeypatch.setattr(base, "pi_camera_available", lambda: False)
     monkeypatch.setattr(base, "webcam_available", lambda index=0: False)
-    assert open_source("sim") is None
     assert open_source("auto") is None
+    with pytest.raises(SourceError, match="simulated runner, not a camera") as e:
+        open_source("sim")  # the simulator is chosen with the whole hardware (appliance.hardware)
+    assert "--source sim" in e.value.fix and str(e.value).endswith(f"; fix: {e.value.fix}")
 
 
 def test_unknown_spec_is_rejected_with_the_choices():

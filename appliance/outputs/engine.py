@@ -54,7 +54,7 @@ class AudioEngine:
     """Mixer + metronome + prompts on one output driver. Methods are safe from any thread."""
 
     def __init__(self, settings: AudioSettings, prompts: PromptBank | None, *, sink: str | None = None,
-                 offline_out: Path | None = None, offline: bool = False) -> None:
+                 offline_out: Path | None = None, offline: bool = False, offline_writer=None) -> None:
         self.settings = settings
         self.sample_rate = settings.sample_rate
         self.block_size = settings.block_size
@@ -67,7 +67,10 @@ class AudioEngine:
         self._prompt_samples = prompts.load() if prompts is not None else {}
         render = self.mixer.render
         position = lambda: self.mixer.position  # noqa: E731
-        if offline:
+        if offline_writer is not None:  # e.g. a RotatingWavWriter: the newest files of a directory
+            self.driver = OfflineDriver(render, offline_writer, self.block_size)
+            self.sink = f"wav:{offline_writer.directory} (offline, newest files kept)"
+        elif offline:
             writer = WavWriter(offline_out, self.sample_rate) if offline_out is not None else NullWriter()
             self.driver = OfflineDriver(render, writer, self.block_size)
             self.sink = f"wav:{offline_out} (offline)" if offline_out else "null (offline)"
@@ -103,10 +106,11 @@ class AudioEngine:
 
     @classmethod
     def offline(cls, settings: AudioSettings, out: Path | None = None, *, data_dir: Path | None = None,
-                with_prompts: bool = True) -> AudioEngine:
-        """An engine rendered by ``advance`` into the WAV file ``out`` (None: discarded)."""
+                with_prompts: bool = True, writer=None) -> AudioEngine:
+        """An engine rendered by ``advance`` into the WAV file ``out`` (None: discarded), or into
+        ``writer`` (anything with ``write(block)`` and ``close()``, e.g. ``RotatingWavWriter``)."""
         bank = cls._bank(settings, data_dir) if with_prompts else None
-        return cls(settings, bank, offline_out=out, offline=True)
+        return cls(settings, bank, offline_out=out, offline=True, offline_writer=writer)
 
     @staticmethod
     def _bank(settings: AudioSettings, data_dir: Path | None) -> PromptBank:

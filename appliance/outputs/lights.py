@@ -20,11 +20,15 @@ change is kept in ``log`` (the light-cue log).
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from appliance.config import LightSettings
+
+if TYPE_CHECKING:
+    from appliance.checks import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -206,3 +210,61 @@ class Lights:
     def close(self) -> None:
         self.driver.show(OFF)
         self.driver.close()
+
+
+class LightStrip:
+    """The lights part: the strip ``lights.driver`` names, on the appliance's pins (``outputs.gpio.Pins``).
+
+    >>> strip = LightStrip(settings.lights, Pins(settings.gpio.pin_factory))
+    >>> lights = strip.open()                       # Lights; GpioError-like errors carry the fix
+    >>> strip.check(CheckOptions()).status          # red, green, blue, white sweep
+    'PASS'
+    """
+
+    name = "leds"
+
+    def __init__(self, settings: LightSettings, pins) -> None:
+        self.settings = settings
+        self.pins = pins
+
+    def open(self) -> Lights:
+        """The light-cue patterns on the configured strip."""
+        from appliance.outputs.gpio import GpioError
+
+        try:
+            return Lights.from_settings(self.settings, self.pins.factory())
+        except GpioError:
+            raise
+        except Exception as e:  # gpiozero raises many kinds for a busy or missing pin
+            raise GpioError(f"lights: {e}", "check lights.* pins and gpio.pin_factory") from e
+
+    def check(self, options, step_seconds: float = 0.4) -> CheckResult:
+        """Sweep the strip red, green, blue, white, off, for the person to watch."""
+        from appliance.checks import SERVICE_BUSY_FIX, CheckResult
+        from appliance.outputs.gpio import NO_GPIO_FIX, GpioError
+
+        lights = self.settings
+        if lights.driver == "none":
+            return CheckResult(self.name, "SKIP", "lights.driver is none")
+        if lights.driver == "addressable":
+            return CheckResult(self.name, "SKIP",
+                               "addressable strip: the sweep drives the analog RGB strip only; check it from the panel")
+        from gpiozero import RGBLED, GPIOZeroError
+
+        pins = (lights.red_pin, lights.green_pin, lights.blue_pin)
+        try:
+            led = RGBLED(*pins, pin_factory=self.pins.factory())
+        except GpioError as e:
+            return CheckResult.failed(self.name, e)
+        except (GPIOZeroError, OSError, RuntimeError) as e:
+            return CheckResult(self.name, "FAIL", f"cannot open GPIO {pins}: {e}", f"{NO_GPIO_FIX}; {SERVICE_BUSY_FIX}")
+        try:
+            for color in ((1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 1)):
+                led.color = tuple(c * lights.brightness for c in color)
+                time.sleep(step_seconds)
+            led.off()
+        finally:
+            led.close()
+        return CheckResult(self.name, "PASS",
+                           f"swept red, green, blue, white on GPIO {pins[0]}/{pins[1]}/{pins[2]}: check each colour lit",
+                           "a missing colour: its MOSFET gate wire (hardware/wiring.md) or the 12 V supply")

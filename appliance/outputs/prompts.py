@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.config import atomic_write_text
+from appliance.errors import ApplianceError
 from appliance.outputs.wavio import WavError, read_wav, resample, write_wav
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ DEFAULT_PROMPTS: dict[str, str] = {
 MANIFEST = "manifest.json"
 
 
-class PromptError(Exception):
+class PromptError(ApplianceError):
     """A prompt that cannot be rendered or loaded; the message says which and how to fix it."""
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from appliance.errors import ApplianceError
 from appliance.outputs.clock import SampleClock
 from appliance.outputs.wavio import to_pcm16
 
@@ -37,7 +38,7 @@ Render = Callable[[int], np.ndarray]
 AUDIO_RT_PRIORITY = 10  # SCHED_FIFO priority of the paced audio thread (PortAudio/ALSA use similar)
 
 
-class AudioError(Exception):
+class AudioError(ApplianceError):
     """An audio output that cannot be used; the message says which and how to fix it."""
 
 
@@ -136,6 +137,91 @@ class WavWriter:
         finally:
             self._file.close()
             self._file = None
+
+
+RECORDING_FILE_SECONDS = 600.0  # one file of the simulated runs' sound: 10 min (58 MB at 48 kHz)
+RECORDING_FILES_KEPT = 2  # so the newest 10 to 20 minutes are kept, never more than ~115 MB
+
+
+class RotatingWavWriter:
+    """Writes blocks to a series of WAV files in ``directory``, each at most ``file_seconds`` long,
+    keeping only the newest ``keep`` files named ``{prefix}-*.wav`` there (earlier runs' files count).
+
+    The embedded default renders every simulated session to a WAV file; without rotation the file
+    grew by about 5.8 MB a minute for as long as the appliance ran. A file that cannot be opened
+    (full disk) drops its blocks and is tried again at the next block; the session goes on.
+
+    >>> writer = RotatingWavWriter(data_dir / "audio", 48000)
+    >>> writer.write(block); writer.path    # the file being written
+    """
+
+    def __init__(self, directory: Path, sample_rate: int, file_seconds: float = RECORDING_FILE_SECONDS,
+                 keep: int = RECORDING_FILES_KEPT, prefix: str = "run") -> None:
+        if keep < 1 or not file_seconds > 0:
+            raise ValueError(f"keep ({keep}) must be at least 1 and file_seconds ({file_seconds}) positive")
+        self.directory = Path(directory)
+        self.sample_rate = int(sample_rate)
+        self.file_samples = int(round(file_seconds * self.sample_rate))
+        self.keep = keep
+        self.prefix = prefix
+        self.samples_written = 0
+        self.samples_dropped = 0
+        self.fault: str | None = None  # why no file can be opened now (None: writing works)
+        self._serial = 0
+        self._stamp = time.strftime("%Y%m%d-%H%M%S")
+        self._current: WavWriter | None = None
+        self._open_next()
+        if self._current is None:
+            raise AudioError(f"cannot open the recording in {self.directory}: {self.fault}",
+                             "free space on that disk, or set audio.sink to null")
+
+    @property
+    def path(self) -> Path | None:
+        """The file being written (None while none can be opened)."""
+        return self._current.path if self._current is not None else None
+
+    def files(self) -> list[Path]:
+        """This writer's and earlier runs' recordings in ``directory``, oldest first."""
+        found = [p for p in self.directory.glob(f"{self.prefix}-*.wav") if p.is_file()]
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+    def _open_next(self) -> None:
+        self._serial += 1
+        path = self.directory / f"{self.prefix}-{self._stamp}-{self._serial:03d}.wav"
+        try:
+            self._current = WavWriter(path, self.sample_rate)
+        except AudioError as e:
+            self._current = None
+            if self.fault is None:
+                log.error("%s; the simulated session's sound is not recorded until a file can be opened", e)
+            self.fault = e.message
+            return
+        self.fault = None
+        for old in [p for p in self.files() if p != path][: max(0, len(self.files()) - self.keep)]:
+            try:
+                old.unlink()
+            except OSError as e:  # said, and tried again at the next rotation
+                log.warning("cannot remove the old recording %s: %s", old, e)
+
+    def write(self, block: np.ndarray) -> None:
+        if self._current is not None and self._current.samples_written + self._current.samples_dropped >= self.file_samples:
+            self._current.close()
+            self._open_next()
+        elif self._current is None:
+            self._open_next()
+        if self._current is None:
+            self.samples_dropped += len(block)
+            return
+        before = self._current.samples_written
+        self._current.write(block)
+        written = self._current.samples_written - before
+        self.samples_written += written
+        self.samples_dropped += len(block) - written
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
 
 
 class NullWriter:

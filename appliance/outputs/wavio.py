@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from appliance.errors import ApplianceError
 
-class WavError(Exception):
+
+class WavError(ApplianceError):
     """A WAV file that cannot be used; the message names the file and the reason."""
 
 

@@ -112,7 +112,13 @@ class PoseEngine:
 
     >>> engine = PoseEngine(model_dir)
     >>> pose = engine.process(frame)   # Pose or None
+    >>> engine.stage_ms()              # {"pose": 21.3, "pose.invoke": 15.2, ...}
+
+    It is the appliance's pose provider for camera frames (``appliance.hardware.PoseProvider``;
+    ``appliance.pose.part.TflitePose`` opens and checks it from the settings).
     """
+
+    model_loaded = True  # a pose model runs on every frame (the Health page says so)
 
     def __init__(
         self,
@@ -137,6 +143,7 @@ class PoseEngine:
         self._roi: g.Roi | None = None
         self._last_roi: g.Roi | None = None
         self.times = StageTimes()
+        self.total_ms = 0.0  # the last process() call, all stages
         self.detector_runs = 0
 
         det_out = {d["name"]: d["index"] for d in self._detector.get_output_details()}
@@ -195,6 +202,18 @@ class PoseEngine:
 
     def process(self, frame: Frame) -> Pose | None:
         """Landmarks of the runner in ``frame`` (tracked from the last frame), or None if nobody."""
+        t0 = time.perf_counter()
+        try:
+            return self._track(frame)
+        finally:
+            self.total_ms = (time.perf_counter() - t0) * 1000
+
+    def stage_ms(self) -> dict[str, float]:
+        """The last frame's times for the loop's figures: ``pose`` (all of it) and ``pose.STAGE`` for
+        each stage that ran (the detector runs only when tracking is lost)."""
+        return {"pose": self.total_ms} | {f"pose.{name}": ms for name, ms in self.times.ms.items() if ms > 0}
+
+    def _track(self, frame: Frame) -> Pose | None:
         times = dict.fromkeys(STAGES, 0.0)
         image = frame.image
         self._last_roi = None

@@ -26,6 +26,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.errors import ApplianceError
+
 MEDIAPIPE_VERSION = "0.10.14"
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 NPM_PACKAGE = "@mediapipe/pose"
@@ -60,8 +62,8 @@ LANDMARKER_HEAVY = ModelFile(
 )  # from the npm tarball; optional
 
 
-class ModelError(Exception):
-    """The model is missing or damaged; the message names the command that fixes it."""
+class ModelError(ApplianceError):
+    """The model is missing or damaged; ``fix`` (or the message) names the command that fixes it."""
 
 
 def sha256_of(data: bytes) -> str:
@@ -76,10 +78,10 @@ def _verified_path(model_dir: Path, mf: ModelFile) -> Path:
     """Path of ``mf`` in ``model_dir`` once its sum is checked, or ModelError naming the fix."""
     p = model_dir / mf.name
     if not p.is_file():
-        raise ModelError(f"pose model file {p} is missing; {_fix(model_dir)}")
+        raise ModelError(f"pose model file {p} is missing", _fix(model_dir))
     digest = sha256_of(p.read_bytes())
     if digest != mf.sha256:
-        raise ModelError(f"pose model file {p} is corrupt (sha256 {digest[:12]}…, expected {mf.sha256[:12]}…); {_fix(model_dir)}")
+        raise ModelError(f"pose model file {p} is corrupt (sha256 {digest[:12]}…, expected {mf.sha256[:12]}…)", _fix(model_dir))
     return p
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appliance.errors import ApplianceError
 
-class RuntimeMissing(ImportError):
-    """No TFLite runtime is installed."""
+
+class RuntimeMissing(ApplianceError, ImportError):
+    """No TFLite runtime is installed (an ``ImportError`` too, for code that expects one)."""
 
 
 def _interpreter_class():
@@ -32,9 +34,8 @@ def _interpreter_class():
         return Interpreter, "tensorflow.lite"
     except ImportError:
         pass
-    raise RuntimeMissing(
-        "no TFLite runtime found: install ai-edge-litert (pip install ai-edge-litert) or tflite-runtime"
-    )
+    raise RuntimeMissing("no TFLite runtime found",
+                         "install ai-edge-litert (pip install ai-edge-litert) or tflite-runtime")
 
 
 def runtime_name() -> str:

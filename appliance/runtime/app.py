@@ -8,9 +8,10 @@ starts everything, pings the systemd watchdog while the loop is healthy, writes 
 (``panel_controller.py``) and the button run on the loop thread at a tick boundary; the session
 machine asks ``session_service.py`` for the stored session and its coach.
 
-On a machine without a camera (``--source auto``) the embedded default runs: the simulated runner
-(sped up), mock GPIO, audio rendered to a WAV file under the data dir, the panel on localhost, and a
-short demo session that starts by itself (``demo.py``).
+The hardware is chosen once (``appliance.hardware.open_hardware``): real, or the simulator. On a
+machine without a camera (``--source auto``) that is the embedded default: the simulated runner
+(sped up), mock GPIO, audio rendered to WAV files under the data dir, the panel on localhost, and a
+short demo session that starts by itself (``demo.py``). Nothing here asks which one it is.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance import __version__
 from appliance.config import Settings
+from appliance.errors import ApplianceError
 from appliance.feet.stage import FootStage
-from appliance.outputs.cue_player import CuePlayer
+from appliance.hardware import Frames, Hardware, open_hardware
 from appliance.runtime import parts
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import ControllerError
@@ -75,13 +76,11 @@ class Runtime(ForwardsPanelCalls):
         self.started_wall = time.monotonic()
         self.started_epoch = time.time()
         self.controller = PanelController(self)
-        self.simulated = self.embedded = self.demo = self.model_loaded = False
-        self.audio_path: Path | None = None
         self.store_if_open: Store | None = None
         self.upkeep = None  # the scheduled backup and retention (data_upkeep.py)
-        self.frames: parts.Frames | None = None
-        self.source = self.sim_source = self.pose_engine = None
-        self.audio = self.lights = self.pin_factory = self.button = self.heavy_worker = None
+        self.hardware: Hardware | None = None  # real or simulated, chosen once (appliance.hardware)
+        self.frames: Frames | None = None
+        self.audio = self.lights = self.button = self.heavy_worker = None
         self.rear = None  # the second camera's pipeline (appliance.frontal.rear_camera), when configured
         self.sessions: SessionService | None = None
         self.capture: LatestFrameCapture | None = None
@@ -100,20 +99,36 @@ class Runtime(ForwardsPanelCalls):
     def panel_url(self) -> str | None:
         return self.panel.url if self.panel is not None else None
 
+    @property
+    def demo(self) -> bool:
+        """A demo session starts by itself (the embedded default, or ``--demo``)."""
+        return self.hardware is not None and self.hardware.demo
+
+    @property
+    def model_loaded(self) -> bool:
+        """A pose model runs on the frames (the Health page)."""
+        return self.frames is not None and self.frames.pose.model_loaded
+
     # ---- start ----
 
     def start(self) -> None:
-        """Open everything and start the threads; raises ``StartupError`` with a fix when it cannot."""
+        """Open everything and start the threads; raises ``StartupError`` (message and fix) when it cannot."""
         from appliance.gait import GaitTracker  # noqa: F401  (fail early when the gait package is broken)
 
-        self._open_store()  # in the data directory, made when missing
-        self._start_data_upkeep()
-        self._open_frames()
-        self._open_rear_camera()
-        self._open_outputs()
-        self._build_loop()
-        self._open_button()
-        self._start_panel()  # bound before any session can start: a panel that cannot listen leaves none behind
+        try:
+            self._open_store()  # in the data directory, made when missing
+            self._start_data_upkeep()
+            self._choose_hardware()
+            self._open_frames()
+            self._open_rear_camera()
+            self._open_outputs()
+            self._build_loop()
+            self._open_button()
+            self._start_panel()  # bound before any session can start: a panel that cannot listen leaves none behind
+        except StartupError:
+            raise
+        except ApplianceError as e:  # a part that cannot open says what and how to fix it
+            raise StartupError(e.message, e.fix) from e
         self._start_demo()
         self.capture.start()
         self.loop.start()
@@ -127,48 +142,41 @@ class Runtime(ForwardsPanelCalls):
         self.upkeep = DataUpkeep(self.store, lambda: self.settings, self.data_dir, self.config_path)
         self.upkeep.start()
 
-    def _open_frames(self) -> None:
+    def _choose_hardware(self) -> None:
         opts = self.options
-        frames = parts.open_frames(self.settings, opts.source or self.settings.camera.source, opts.demo, opts.speed,
-                                   opts.replay, opts.sim_absences, self.notifier)
-        self.source, self.pose_engine, self.sim_source = frames.source, frames.pose_engine, frames.sim_source
-        self.simulated, self.embedded, self.demo = frames.simulated, frames.embedded, frames.demo
-        self.model_loaded = frames.pose_engine is not None
-        self.frames = frames
+        self.hardware = open_hardware(self.settings, opts.source, self.data_dir, speed=opts.speed, demo=opts.demo,
+                                      sim_absences=opts.sim_absences, warn_no_camera=self.notifier.enabled)
+
+    def _open_frames(self) -> None:
+        self.frames = self.hardware.open_frames(self.options.replay, self.options.time_scale)
 
     def _open_rear_camera(self) -> None:
-        self.rear = parts.open_rear_camera(self.settings, self.sim_source, self.options.replay)
+        self.rear = self.hardware.open_rear_camera(self.options.replay)
 
     def _open_outputs(self) -> None:
-        self.audio, self.audio_path = parts.open_audio(self.settings, self.simulated, self.data_dir)
-        self.pin_factory, self.lights = parts.open_lights(self.settings, self.simulated)
+        self.audio = self.hardware.audio.open()
+        self.lights = self.hardware.lights.open()
 
     def _build_loop(self) -> None:
-        s, opts, frames, real = self.settings, self.options, self.frames, self.pose_engine is not None
-        self.sessions = SessionService(self.store, self.source.name, s.coach, s.gait)
-        self.capture = LatestFrameCapture(self.source, lockstep=frames.lockstep)
-        outputs = CuePlayer(self.audio, self.lights, offline_audio=self.simulated,
-                            follow_beat=self._follow_beat if self.simulated else None)
+        s, opts, frames = self.settings, self.options, self.frames
+        self.sessions = SessionService(self.store, frames.source.name, s.coach, s.gait)
+        self.capture = LatestFrameCapture(frames.source, lockstep=frames.lockstep)
+        outputs = self.hardware.cue_player(self.audio, self.lights)
         looks = None
-        if real:
+        if frames.pixels:  # the foot stage and the heavy model look at the images
             looks, self.heavy_worker = parts.open_looks(s, frames.lockstep)
-        self.loop = ControlLoop(self.capture, frames.frame_period_s, self.pose_engine, parts.tracker_factory(s),
+        self.loop = ControlLoop(self.capture, frames.frame_period_s, frames.pose, parts.tracker_factory(s),
                                 s.session, self.sessions, outputs, self.store, lambda: self.settings.session.runner_id,
-                                self.source.name, stats_window=opts.stats_window,
-                                time_scale=opts.time_scale if real else 1.0,
-                                foot_stage=FootStage() if real and s.gait.foot_stage else None, looks=looks)
+                                frames.source.name, stats_window=opts.stats_window, time_scale=frames.time_scale,
+                                foot_stage=FootStage() if frames.pixels and s.gait.foot_stage else None, looks=looks)
         memory = StageFaultMemory(self.data_dir, self.started_epoch)
         self.loop.rear = self.rear
         self.loop.on_stage_gave_up = memory.gave_up
         self.loop.on_stage_recovered = memory.recovered
 
-    def _follow_beat(self, bpm: float | None) -> None:
-        if self.sim_source is not None and bpm is not None:
-            self.sim_source.target_cadence_spm = bpm  # the simulated runner follows the metronome
-
     def _open_button(self) -> None:
-        self.button = parts.open_button(self.settings, self.loop, self.pin_factory,
-                                        lambda: self.settings.session.runner_id)
+        press, hold = parts.button_actions(self.loop, lambda: self.settings.session.runner_id)
+        self.button = self.hardware.button.open(on_press=press, on_hold=hold)
 
     def _start_panel(self) -> None:
         if not self.options.panel:
@@ -186,15 +194,10 @@ class Runtime(ForwardsPanelCalls):
 
     def describe(self) -> str:
         """The one line said at start."""
-        loop = self.loop
-        parts_said = [f"appliance {__version__}: source {loop.source_name if loop else '?'}"]
-        if self.embedded:
-            parts_said = [f"appliance {__version__}: no camera found, running the embedded default: simulated runner"
-                          f" at {self.sim_source.speed:g}x, mock GPIO"]
-        if self.audio_path is not None:
-            parts_said.append(f"audio to {self.audio_path}")
-        elif self.audio is not None:
-            parts_said.append(f"audio {self.audio.sink}")
+        parts_said = [self.hardware.describe()]
+        audio = self.hardware.audio_said(self.audio)
+        if audio:
+            parts_said.append(audio)
         if self.panel_url:
             parts_said.append(f"panel on {self.panel_url}")
         if self.demo:
@@ -233,8 +236,8 @@ class Runtime(ForwardsPanelCalls):
             self.rear.stop(timeout=0.5)
         if self.capture is not None:
             self.capture.stop(timeout=0.5)
-        elif self.source is not None:  # start() failed before the capture thread existed
-            self.source.close()
+        elif self.frames is not None:  # start() failed before the capture thread existed
+            self.frames.source.close()
         parts.close_outputs(button=self.button, lights=self.lights, audio=self.audio)
         if self.panel is not None:
             self.panel.join(timeout=max(0.1, 1.5 - (time.monotonic() - t0)))

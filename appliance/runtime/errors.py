@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from appliance.errors import ApplianceError
 
-class StartupError(Exception):
-    """A runtime that cannot start; the message says what to fix."""
+
+class StartupError(ApplianceError):
+    """A runtime that cannot start: what is wrong (``message``) and what to fix (``fix``)."""

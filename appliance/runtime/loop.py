@@ -1,7 +1,8 @@
 """The control loop: one thread at the camera's rate, one tick per frame.
 
-Each tick takes the newest frame from the capture thread and runs, in order: pose (the TFLite
-engine, or the simulated runner's ready-made pose), gait, presence, the session and its coach,
+Each tick takes the newest frame from the capture thread and runs, in order: pose (the pose
+provider: the TFLite engine, or a pass-through of the pose the frame carries), the foot stage (on
+frames with pixels), gait, presence, the session and its coach,
 the outputs, and the recorder. Commands from the panel and the button, and new settings, are
 applied at the start of a tick, so a tick always sees one consistent state. Every event time is
 the frame's capture time.
@@ -31,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from appliance.config import SessionSettings
+from appliance.hardware import PoseProvider
 from appliance.outputs.cue_player import CuePlayer
 from appliance.runtime.capture import LatestFrameCapture
 from appliance.runtime.controller import LiveSnapshot, LoopStats, RunnerRef
@@ -73,7 +75,7 @@ class ControlLoop:
         self,
         capture: LatestFrameCapture,
         frame_period_s: float,
-        pose_engine: Any,
+        pose: PoseProvider,
         make_tracker: Callable[[Any], Any],
         session_settings: SessionSettings,
         sessions: SessionService,
@@ -87,8 +89,9 @@ class ControlLoop:
         looks: Any | None = None,
         faults: StageFaults | None = None,
     ):
-        """``time_scale``: real seconds per source second (a slow-motion clip). The pose engine sees
-        the source's own times (its filter is tuned to them, as in ``appliance analyze``); everything
+        """``pose`` turns each frame into a pose (``appliance.hardware.PoseProvider``: the TFLite
+        engine, or a pass-through for frames that carry their pose). ``time_scale``: real seconds per
+        source second (a slow-motion clip). The pose provider sees the source's own times (its filter is tuned to them, as in ``appliance analyze``); everything
         after it sees real time. ``foot_stage`` (a FootStage, or None: contacts from the landmarks
         alone) reads the pixels around the feet of camera frames; ``looks`` (ContactLooks, or None)
         reads each contact's angles with the heavy model on the frames around it. ``faults`` counts
@@ -98,7 +101,7 @@ class ControlLoop:
         session machine (``session``): it runs on this thread, asks ``sessions`` for the stored
         session and its coach, and hands calibration poses back to this loop's tracker."""
         self.capture = capture
-        self.pose_engine = pose_engine
+        self.pose = pose
         self.make_tracker = make_tracker
         self.tracker = make_tracker(None)
         self.session = SessionMachine(session_settings, sessions, self.calibrate)
@@ -273,27 +276,17 @@ class ControlLoop:
 
     def _process(self, frame: Any, t: float) -> None:
         m = self.monitor
-        ready_made = not hasattr(frame, "image")  # a PoseFrame of the simulated runner
-        if ready_made:
-            pose = frame.pose
-            size = frame.image_size
-            image = None
-        else:
-            t0 = time.perf_counter()
-            try:
-                pose = self.pose_engine.process(frame)
-            except Exception as e:
-                self._stage_failed("pose", e)
-                raise _FrameDropped from e
-            self._stage_ok("pose")
-            m.stage("pose", (time.perf_counter() - t0) * 1000)
-            for name, ms in self.pose_engine.times.ms.items():
-                if ms > 0:  # the detector runs only when tracking is lost
-                    m.stage(f"pose.{name}", ms)
-            if pose is not None and self.time_scale != 1.0:
-                pose = replace(pose, t=t)
-            size = frame.size
-            image = frame.image
+        try:
+            pose = self.pose.process(frame)
+        except Exception as e:
+            self._stage_failed("pose", e)
+            raise _FrameDropped from e
+        self._stage_ok("pose")
+        for name, ms in self.pose.stage_ms().items():
+            m.stage(name, ms)
+        if pose is not None and self.time_scale != 1.0:
+            pose = replace(pose, t=t)
+        size, image = frame.size, frame.image  # image None: a frame that is its pose (the simulated runner)
         feet = None
         if image is not None and (self.foot_stage is not None or self.looks is not None):
             real = Frame(t, frame.index, image) if self.time_scale != 1.0 else frame
@@ -303,7 +296,7 @@ class ControlLoop:
                         feet = self.foot_stage.update(real, pose)
                 if self.looks is not None:
                     with m.timed("looks"):
-                        self.looks.add_frame(real, self.pose_engine.last_roi if pose is not None else None)
+                        self.looks.add_frame(real, self.pose.last_roi if pose is not None else None)
                         for look in self.looks.results():
                             self.tracker.apply_look(look)
             except Exception as e:

@@ -4,7 +4,10 @@
 - ``webcam:N``: a USB camera through V4L2 (``WebcamSource``).
 - ``picamera``: the Raspberry Pi camera through picamera2, timed by sensor timestamps (monotonic clock)
   (``PiCameraSource``; picamera2 is imported only when it is used).
-- ``sim``: the simulated runner; it yields poses, not images, and is wired by the runtime.
+- ``sim``: the simulated runner (``SimulatedSource``); it yields poses, not images, and is chosen
+  with the rest of the simulated appliance by ``appliance.hardware``, not here.
+
+``camera.Camera`` is the camera part: a source from its settings section, and its selftest check.
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from appliance.errors import ApplianceError
 from appliance.types import Frame
 
+SOURCE_CHOICES = "auto, picamera, picamera:N, webcam:N, video:PATH or sim"
 
-class SourceError(Exception):
-    """A source that cannot be opened or has stopped delivering frames."""
+
+class SourceError(ApplianceError):
+    """A source that cannot be opened or has stopped delivering frames: what and (``fix``) what to do."""
 
 
 class FrameSource(Protocol):
@@ -41,13 +44,15 @@ def webcam_available(index: int = 0) -> bool:
 
 
 def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | None:
-    """The frame source for ``spec`` (see the package docstring); None for ``sim`` or for
-    ``auto`` on a machine without a camera. ``camera`` is ``Settings.camera`` (size, rate)."""
+    """The camera or video file for ``spec`` (see the package docstring); None for ``auto`` on a
+    machine without a camera. ``camera`` is ``Settings.camera`` (size, rate). ``sim`` is no camera
+    but the simulated runner, which ``appliance.hardware`` chooses instead: a SourceError here."""
     width = getattr(camera, "width", 640)
     height = getattr(camera, "height", 480)
     fps = getattr(camera, "fps", 60.0)
     if spec == "sim":
-        return None
+        raise SourceError("source 'sim' is the simulated runner, not a camera",
+                          "choose it for the whole appliance (appliance run --source sim), or name a camera")
     if spec.startswith("video:"):
         from appliance.sources.video import VideoFileSource
 
@@ -59,14 +64,16 @@ def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | 
     if spec.startswith("picamera:"):
         number = spec.partition(":")[2]
         if not number.isdigit():
-            raise SourceError(f"source {spec!r}: a Pi camera is picamera:N with N its connector (0 or 1 on a Pi 5)")
+            raise SourceError(f"source {spec!r} is not a Pi camera",
+                              "a Pi camera is picamera:N with N its connector (0 or 1 on a Pi 5)")
         from appliance.sources.picamera import PiCameraSource
 
         return PiCameraSource(width, height, fps, camera_num=int(number))
     if spec.startswith("webcam"):
         number = spec.partition(":")[2] or "0"
         if spec[len("webcam"):len("webcam") + 1] not in ("", ":") or not number.isdigit():
-            raise SourceError(f"source {spec!r}: the webcam is webcam:N with N its number (webcam:0 is /dev/video0)")
+            raise SourceError(f"source {spec!r} is not a webcam",
+                              "the webcam is webcam:N with N its number (webcam:0 is /dev/video0)")
         index = int(number)
         from appliance.sources.webcam import WebcamSource
 
@@ -77,4 +84,4 @@ def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | 
 
             return WebcamSource(0, width, height, fps)
         return None
-    raise SourceError(f"unknown source {spec!r}: use auto, picamera, picamera:N, webcam:N, video:PATH or sim")
+    raise SourceError(f"unknown source {spec!r}", f"use {SOURCE_CHOICES}")

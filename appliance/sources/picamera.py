@@ -26,11 +26,11 @@ class PiCameraSource:
         try:
             from picamera2 import Picamera2  # type: ignore[import-not-found]
         except ImportError as e:
-            raise SourceError("picamera2 is not installed: apt install python3-picamera2") from e
+            raise SourceError("picamera2 is not installed", "sudo apt install python3-picamera2") from e
         try:
             self._cam = Picamera2(camera_num)
         except (RuntimeError, IndexError) as e:
-            raise SourceError(f"no Pi camera {camera_num} found ({e}): check the ribbon cable (a Pi 5 has two "
+            raise SourceError(f"no Pi camera {camera_num} found ({e})", "check the ribbon cable (a Pi 5 has two "
                               "camera connectors, 0 and 1) and camera_auto_detect=1") from e
         frame_us = int(1_000_000 / fps)
         config = self._cam.create_video_configuration(

@@ -1,8 +1,8 @@
 """The simulated runner as a frame source: it yields ready-made poses instead of images.
 
 This is the embedded default of ``appliance run`` on a machine without a camera, and the source of
-the end-to-end tests. Frames are ``PoseFrame(t, index, pose, truth)``: the control loop skips the
-pose engine for them. Time is simulated time from 0; ``speed`` compresses it against the wall
+the end-to-end tests. Frames are ``PoseFrame(t, index, pose, truth)``, without an image: their pose
+provider passes their pose through (``appliance.hardware.simulated``, which wires the simulator). Time is simulated time from 0; ``speed`` compresses it against the wall
 clock (``speed=10`` runs a minute of treadmill in six seconds) so tests and demos stay short, and
 every event time stays a (simulated) capture time.
 
@@ -33,6 +33,16 @@ class PoseFrame:
     pose: Pose | None
     truth: list[StepTruth] = field(default_factory=list)
     image_size: tuple[int, int] = (640, 480)
+
+    @property
+    def image(self) -> None:
+        """No pixels: a simulated frame is its pose (the foot stage and the heavy model have nothing to see)."""
+        return None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the camera image the pose is in, like ``Frame.size``."""
+        return self.image_size
 
 
 class SimulatedSource:

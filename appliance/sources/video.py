@@ -25,7 +25,7 @@ class VideoFileSource:
 
         self.path = Path(path)
         if self.path.is_dir():
-            raise SourceError(f"video file {self.path} is a directory; give the path of a video file in it")
+            raise SourceError(f"video file {self.path} is a directory", "give the path of a video file in it")
         if not self.path.is_file():
             raise SourceError(f"video file {self.path} does not exist")
         try:

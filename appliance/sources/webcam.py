@@ -25,7 +25,8 @@ class WebcamSource:
         self._cv2 = cv2
         self._cap = cv2.VideoCapture(index, cv2.CAP_V4L2)
         if not self._cap.isOpened():
-            raise SourceError(f"webcam /dev/video{index} cannot be opened: is it plugged in and free?")
+            raise SourceError(f"webcam /dev/video{index} cannot be opened",
+                              "check that it is plugged in and that no other program uses it")
         self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self._cap.set(cv2.CAP_PROP_FPS, fps)

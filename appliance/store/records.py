@@ -10,11 +10,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from appliance.errors import ApplianceError
+
 SessionState = Literal["running", "completed", "interrupted", "aborted"]
 SESSION_STATES: tuple[str, ...] = ("running", "completed", "interrupted", "aborted")
 
 
-class StoreError(Exception):
+class StoreError(ApplianceError):
     """The database cannot be used as asked; the message says why and what to do."""
 
 

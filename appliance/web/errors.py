@@ -1,4 +1,8 @@
-"""One shape for every API error: {"detail": sentence, "errors": [{"field", "message"}]}."""
+"""One shape for every API error: {"detail": sentence, "errors": [{"field", "message"}]}.
+
+An ``ApplianceError`` (``appliance.errors``: the store, a part, ...) is shown as the CLI and
+``appliance selftest`` show it: ``detail`` is its message, then ``; fix: `` and its fix.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from appliance.errors import ApplianceError
 from appliance.runtime.controller import ControllerError
 from appliance.store import NotFound, StoreError
 from appliance.web.models import ErrorBody, FieldError, plain_name, plain_reason
@@ -32,7 +37,8 @@ def _json(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map request validation, HTTP, controller (409), store (404/409) and ApiError exceptions to the one error shape."""
+    """Map request validation, HTTP, controller (409), store (404/409), any other appliance error (409)
+    and ApiError exceptions to the one error shape."""
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -59,6 +65,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:
         return _json(409, ErrorBody(detail=str(exc)))
+
+    @app.exception_handler(ApplianceError)
+    async def _appliance(request: Request, exc: ApplianceError) -> JSONResponse:
+        return _json(409, ErrorBody(detail=str(exc)))  # message; fix: fix (appliance.errors.with_fix)
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
