@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from waiting import wait_for
 
 from appliance.config import Settings
-from appliance.runtime.errors import StartupError
 from appliance.web.app import create_app
 from appliance.web.logins import CSRF_COOKIE, CSRF_HEADER
 from appliance.web.pin import PinStore
@@ -53,7 +52,11 @@ def test_a_session_records_the_rear_camera_s_stances_and_the_mirror_follows(tmp_
 
 
 def test_a_simulated_rear_camera_needs_the_simulated_side_camera(tmp_path: Path) -> None:
-    from appliance.runtime import parts
+    from appliance.hardware import open_hardware
+    from appliance.sources.base import SourceError
 
-    with pytest.raises(StartupError, match="needs the simulated side camera"):
-        parts.open_rear_camera(Settings.model_validate({"rear_camera": {"source": "sim"}}), None, "realtime")
+    settings = Settings.model_validate({"rear_camera": {"source": "sim"}})
+    hardware = open_hardware(settings, f"video:{tmp_path / 'side.mp4'}", tmp_path)  # real: a camera's clip
+    with pytest.raises(SourceError, match="rear camera: source 'sim' is the simulated runner, not a camera") as e:
+        hardware.open_rear_camera("realtime")
+    assert "--source sim" in e.value.fix
