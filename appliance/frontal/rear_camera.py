@@ -116,6 +116,5 @@ class RearCamera:
             self._last_steps[step.foot] = step
             self._steps.put(step)
         self.frames += 1
-        size = getattr(frame, "image_size", None) or (frame.image.shape[1], frame.image.shape[0])
-        self._latest = RearView(frame.t, getattr(frame, "image", None), landmarks, self.tracker.last_frame,
-                                tuple(size), dict(self._last_steps))
+        self._latest = RearView(frame.t, frame.image, landmarks, self.tracker.last_frame,  # image None: a pose frame
+                                tuple(frame.size), dict(self._last_steps))
