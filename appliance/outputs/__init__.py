@@ -24,8 +24,13 @@ re-anchor every buffer at the time its first sample sounds (monotonic clock).
 Coach events -> outputs: ``CuePlayer(engine, lights).handle(events)`` and ``.tick(t)``, the one
 event executor (the runtime's control loop, the cue demo, the latency bench). It reads events by
 ``kind``/``t``/``payload`` only, so outputs/ does not import the coach; a withdrawn beat fades out;
-a failing sound is counted and logged, never raised. The runtime adds ``offline_audio=True``
-(render the offline engine up to each tick) and ``follow_beat`` (the simulated runner).
+a failing sound is counted and logged, never raised. The simulated hardware adds
+``offline_audio=True`` (render the offline engine up to each tick) and ``follow_beat`` (its runner).
+
+Parts (``appliance.hardware``; each owns its settings section and has ``check(options)``):
+``audio_out.AudioOut`` (``audio``), ``lights.LightStrip`` (``lights``), ``button.ButtonPart``
+(``button``), all GPIO on one ``gpio.Pins``. The simulator records to ``sinks.RotatingWavWriter``
+(the newest two files of 10 minutes under ``DATA_DIR/audio``).
 
 Prompts: ``PromptBank(dir, rate, voice, texts).render()`` (``appliance prompts``, at install time);
 names in ``DEFAULT_PROMPTS``.

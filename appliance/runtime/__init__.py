@@ -6,14 +6,15 @@ Public API::
     from appliance.runtime.app import Runtime, RunOptions
     from appliance.runtime.settings_changes import needs_restart
     rt = Runtime(settings, RunOptions(source="sim", data_dir=d, speed=10, demo=True, panel=False))
-    rt.start()                      # store, source (+ pose engine), outputs, button, loop, panel
+    rt.start()                      # store, hardware (frames + pose, outputs, button), loop, panel
     rt.start_session(runner_id)     # ... the ApplianceController protocol (controller.py)
     rt.run(duration_s, stop_event)  # main thread: watchdog pings while healthy, STATUS lines
     rt.shutdown()                   # < 2 s; a running session is stored as interrupted
 
-Modules: ``app.py`` (``Runtime``: the start-up and shutdown sequences), ``parts.py`` (opening each
-part from the settings: store, frame source and pose engine or the simulated runner, heavy looks,
-audio, lights, button), ``panel_controller.py`` (``PanelController``, what the panel steers),
+Modules: ``app.py`` (``Runtime``: the start-up and shutdown sequences; the hardware, real or
+simulated, is chosen once by ``appliance.hardware``, which opens the frames and their pose provider,
+audio, lights and button), ``parts.py`` (what start-up opens beside the hardware: the store, heavy
+looks, the button's actions), ``panel_controller.py`` (``PanelController``, what the panel steers),
 ``controller.py`` (the contract with the panel: ``ApplianceController``, ``LiveSnapshot``,
 ``CameraSnapshot``, ``Health``, ``ControllerError``), ``panel_server.py`` (uvicorn on its thread),
 ``capture.py`` (newest-frame capture thread), ``loop.py`` (one tick per frame: pose, gait, presence,
