@@ -154,7 +154,7 @@ def test_the_cli_prints_a_part_s_error_as_message_then_fix(tmp_path: Path, capsy
     code = main(["run", "--source", "webcam:x", "--no-panel", "--data-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.strip() == ("appliance run: error: source 'webcam:x' is not a webcam; "
+    assert err.strip() == ("appliance run: error: source 'webcam:x' is not a webcam number; "
                            "fix: the webcam is webcam:N with N its number (webcam:0 is /dev/video0)")
 
 

@@ -56,3 +56,14 @@ def test_video_replay_is_paced_by_presentation_time(slowmo_clip):
 def test_a_pi_camera_by_connector_needs_a_number() -> None:
     with pytest.raises(SourceError, match="picamera:N with N its connector"):
         open_source("picamera:x")
+
+
+def test_each_kind_of_source_is_one_module_found_by_the_factory():
+    from appliance.sources.base import source_choices, source_kinds
+
+    kinds = {kind.prefix: kind for kind in source_kinds()}
+    assert set(kinds) == {"picamera", "webcam", "video"}  # the modules that define KIND
+    assert [k.prefix for k in source_kinds() if k.auto_rank is not None] == ["picamera", "webcam"]  # auto's order
+    assert source_choices() == "auto, picamera, picamera:N, webcam:N, video:PATH or sim"
+    with pytest.raises(SourceError, match="names no file"):
+        open_source("video")

@@ -7,7 +7,10 @@
 - ``sim``: the simulated runner (``SimulatedSource``); it yields poses, not images, and is chosen
   with the rest of the simulated appliance by ``appliance.hardware``, not here.
 
-``camera.Camera`` is the camera part: a source from its settings section, and its selftest check.
+Each kind of camera is one module here defining ``KIND`` (a ``base.SourceKind``: its spec prefix,
+how it opens, whether and in which order ``auto`` tries it); ``open_source`` finds them, so a new
+camera is one new file. ``camera.Camera`` is the camera part: a source from its settings section,
+and its selftest check.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""The frame-source interface and the factory that turns a source spec into a source."""
+"""The frame-source interface, the kinds of source (one module each), and the factory that turns a
+source spec into a source."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from appliance.errors import ApplianceError
 from appliance.types import Frame
-
-SOURCE_CHOICES = "auto, picamera, picamera:N, webcam:N, video:PATH or sim"
 
 
 class SourceError(ApplianceError):
@@ -43,45 +46,63 @@ def webcam_available(index: int = 0) -> bool:
     return Path(f"/dev/video{index}").exists()
 
 
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of frame source. Each lives in its own module under ``appliance/sources/`` as
+    ``KIND``, where ``source_kinds`` finds it: a new camera is one new module.
+
+    ``open(argument, camera, realtime)`` opens a source from the spec's part after ``prefix:``
+    (None when the spec has no colon), ``camera`` being ``Settings.camera`` (size, rate) or None.
+    """
+
+    prefix: str  # the spec's name: picamera, webcam, video
+    usage: str  # how specs of this kind are written, for errors: "webcam:N"
+    open: Callable[[str | None, Any, bool], FrameSource]
+    auto_rank: int | None = None  # ``auto`` tries the kinds that have one, lowest first
+    found: Callable[[], bool] = field(default=lambda: False)  # for ``auto``: is one on this machine
+
+
+@cache
+def source_kinds() -> tuple[SourceKind, ...]:
+    """Every module's ``KIND`` in this package, in the order ``auto`` tries them, then the rest."""
+    import appliance.sources as package
+
+    kinds = []
+    for info in pkgutil.iter_modules(package.__path__):
+        kind = getattr(importlib.import_module(f"{package.__name__}.{info.name}"), "KIND", None)
+        if isinstance(kind, SourceKind):
+            kinds.append(kind)
+    return tuple(sorted(kinds, key=lambda k: (k.auto_rank is None, k.auto_rank or 0, k.prefix)))
+
+
+def source_choices() -> str:
+    """The specs ``open_source`` understands, in words."""
+    return "auto, " + ", ".join(kind.usage for kind in source_kinds()) + " or sim"
+
+
 def open_source(spec: str, camera=None, realtime: bool = True) -> FrameSource | None:
     """The camera or video file for ``spec`` (see the package docstring); None for ``auto`` on a
     machine without a camera. ``camera`` is ``Settings.camera`` (size, rate). ``sim`` is no camera
     but the simulated runner, which ``appliance.hardware`` chooses instead: a SourceError here."""
-    width = getattr(camera, "width", 640)
-    height = getattr(camera, "height", 480)
-    fps = getattr(camera, "fps", 60.0)
     if spec == "sim":
         raise SourceError("source 'sim' is the simulated runner, not a camera",
                           "choose it for the whole appliance (appliance run --source sim), or name a camera")
-    if spec.startswith("video:"):
-        from appliance.sources.video import VideoFileSource
-
-        return VideoFileSource(Path(spec[len("video:"):]), realtime=realtime)
-    if spec == "picamera" or (spec == "auto" and pi_camera_available()):
-        from appliance.sources.picamera import PiCameraSource
-
-        return PiCameraSource(width, height, fps)
-    if spec.startswith("picamera:"):
-        number = spec.partition(":")[2]
-        if not number.isdigit():
-            raise SourceError(f"source {spec!r} is not a Pi camera",
-                              "a Pi camera is picamera:N with N its connector (0 or 1 on a Pi 5)")
-        from appliance.sources.picamera import PiCameraSource
-
-        return PiCameraSource(width, height, fps, camera_num=int(number))
-    if spec.startswith("webcam"):
-        number = spec.partition(":")[2] or "0"
-        if spec[len("webcam"):len("webcam") + 1] not in ("", ":") or not number.isdigit():
-            raise SourceError(f"source {spec!r} is not a webcam",
-                              "the webcam is webcam:N with N its number (webcam:0 is /dev/video0)")
-        index = int(number)
-        from appliance.sources.webcam import WebcamSource
-
-        return WebcamSource(index, width, height, fps)
     if spec == "auto":
-        if webcam_available(0):
-            from appliance.sources.webcam import WebcamSource
-
-            return WebcamSource(0, width, height, fps)
+        for kind in source_kinds():
+            if kind.auto_rank is not None and kind.found():
+                return kind.open(None, camera, realtime)
         return None
-    raise SourceError(f"unknown source {spec!r}", f"use {SOURCE_CHOICES}")
+    prefix, colon, argument = spec.partition(":")
+    for kind in source_kinds():
+        if kind.prefix == prefix:
+            return kind.open(argument if colon else None, camera, realtime)
+    raise SourceError(f"unknown source {spec!r}", f"use {source_choices()}")
+
+
+def device_number(spec_kind: str, argument: str | None, fix: str) -> int:
+    """The device number of ``picamera:N`` or ``webcam:N`` (0 without one); SourceError with ``fix``."""
+    if argument is None:
+        return 0
+    if not argument.isdigit():
+        raise SourceError(f"source '{spec_kind}:{argument}' is not a {spec_kind} number", fix)
+    return int(argument)

@@ -45,8 +45,11 @@ class Camera:
         ``realtime`` (video files): at the clip's own rate, else as fast as it decodes."""
         source = open_source(self.spec, self.settings, realtime=realtime)
         if source is None:
-            raise SourceError(f"no camera found ({self.name}.source={self.spec})", MISSING_CAMERA_FIX)
+            raise SourceError(self._not_found(), MISSING_CAMERA_FIX)
         return source
+
+    def _not_found(self) -> str:
+        return f"no camera found ({self.name}.source={self.spec})"
 
     def check(self, options: CheckOptions) -> CheckResult:
         """Open the source, read ``options.frames`` frames, measure their rate from capture times,
@@ -54,9 +57,11 @@ class Camera:
         import numpy as np
 
         try:
-            source = self.open(realtime=False)
+            source = open_source(self.spec, self.settings, realtime=False)
         except SourceError as e:
             return CheckResult.failed(self.name, e, context=f"cannot open {self.spec}", fix=MISSING_CAMERA_FIX)
+        if source is None:
+            return CheckResult(self.name, "FAIL", self._not_found(), MISSING_CAMERA_FIX)
         times, last = [], None
         try:
             for frame in source:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from appliance.sources.base import SourceError
+from appliance.sources import base
+from appliance.sources.base import SourceError, SourceKind, device_number
 from appliance.types import Frame
 
 
@@ -60,3 +61,14 @@ class PiCameraSource:
     def close(self) -> None:
         self._cam.stop()
         self._cam.close()
+
+
+def open_pi_camera(argument: str | None, camera, realtime: bool) -> PiCameraSource:
+    """``picamera`` (connector 0) or ``picamera:N`` at the camera settings' size and rate."""
+    number = device_number("picamera", argument, "a Pi camera is picamera:N with N its connector (0 or 1 on a Pi 5)")
+    return PiCameraSource(getattr(camera, "width", 640), getattr(camera, "height", 480), getattr(camera, "fps", 60.0),
+                          camera_num=number)
+
+
+KIND = SourceKind("picamera", "picamera, picamera:N", open_pi_camera, auto_rank=0,
+                  found=lambda: base.pi_camera_available())

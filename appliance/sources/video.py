@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from appliance.sources.base import SourceError
+from appliance.sources.base import SourceError, SourceKind
 from appliance.types import Frame
 
 
@@ -72,3 +72,13 @@ class VideoFileSource:
 
     def close(self) -> None:
         self._container.close()
+
+
+def open_video(argument: str | None, camera, realtime: bool) -> VideoFileSource:
+    """``video:PATH``: paced like a camera when ``realtime``, else as fast as it decodes."""
+    if not argument:
+        raise SourceError("source 'video' names no file", "give the clip's path: video:PATH")
+    return VideoFileSource(Path(argument), realtime=realtime)
+
+
+KIND = SourceKind("video", "video:PATH", open_video)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from appliance.sources.base import SourceError
+from appliance.sources import base
+from appliance.sources.base import SourceError, SourceKind, device_number
 from appliance.types import Frame
 
 
@@ -51,3 +52,13 @@ class WebcamSource:
 
     def close(self) -> None:
         self._cap.release()
+
+
+def open_webcam(argument: str | None, camera, realtime: bool) -> WebcamSource:
+    """``webcam`` (/dev/video0) or ``webcam:N`` at the camera settings' size and rate."""
+    number = device_number("webcam", argument or None, "the webcam is webcam:N with N its number (webcam:0 is /dev/video0)")
+    return WebcamSource(number, getattr(camera, "width", 640), getattr(camera, "height", 480),
+                        getattr(camera, "fps", 60.0))
+
+
+KIND = SourceKind("webcam", "webcam:N", open_webcam, auto_rank=1, found=lambda: base.webcam_available(0))
