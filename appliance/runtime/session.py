@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from appliance.config import SessionSettings
+from appliance.errors import ApplianceError
 from appliance.types import Pose, Step
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 PHASE_OF_BLOCK = {"warmup": "warmup", "feedback_on": "feedback", "feedback_off": "no_feedback", "retention": "retention"}
 
 
-class SessionCommandError(RuntimeError):
+class SessionCommandError(ApplianceError, RuntimeError):
     """A command refused in the current state; the message is a sentence for the clinician."""
 
 
