@@ -3,6 +3,7 @@ contacts, measured without the control loop ever waiting; and a real pose engine
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -56,3 +57,20 @@ def test_a_real_pose_engine_reads_the_rear_frames_of_a_video(slowmo_clip, model_
     assert rear.error is None and rear.frames >= 1
     view = rear.latest()
     assert view.image is not None and view.landmarks is not None and view.image_size == (480, 360)
+
+
+def test_the_simulated_rear_view_waits_for_the_side_camera_however_late_it_starts() -> None:
+    """The runtime opens the rear camera seconds before the side camera's capture starts; at x8
+    a rear view paced on its own clock ran past the side tracker's kept frames and no stance joined."""
+    side = SimulatedSource(RunnerParams(seed=3), fps=30, speed=8.0, duration_s=3.0)
+    rear_frames = []
+    rear = SimulatedRearSource(side, FrontalParams(seed=3), fps=25)
+    reader = threading.Thread(target=lambda: rear_frames.extend(rear), daemon=True)
+    reader.start()
+    time.sleep(0.4)  # 3.2 s of simulated time at x8, had it kept its own clock
+    assert rear_frames == []
+    side_times = [frame.t for frame in side]
+    reader.join(timeout=5)
+    assert not reader.is_alive()  # the side's end ends the rear view too
+    assert rear_frames and rear_frames[-1].t <= side_times[-1]
+    assert len(rear_frames) == sum(1 for i in range(200) if i / 25 <= 3.0)

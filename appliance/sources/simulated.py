@@ -2,9 +2,10 @@
 
 This is the embedded default of ``appliance run`` on a machine without a camera, and the source of
 the end-to-end tests. Frames are ``PoseFrame(t, index, pose, truth)``, without an image: their pose
-provider passes their pose through (``appliance.hardware.simulated``, which wires the simulator). Time is simulated time from 0; ``speed`` compresses it against the wall
-clock (``speed=10`` runs a minute of treadmill in six seconds) so tests and demos stay short, and
-every event time stays a (simulated) capture time.
+provider passes their pose through (``appliance.hardware.simulated``, which wires the simulator).
+Time is simulated time from 0; ``speed`` compresses it against the wall clock (``speed=10`` runs a
+minute of treadmill in six seconds) so tests and demos stay short, and every event time stays a
+(simulated) capture time.
 
 A script of ``absences`` ((start, end) seconds) makes the runner step off the belt and come back,
 which pauses and resumes a session. The runner follows a metronome: set ``target_cadence_spm``.
@@ -45,6 +46,9 @@ class PoseFrame:
         return self.image_size
 
 
+SIDE_CLOCK_POLL_S = 0.002  # how often the rear view looks at the side camera's clock
+
+
 class SimulatedSource:
     """Poses of a simulated treadmill runner, paced at ``speed`` times real time."""
 
@@ -68,6 +72,7 @@ class SimulatedSource:
         self.absences = [(float(a), float(b)) for a, b in absences]
         self.name = "sim" if speed == 1 else f"sim (x{speed:g})"
         self.width, self.height = self.params.image_size
+        self.latest_t = float("-inf")  # simulated time of the newest frame handed out (the rear view follows it)
         self._closed = False
 
     @property
@@ -90,6 +95,7 @@ class SimulatedSource:
                 return
             t = index / self.nominal_fps
             if self.duration_s is not None and t > self.duration_s:
+                self.latest_t = float("inf")  # the run is over: nothing for the rear view to wait for
                 return
             due = wall0 + t / self.speed
             delay = due - time.monotonic()
@@ -97,7 +103,12 @@ class SimulatedSource:
                 time.sleep(delay)
             if self.absent_at(t):
                 pose = None
+            self.latest_t = t
             yield PoseFrame(t, index, pose, truth, self.params.image_size)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         self._closed = True
@@ -105,8 +116,9 @@ class SimulatedSource:
 
 class SimulatedRearSource:
     """The same simulated runner seen by a second camera behind (or in front of) the treadmill
-    (``appliance.sim.rear_view``): PoseFrames on the side source's clock (simulated time from 0,
-    paced at its ``speed``), at the rear camera's own ``fps``.
+    (``appliance.sim.rear_view``): PoseFrames on the side source's clock (simulated time from 0),
+    at the rear camera's own ``fps``. A frame is handed out once the side camera has reached its
+    time, so the two stay joined whenever either starts and however fast the loop takes the side's.
 
     >>> side = SimulatedSource(RunnerParams(), fps=30, speed=4)
     >>> rear = SimulatedRearSource(side, FrontalParams(pelvic_drop_deg=8), fps=30)
@@ -125,16 +137,14 @@ class SimulatedRearSource:
         self._closed = False
 
     def __iter__(self) -> Iterator[PoseFrame]:
-        wall0 = time.monotonic()
         for index, pose in enumerate(self.view.stream(self.nominal_fps)):
-            if self._closed:
-                return
             t = index / self.nominal_fps
             if self.side.duration_s is not None and t > self.side.duration_s:
                 return
-            delay = wall0 + t / self.side.speed - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            while self.side.latest_t < t and not (self._closed or self.side.closed):
+                time.sleep(SIDE_CLOCK_POLL_S)
+            if self._closed:
+                return
             if self.side.absent_at(t):
                 pose = None
             yield PoseFrame(t, index, pose, [], (self.width, self.height))
