@@ -40,6 +40,7 @@ WARMUP_S = 2.0  # the first contacts, before the belt line and belt speed are me
 SKIPPED = {"tracker.absent_s", "tracker.standing_contact_s", "tracker.history_s", "tracker.warm_up_s",
            "tracker.pixel_match_leg_lengths", "tracker.pixel_trust_steps", "facing.calibrated_vote",
            "calibration.max_ankle_spread"}
+BOUNDED_UNITS = {"quantile", "correlation", "visibility", "confidence ×"}  # at most 1: larger scales are skipped
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ def accuracy(tuning: GaitTuning, runner: dict, fps: float = 30.0, seconds: float
     )
 
 
+def scalable(path: str, scale: float, tuning: GaitTuning = GAIT_TUNING) -> bool:
+    """Whether ``path`` scaled by ``scale`` is a value it can take (a quantile stays <= 1)."""
+    section, name = path.split(".")
+    unit = next(f.metadata["unit"] for f in fields(getattr(tuning, section)) if f.name == name)
+    return unit not in BOUNDED_UNITS or tuning.value(path) * scale <= 1.0
+
+
 def swept_values(tuning: GaitTuning = GAIT_TUNING) -> list[str]:
     """Every float value (``section.name``) that acts on a simulated run."""
     out = []
@@ -118,7 +126,7 @@ def main() -> None:
     seeds = range(args.seeds)
     jobs = [(None, 1.0, r, args.fps, args.seconds, s, args.noise) for r in RUNNERS for s in seeds]
     jobs += [(p, k, r, args.fps, args.seconds, s, args.noise)
-             for p in values for k in args.scales for r in RUNNERS for s in seeds]
+             for p in values for k in args.scales if scalable(p, k) for r in RUNNERS for s in seeds]
     with ProcessPoolExecutor(args.workers) as pool:
         results = dict(pool.map(_run, jobs, chunksize=4))
 
@@ -138,6 +146,8 @@ def main() -> None:
         at = ""
         score = 0.0
         for k in args.scales:
+            if not scalable(p, k):
+                continue
             for r in RUNNERS:
                 d = {m: mean(p, k, r, m) - mean(None, 1.0, r, m) for m in metrics}
                 d["strike_agreement"] = -d["strike_agreement"]  # a loss is positive, like the others

@@ -132,10 +132,10 @@ def test_the_tracker_reads_the_strike_from_the_looks(strike_angle):
 
 
 def test_the_frames_kept_for_looks_fit_the_memory_budget():
-    from appliance.feet.looks import LOOK_BUFFER_BYTES
+    from appliance.feet.tuning import FEET_TUNING
 
     big = np.zeros((1080, 1920, 3), np.uint8)
     looks = ContactLooks(runner=ExactLandmarks(SimulatedRunner(seed=1)))
     for i in range(40):
         looks.add_frame(Frame(i / FPS, i, big), ROI)
-    assert 8 <= looks.buffered and looks.buffered * big.nbytes <= LOOK_BUFFER_BYTES
+    assert 8 <= looks.buffered and looks.buffered * big.nbytes <= FEET_TUNING.contact_look.look_buffer_bytes

@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
-from appliance.feet.shoe_track import REACQUIRE_S, Shoe, ShoeTrack, assign
+from appliance.feet.shoe_track import Shoe, ShoeTrack, assign
+from appliance.feet.tuning import FEET_TUNING
+
+REACQUIRE_S = FEET_TUNING.shoe_track.reacquire_s
 
 
 def shoe_at(x: float, y: float = 400.0, side: str | None = "left") -> Shoe:

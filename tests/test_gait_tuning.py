@@ -1,34 +1,39 @@
-"""The gait stage's typed tuning set: documented fields, the README table generated from them,
-values that reach their estimators, durations that hold in seconds at any frame rate."""
+"""The gait stage's and the foot stage's typed tuning sets: documented fields, the README table
+generated from them, values that reach their estimators, durations that hold in seconds at any
+frame rate."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 
 from appliance.config import GaitSettings
+from appliance.feet.stage import FootStage
+from appliance.feet.tuning import FEET_TUNING
 from appliance.gait import CalibrationError, GaitTracker, calibrate
 from appliance.gait.facing import FacingVote
 from appliance.gait.geometry import HEEL, TOE
-from appliance.gait.tuning import GAIT_TUNING, GaitTuning
+from appliance.gait.tuning import GAIT_TUNING
 from appliance.gait.tuning_table import README, parameter_table, readme_block, with_readme_block
 from appliance.landmarks import L
 from appliance.sim import RunnerParams, SimulatedRunner
 
 
-def _all_fields(tuning: GaitTuning):
-    for section in fields(tuning):
-        part = getattr(tuning, section.name)
-        for f in fields(part):
-            yield section.name, f, getattr(part, f.name)
+def _all_fields(*wholes):
+    """(section, field, value) of every field of the tuning sets ``wholes`` (default: gait and feet)."""
+    for whole in wholes or (GAIT_TUNING, FEET_TUNING):
+        for section in fields(whole):
+            part = getattr(whole, section.name)
+            for f in fields(part):
+                yield section.name, f, getattr(part, f.name)
 
 
 def test_every_field_has_a_unit_a_reason_and_a_source():
-    rows = list(_all_fields(GAIT_TUNING))
-    assert len(rows) > 60
+    rows = list(_all_fields())
+    assert len(rows) > 120
     for section, f, _ in rows:
         for key in ("unit", "why", "source"):
             assert f.metadata.get(key, "").strip(), f"{section}.{f.name} has no {key}"
@@ -43,7 +48,8 @@ def test_the_readme_table_is_the_generated_one():
 def test_the_table_shows_each_value_once():
     table = parameter_table(GAIT_TUNING.replaced("belt.stance_band", 0.0625))
     assert "| belt | `stance_band` | 0.0625 | leg lengths |" in table
-    assert table.count("\n") == 2 + sum(1 for _ in _all_fields(GAIT_TUNING))
+    assert table.count("\n") == 2 + sum(1 for _ in _all_fields())
+    assert "| feet.events | `lock_slip` | 0.3 | of belt speed |" in table
 
 
 def test_replaced_changes_one_field_and_rejects_unknown_names():
@@ -107,6 +113,12 @@ def test_calibration_uses_the_min_visibility_setting():
 
 def test_durations_are_seconds():
     """Every field in seconds is a positive, finite duration shorter than a minute."""
-    for section, f, value in _all_fields(GAIT_TUNING):
+    for section, f, value in _all_fields():
         if f.metadata["unit"] == "s":
             assert 0 < value < 60 and math.isfinite(value), f"{section}.{f.name}"
+
+
+def test_the_foot_stage_hands_its_sections_to_its_parts():
+    tuning = replace(FEET_TUNING, belt_motion=replace(FEET_TUNING.belt_motion, refresh_s=0.5))
+    stage = FootStage(tuning)
+    assert stage.belt.tuning.refresh_s == 0.5 and stage.tuning is tuning

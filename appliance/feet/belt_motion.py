@@ -15,11 +15,7 @@ from collections import deque
 
 import numpy as np
 
-WINDOW_S = 4.0  # a treadmill's speed changes over seconds
-MIN_SAMPLES = 16
-MIN_SHOE_PER_S = 1.0  # slowest walking belt, ~0.3 m/s: about a shoe's length a second
-CLUSTER_RADIUS = 0.15  # of the belt speed: two stance feet's velocities agree this well
-REFRESH_S = 0.2
+from appliance.feet.tuning import FEET_TUNING, BeltMotionTuning
 
 
 class BeltMotion:
@@ -30,8 +26,9 @@ class BeltMotion:
     >>> belt.velocity(t)                      # None until it is clear
     """
 
-    def __init__(self, window_s: float = WINDOW_S):
-        self.window_s = window_s
+    def __init__(self, tuning: BeltMotionTuning = FEET_TUNING.belt_motion):
+        self.tuning = tuning
+        self.window_s = tuning.window_s
         self._samples: deque[tuple[float, float, float, float, float]] = deque()  # t, vx, vy, shoe length, forward
         self._cache: tuple[float, np.ndarray | None] = (-math.inf, None)
 
@@ -44,31 +41,32 @@ class BeltMotion:
 
     def velocity(self, now: float) -> np.ndarray | None:
         """The belt's (vx, vy) in px/s, or None while too few feet have been seen on it."""
-        if now - self._cache[0] < REFRESH_S:
+        if now - self._cache[0] < self.tuning.refresh_s:
             return self._cache[1]
         self._cache = (now, self._estimate())
         return self._cache[1]
 
     def _estimate(self) -> np.ndarray | None:
-        if len(self._samples) < MIN_SAMPLES:
+        min_samples = self.tuning.min_samples
+        if len(self._samples) < min_samples:
             return None
         a = np.asarray(self._samples)
         v, shoe = a[:, 1:3], float(np.median(a[:, 3]))
         speed = np.hypot(v[:, 0], v[:, 1])
         # A belt runs along the image's horizontal, give or take a camera's tilt, from toe to heel.
-        keep = (speed >= MIN_SHOE_PER_S * shoe) & (np.abs(v[:, 1]) < 0.5 * np.abs(v[:, 0]))
+        keep = (speed >= self.tuning.min_shoe_per_s * shoe) & (np.abs(v[:, 1]) < 0.5 * np.abs(v[:, 0]))
         facing = np.sign(np.median(a[:, 4]))
         if facing:
             keep &= v[:, 0] * facing < 0
         v = v[keep]
-        if len(v) < MIN_SAMPLES // 2:
+        if len(v) < min_samples // 2:
             return None
         # The densest velocity: each sample's neighbours within the cluster radius of its speed.
         d = np.hypot(v[:, None, 0] - v[None, :, 0], v[:, None, 1] - v[None, :, 1])
-        radius = CLUSTER_RADIUS * np.hypot(v[:, 0], v[:, 1])
+        radius = self.tuning.cluster_radius * np.hypot(v[:, 0], v[:, 1])
         counts = (d <= radius[:, None]).sum(axis=1)
         best = int(np.argmax(counts))
         members = d[best] <= radius[best]
-        if members.sum() < MIN_SAMPLES // 2:
+        if members.sum() < min_samples // 2:
             return None
         return np.median(v[members], axis=0)

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from appliance.config import GaitSettings
+from appliance.feet.tuning import FEET_TUNING, ContactLookTuning
 from appliance.landmarks import LEG_LANDMARKS
 from appliance.pose.geometry import Roi
 from appliance.types import Frame
@@ -61,19 +62,10 @@ def _geometry():
     return geometry
 
 
-BUFFER_S = 0.5  # a landing's frames from just before touch to mid-stance (~0.15 s after) with room
-BUFFER_MAX_FRAMES = 240  # a hard bound whatever the rate (0.5 s at 480 fps)
-# The contact's angles are read from the frame nearest the instant and CONTACT_FRAMES_BEFORE frames
-# before it, spread over about CONTACT_WINDOW_S (adjacent frames at <= 66 fps), and extrapolated to
-# the instant: after it the foot turns fast to flat (30-60 ms for a heel strike), so frames after
-# the contact would pull the line towards flat (on the simulated runner with exact landmarks,
-# frames either side read a 16 deg heel strike ~6 deg flat at 30 fps; frames before, within 0.1 deg).
-# With three mid-stance frames for the flat reference that is six invokes a contact (heavy costs ~3x
-# full per frame: bench/feet_cost.py).
-CONTACT_FRAMES_BEFORE = 2
-CONTACT_WINDOW_S = 0.03
-MID_STANCE_FRAMES = 3
-SHOE_LENGTH_TOLERANCE = 0.3  # a heel-toe length this far (fraction) from the median is a misread
+# For bench/heavy_contact_angles.py, until it reads the tuning (appliance/feet/tuning.py).
+BUFFER_S = FEET_TUNING.contact_look.buffer_s
+CONTACT_FRAMES_BEFORE = FEET_TUNING.contact_look.contact_frames_before
+MID_STANCE_FRAMES = FEET_TUNING.contact_look.mid_stance_frames
 SIDES = ("left", "right")
 
 
@@ -90,7 +82,8 @@ class ContactFrames:
     >>> frames.between(t_contact - 0.05, t_contact + 0.2)
     """
 
-    def __init__(self, max_age_s: float = BUFFER_S, max_frames: int = BUFFER_MAX_FRAMES):
+    def __init__(self, max_age_s: float = FEET_TUNING.contact_look.buffer_s,
+                 max_frames: int = FEET_TUNING.contact_look.buffer_max_frames):
         if not max_age_s > 0:
             raise ValueError(f"max_age_s must be positive, got {max_age_s}")
         if max_frames < 1:
@@ -183,8 +176,10 @@ def _nearest(pairs: Sequence[tuple[Frame, Roi]], t: float) -> int:
 
 
 def plan_contact(frames_around: Sequence[tuple[Frame, Roi]], t_contact: float,
-                 t_mid_stance_window: tuple[float, float], *, before: int = CONTACT_FRAMES_BEFORE,
-                 window_s: float = CONTACT_WINDOW_S, mid_frames: int = MID_STANCE_FRAMES) -> ContactPlan:
+                 t_mid_stance_window: tuple[float, float], *,
+                 before: int = FEET_TUNING.contact_look.contact_frames_before,
+                 window_s: float = FEET_TUNING.contact_look.contact_window_s,
+                 mid_frames: int = FEET_TUNING.contact_look.mid_stance_frames) -> ContactPlan:
     """Which of ``frames_around`` (time-ordered (Frame, Roi) pairs, e.g. a ``ContactFrames``) to read.
 
     At the contact: the frame nearest ``t_contact`` and ``before`` frames before it, spaced so that
@@ -295,7 +290,8 @@ def classify_strike(strike_angle_deg: float, settings: GaitSettings) -> str:
 def reading_from_landmarks(plan: ContactPlan, contact_landmarks: Sequence[np.ndarray | None],
                            mid_landmarks: Sequence[np.ndarray | None], facing_sign: float, *,
                            shoe_centre: tuple[float, float] | None = None, settings: GaitSettings | None = None,
-                           roll_rad: float = 0.0, sole_line: bool = False, model_ms: float = 0.0) -> ContactReading:
+                           roll_rad: float = 0.0, sole_line: bool = False, model_ms: float = 0.0,
+                           tuning: ContactLookTuning = FEET_TUNING.contact_look) -> ContactReading:
     """The reading of one contact from the landmarks of ``plan``'s frames (None for a failed one).
 
     Contact frames: the leg nearest ``shoe_centre`` (the foot stage's shoe at the event; without
@@ -312,7 +308,7 @@ def reading_from_landmarks(plan: ContactPlan, contact_landmarks: Sequence[np.nda
     shoe = float(np.median([x.length for x in found])) if found else math.nan
 
     def fine(x: _Look | None) -> bool:
-        return x is not None and x.length > 0 and abs(x.length - shoe) <= SHOE_LENGTH_TOLERANCE * shoe
+        return x is not None and x.length > 0 and abs(x.length - shoe) <= tuning.shoe_length_tolerance * shoe
 
     geo = _geometry()
     cs = [x for x in c_looks if fine(x)]
@@ -331,8 +327,8 @@ def reading_from_landmarks(plan: ContactPlan, contact_landmarks: Sequence[np.nda
     sole = sole_flat = math.nan
     if sole_line and cs:
         nearest = min(cs, key=lambda x: abs(x.t - at))
-        sole = sole_line_angle(nearest.frame.image, nearest.points[HEEL], nearest.points[TOE], sign)
-        mids = [sole_line_angle(x.frame.image, x.points[HEEL], x.points[TOE], sign) for x in ms]
+        sole = sole_line_angle(nearest.frame.image, nearest.points[HEEL], nearest.points[TOE], sign, tuning=tuning)
+        mids = [sole_line_angle(x.frame.image, x.points[HEEL], x.points[TOE], sign, tuning=tuning) for x in ms]
         mids = [a for a in mids if math.isfinite(a)]
         sole_flat = float(np.median(mids)) if mids else math.nan
     return ContactReading(
@@ -349,8 +345,10 @@ def reading_from_landmarks(plan: ContactPlan, contact_landmarks: Sequence[np.nda
 def read_contact(frames_around: Sequence[tuple[Frame, Roi]], t_contact: float,
                  t_mid_stance_window: tuple[float, float], facing_sign: float, heavy: LandmarkRunner, *,
                  shoe_centre: tuple[float, float] | None = None, settings: GaitSettings | None = None,
-                 roll_rad: float = 0.0, sole_line: bool = False, before: int = CONTACT_FRAMES_BEFORE,
-                 window_s: float = CONTACT_WINDOW_S, mid_frames: int = MID_STANCE_FRAMES) -> ContactReading:
+                 roll_rad: float = 0.0, sole_line: bool = False,
+                 before: int = FEET_TUNING.contact_look.contact_frames_before,
+                 window_s: float = FEET_TUNING.contact_look.contact_window_s,
+                 mid_frames: int = FEET_TUNING.contact_look.mid_stance_frames, tuning: ContactLookTuning = FEET_TUNING.contact_look) -> ContactReading:
     """Run ``heavy`` (``HeavyPose`` or any ``landmarks(image, roi) -> [33, 5]``) on the frames
     ``plan_contact`` picks from ``frames_around`` and read the contact from its landmarks
     (``reading_from_landmarks``). Blocks for about (before + 1 + mid_frames) invokes: call it
@@ -371,39 +369,31 @@ def read_contact(frames_around: Sequence[tuple[Frame, Roi]], t_contact: float,
     contact, mid = run(plan.contact), run(plan.mid)
     ms = (time.perf_counter() - t0) * 1000
     return reading_from_landmarks(plan, contact, mid, facing_sign, shoe_centre=shoe_centre, settings=settings,
-                                  roll_rad=roll_rad, sole_line=sole_line, model_ms=ms)
+                                  roll_rad=roll_rad, sole_line=sole_line, model_ms=ms, tuning=tuning)
 
 
 # --- the sole line from the pixels ---
 
-SOLE_PX_PER_SHOE = 64.0  # the shoe's length in the sole box (resampled), whatever the camera
-SOLE_ALONG = (-0.25, 1.25)  # box extent along heel->toe, in shoe lengths from the heel
-SOLE_ACROSS = (-0.1, 0.3)  # ...and across it, downwards, in shoe lengths (0.45 reached the belt edge on the phone clip)
-SOLE_COLUMNS = (0.0, 1.0)  # columns searched for the edge, in shoe lengths from the heel
-SOLE_MAX_TILT_DEG = 35.0  # an edge point's gradient within this of the box's vertical
-SOLE_INLIER_PX = 1.5  # RANSAC inlier distance in box pixels
-SOLE_MIN_INLIERS = 0.4  # share of the searched columns the line must explain
-
-
 def sole_line_angle(image: np.ndarray, heel: np.ndarray, toe: np.ndarray, sign: float,
-                    seed: int = 0) -> float:
+                    seed: int = 0, tuning: ContactLookTuning = FEET_TUNING.contact_look) -> float:
     """The angle of the shoe's lower edge near the heel-toe line, in the runner's frame (toe up
     positive, like ``foot_angle_image_deg``), or NaN when no edge line is found.
 
     A box aligned with heel->toe is resampled from the full-resolution image so the shoe is
-    ``SOLE_PX_PER_SHOE`` px long; in each column between heel and toe the strongest
-    horizontal-ish edge (Sobel across the line, gradient within ``SOLE_MAX_TILT_DEG`` of the box's
+    ``sole_px_per_shoe`` px long; in each column between heel and toe the strongest
+    horizontal-ish edge (Sobel across the line, gradient within ``sole_max_tilt_deg`` of the box's
     vertical) below the line's top part is an edge point; a RANSAC line through them (inliers
-    within ``SOLE_INLIER_PX``, refitted by least squares) is the sole. The line's tilt in the box
+    within ``sole_inlier_px``, refitted by least squares) is the sole (``ContactLookTuning``). The line's tilt in the box
     plus the heel-toe line's angle gives its angle in the image.
     """
-    line = sole_line(image, heel, toe, seed)
+    line = sole_line(image, heel, toe, seed, tuning)
     if line is None:
         return math.nan
     return float(_geometry().foot_angle_image_deg(line[0], line[1], sign))
 
 
-def sole_line(image: np.ndarray, heel: np.ndarray, toe: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+def sole_line(image: np.ndarray, heel: np.ndarray, toe: np.ndarray, seed: int = 0,
+              tuning: ContactLookTuning = FEET_TUNING.contact_look) -> tuple[np.ndarray, np.ndarray] | None:
     """The fitted sole as two image points (below the heel, below the toe), or None (see
     ``sole_line_angle``)."""
     import cv2  # lazy: python3-opencv on the Pi, opencv-python-headless elsewhere
@@ -417,10 +407,11 @@ def sole_line(image: np.ndarray, heel: np.ndarray, toe: np.ndarray, seed: int = 
     n = np.array([-u[1], u[0]])  # perpendicular; pick the one pointing down in the image
     if n[1] < 0:
         n = -n
-    k = length / SOLE_PX_PER_SHOE  # image px per box px
-    w = int(round((SOLE_ALONG[1] - SOLE_ALONG[0]) * SOLE_PX_PER_SHOE))
-    h = int(round((SOLE_ACROSS[1] - SOLE_ACROSS[0]) * SOLE_PX_PER_SHOE))
-    origin = heel + u * SOLE_ALONG[0] * length + n * SOLE_ACROSS[0] * length
+    box_px, along, across, columns = tuning.sole_px_per_shoe, tuning.sole_along, tuning.sole_across, tuning.sole_columns
+    k = length / box_px  # image px per box px
+    w = int(round((along[1] - along[0]) * box_px))
+    h = int(round((across[1] - across[0]) * box_px))
+    origin = heel + u * along[0] * length + n * across[0] * length
     box_to_image = np.array([[u[0] * k, n[0] * k, origin[0]], [u[1] * k, n[1] * k, origin[1]]])
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     box = cv2.warpAffine(grey, box_to_image, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -429,9 +420,9 @@ def sole_line(image: np.ndarray, heel: np.ndarray, toe: np.ndarray, seed: int = 
     gx = cv2.Sobel(box, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(box, cv2.CV_32F, 0, 1, ksize=3)
     strength = np.abs(gy)
-    strength[np.abs(gx) > np.abs(gy) * math.tan(math.radians(SOLE_MAX_TILT_DEG))] = 0
-    c0 = int(round((SOLE_COLUMNS[0] - SOLE_ALONG[0]) * SOLE_PX_PER_SHOE))
-    c1 = int(round((SOLE_COLUMNS[1] - SOLE_ALONG[0]) * SOLE_PX_PER_SHOE))
+    strength[np.abs(gx) > np.abs(gy) * math.tan(math.radians(tuning.sole_max_tilt_deg))] = 0
+    c0 = int(round((columns[0] - along[0]) * box_px))
+    c1 = int(round((columns[1] - along[0]) * box_px))
     cols = np.arange(max(c0, 0), min(c1, w))
     if len(cols) < 8:
         return None
@@ -451,10 +442,10 @@ def sole_line(image: np.ndarray, heel: np.ndarray, toe: np.ndarray, seed: int = 
         if abs(a) > 1.0:  # steeper than 45 deg in the box: not a sole
             continue
         res = np.abs(ys - (ys[i] + a * (xs - xs[i]))) / math.hypot(1, a)
-        inl = res <= SOLE_INLIER_PX
+        inl = res <= tuning.sole_inlier_px
         if best is None or inl.sum() > best.sum():
             best = inl
-    if best is None or best.sum() < SOLE_MIN_INLIERS * len(cols):
+    if best is None or best.sum() < tuning.sole_min_inliers * len(cols):
         return None
     a, b = np.polyfit(xs[best], ys[best], 1)
     ends = np.array([[c0, a * c0 + b], [c1, a * c1 + b]], np.float64)  # box px (x along u, y along n)

@@ -5,7 +5,7 @@ carried by the belt): the **shoe's** (its fastest point's, translation plus rota
 the whole shoe moves with the belt) and the **sole's** (its lowest point's, the one that meets the
 belt: the heel in a heel-first landing, the toe at push-off; a 2-D vector). Three moments follow:
 
-* **belt lock**: the shoe's slip stays below ``LOCK_SLIP`` for ``LOCK_RUN_S``: the whole foot moves
+* **belt lock**: the shoe's slip stays below ``lock_slip`` for ``lock_run_s``: the whole foot moves
   with the belt. Never missed by a foot that stands on the belt, and the event that confirms a
   contact.
 * **touch** (initial contact): found once the lock is seen, in the sole's motion before it: the
@@ -16,15 +16,17 @@ belt: the heel in a heel-first landing, the toe at push-off; a 2-D vector). Thre
   video; appliance/sim/treadmill_pixels.py says where). So the sole's relative velocity along the
   image's x (the belt's direction) is modelled as a straight line in time up to the touch (the
   approach), then a straight fall, continuous at the touch, to a constant (the belt's velocity)
-  reached at most ``MAX_ARREST_S`` later (0: a jump); along the vertical, as a line up to the touch
+  reached at most ``max_arrest_s`` later (0: a jump); along the vertical, as a line up to the touch
   and a constant after it (the descent stops). Both share the touch; each sample is the model
   averaged over the time between its two frames, and the touch is the instant that fits best, at
   sub-frame resolution. The vertical is used only where the sole is seen coming down (at least
-  ``MIN_DESCENT``) before the landing: a sole measured level or rising just before it meets the
+  ``min_descent``) before the landing: a sole measured level or rising just before it meets the
   belt is mismeasured there (motion blur, or the lowest tracked points moving as the foot rolls),
   and then the onset of the arrest along the belt alone times the touch.
-* **release** (toe-off): the sole's slip rises above ``RELEASE_SLIP`` for ``LOCK_RUN_S``; its
+* **release** (toe-off): the sole's slip rises above ``release_slip`` for ``lock_run_s``; its
   instant is fitted the same way, mirrored (constant while on the belt, a line once it leaves).
+
+The values are ``EventTuning``'s (appliance/feet/tuning.py).
 """
 
 from __future__ import annotations
@@ -35,25 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LOCK_SLIP = 0.3  # a foot carried by the belt moves at its velocity to within the flow's noise
-RELEASE_SLIP = 0.5  # the toe leaving: well above the locked foot's noise, below a swing's ~1-2
-LOCK_RUN = 2  # samples, and at least LOCK_RUN_S: one sample is no run
-LOCK_RUN_S = 0.02  # s: the shortest locked stance (a sprinter's forefoot, ~0.08 s) holds for longer
-APPROACH_S = 0.3  # the swing peak before a landing lies within this (a fast step's swing is ~0.25 s)
-MIN_APPROACH_SLIP = 0.8  # a landing foot arrives at least this fast relative to the belt
-# s: touch to the lock's first sample at most. A forefoot landing rolls down in ~0.05-0.1 s, and
-# an arrest of up to MAX_ARREST_S reaches LOCK_SLIP after (1 - LOCK_SLIP / its approach slip) of it.
-LANDING_S = 0.12
-FIT_BEFORE_S = 0.1  # s of approach fitted before the touch: its velocity is about a straight line
-MAX_ARREST_S = 0.15  # s: friction drags a landed sole to the belt's velocity within this (measured 0.05-0.13 s)
-ARREST_STEP_S = 0.005  # s: the arrest durations tried (under half a frame interval up to 100 fps)
-# belt speeds: a landing sole comes down at 0.5-1 m/s, over a seventh of a 2.5-3.5 m/s belt's speed;
-# below 0.1 the descent is not seen (a locked foot's vertical noise is ~0.05)
-MIN_DESCENT = 0.1
-DESCENT_S = (0.15, 0.05)  # s before the lock's first sample: the approach's last stretch, before the touch
-LEAVING_S = 0.12  # s: how far back from its confirmation a release is looked for
-SUBSTEPS = 8  # points per sample's interval for the fit's averages
-HISTORY = 256
+from appliance.feet.tuning import FEET_TUNING, EventTuning
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +64,10 @@ def hinge_knee(t: np.ndarray, y: np.ndarray, step: float) -> float:
     return best
 
 
-def _box(f, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """f's mean over each sample's [start, end] (midpoint rule, SUBSTEPS points): ``f`` maps times
-    [n, SUBSTEPS] to values [..., n, SUBSTEPS] (broadcast); returns [..., n]."""
-    u = (np.arange(SUBSTEPS) + 0.5) / SUBSTEPS
+def _box(f, start: np.ndarray, end: np.ndarray, substeps: int) -> np.ndarray:
+    """f's mean over each sample's [start, end] (midpoint rule, ``substeps`` points): ``f`` maps
+    times [n, substeps] to values [..., n, substeps] (broadcast); returns [..., n]."""
+    u = (np.arange(substeps) + 0.5) / substeps
     return f(start[:, None] + (end - start)[:, None] * u).mean(axis=-1)
 
 
@@ -96,20 +80,23 @@ def _sse(basis: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def arrest_onset(start: np.ndarray, end: np.ndarray, along: np.ndarray, across: np.ndarray | None, lo: float,
-                 hi: float, step: float, max_arrest: float = MAX_ARREST_S) -> float:
+                 hi: float, step: float, tuning: EventTuning = FEET_TUNING.events) -> float:
     """The instant T in [lo, hi] where a landing's arrest begins (module docstring): ``along`` [n]
     is a straight line in time up to T, then falls straight to a constant reached within
-    ``max_arrest`` s (continuous at T); ``across`` [n] (None: not used) is a line up to T and a
+    ``tuning.max_arrest_s`` (continuous at T); ``across`` [n] (None: not used) is a line up to T and a
     constant after it. Least squares on samples that each average the signal over [start, end];
-    T on a grid of ``step`` s, refined to a tenth of it around the best."""
-    arrests = np.maximum(np.arange(0.0, max_arrest + 1e-12, ARREST_STEP_S), 1e-9)[None, :, None, None]
+    T on a grid of ``step`` s, refined to a tenth of it around the best; the arrest durations tried
+    are ``tuning.arrest_step_s`` apart."""
+    arrests = np.maximum(np.arange(0.0, tuning.max_arrest_s + 1e-12, tuning.arrest_step_s), 1e-9)[None, :, None, None]
+    n_sub = tuning.substeps
 
     def errors(grid: np.ndarray) -> np.ndarray:
-        T = grid[:, None, None]  # [nT, 1, 1] against times [n, SUBSTEPS]
-        before = _box(lambda t: (t < T).astype(float), start, end)  # [nT, n]
-        line = _box(lambda t: np.minimum(t - T, 0.0), start, end)
+        T = grid[:, None, None]  # [nT, 1, 1] against times [n, substeps]
+        before = _box(lambda t: (t < T).astype(float), start, end, n_sub)  # [nT, n]
+        line = _box(lambda t: np.minimum(t - T, 0.0), start, end, n_sub)
         # [nT, nD, n]: 1 at T falling to 0 at T + D, 0 elsewhere
-        falling = _box(lambda t: np.clip(1.0 - (t - T[:, None]) / arrests, 0.0, 1.0) * (t >= T[:, None]), start, end)
+        falling = _box(lambda t: np.clip(1.0 - (t - T[:, None]) / arrests, 0.0, 1.0) * (t >= T[:, None]), start, end,
+                       n_sub)
         b = np.broadcast_to(before[:, None], falling.shape)
         basis = np.stack([b + falling, np.broadcast_to(line[:, None], falling.shape), 1.0 - b - falling], axis=-1)
         err = _sse(basis, along).min(axis=1)
@@ -153,10 +140,11 @@ class FootContactDetector:
     the time between the sample's two frames (0: an instant).
     """
 
-    def __init__(self, foot: str):
+    def __init__(self, foot: str, tuning: EventTuning = FEET_TUNING.events):
         self.foot = foot
+        self.tuning = tuning
         self.locked = False
-        self._samples: deque[tuple[float, float, float, float, float]] = deque(maxlen=HISTORY)  # t, dt, slip, sole
+        self._samples: deque[tuple[float, float, float, float, float]] = deque()  # t, dt, slip, sole (last history_s)
         self._run = 0
 
     def add(self, t: float, slip: float, sole=None, dt: float = 0.0) -> list[FootEvent]:
@@ -166,14 +154,17 @@ class FootContactDetector:
         sole_v = np.atleast_1d(np.asarray(slip if sole is None else sole, np.float64))
         sole_v = np.pad(sole_v, (0, 2 - len(sole_v)))[:2]
         self._samples.append((t, dt, slip, float(sole_v[0]), float(sole_v[1])))
+        # A sample exactly history_s older than the newest is dropped despite rounding in its time.
+        while self._samples[0][0] < t - self.tuning.history_s + 1e-9:
+            self._samples.popleft()
         if not self.locked:
-            self._run = self._run + 1 if slip < LOCK_SLIP else 0
+            self._run = self._run + 1 if slip < self.tuning.lock_slip else 0
             if self._confirmed():
                 events = self._landing()
                 self.locked, self._run = True, 0
                 return events
             return []
-        self._run = self._run + 1 if math.hypot(sole_v[0], sole_v[1]) > RELEASE_SLIP else 0
+        self._run = self._run + 1 if math.hypot(sole_v[0], sole_v[1]) > self.tuning.release_slip else 0
         if self._confirmed():
             event = FootEvent("release", self._release_time(), self.foot)
             self.locked, self._run = False, 0
@@ -182,9 +173,9 @@ class FootContactDetector:
 
     def _confirmed(self) -> bool:
         """Whether the current run of samples past a threshold is long enough to believe."""
-        if self._run < LOCK_RUN:
+        if self._run < self.tuning.lock_run:
             return False
-        return self._samples[-1][0] - self._samples[-self._run][0] >= LOCK_RUN_S * 0.999
+        return self._samples[-1][0] - self._samples[-self._run][0] >= self.tuning.lock_run_s * 0.999
 
     def _arrays(self):
         a = np.asarray(self._samples)
@@ -192,22 +183,23 @@ class FootContactDetector:
 
     def _landing(self) -> list[FootEvent]:
         """The lock and, when a swing led to it, the touch before it."""
+        tuning = self.tuning
         t, dt, slip, sole = self._arrays()
         first_locked = len(t) - self._run
-        t_lock = _crossing(t, slip, first_locked, LOCK_SLIP)
+        t_lock = _crossing(t, slip, first_locked, tuning.lock_slip)
         events = [FootEvent("lock", t_lock, self.foot)]
-        window = np.nonzero(t >= t[first_locked] - APPROACH_S)[0]
+        window = np.nonzero(t >= t[first_locked] - tuning.approach_s)[0]
         window = window[window <= first_locked]
         if len(window) < 3:
             return events
         speed = np.hypot(sole[:, 0], sole[:, 1])
         peak = window[int(np.argmax(speed[window]))]
-        if speed[peak] < MIN_APPROACH_SLIP:
+        if speed[peak] < tuning.min_approach_slip:
             return events
         # The touch lies between the last fast sole sample and the lock: the fit covers the approach
         # before it and the locked samples after it.
-        lo_t = max(t[peak] - 0.5 * dt[peak], t[first_locked] - LANDING_S)
-        fit = np.nonzero(t + 0.5 * dt >= lo_t - FIT_BEFORE_S)[0]
+        lo_t = max(t[peak] - 0.5 * dt[peak], t[first_locked] - tuning.landing_s)
+        fit = np.nonzero(t + 0.5 * dt >= lo_t - tuning.fit_before_s)[0]
         fit = fit[fit >= peak]
         if len(fit) < 4:
             return events
@@ -215,9 +207,10 @@ class FootContactDetector:
         frame = float(np.median(np.maximum(dt[fit], 1e-3)))
         hi = float(t[first_locked] + 0.5 * dt[first_locked])
         # The vertical only where the sole was seen coming down (module docstring).
-        late = (t >= t[first_locked] - DESCENT_S[0]) & (t <= t[first_locked] - DESCENT_S[1])
-        descending = bool(late.any()) and float(np.median(sole[late, 1])) >= MIN_DESCENT
-        t_touch = arrest_onset(start, end, sole[fit, 0], sole[fit, 1] if descending else None, lo_t, hi, frame / 2)
+        late = (t >= t[first_locked] - tuning.descent_s[0]) & (t <= t[first_locked] - tuning.descent_s[1])
+        descending = bool(late.any()) and float(np.median(sole[late, 1])) >= tuning.min_descent
+        t_touch = arrest_onset(start, end, sole[fit, 0], sole[fit, 1] if descending else None, lo_t, hi, frame / 2,
+                               tuning)
         return [FootEvent("touch", min(t_touch, t_lock), self.foot), *events]
 
     def _release_time(self) -> float:
@@ -225,7 +218,7 @@ class FootContactDetector:
         belt) then a line (leaving), over the run that confirmed it and the locked samples before."""
         t, dt, _, sole = self._arrays()
         first = len(t) - self._run
-        fit = np.nonzero(t >= t[first] - LEAVING_S)[0]
+        fit = np.nonzero(t >= t[first] - self.tuning.leaving_s)[0]
         if len(fit) < 4:
             return float(t[first] - 0.5 * dt[first])
         start, end = t[fit] - 0.5 * dt[fit], t[fit] + 0.5 * dt[fit]

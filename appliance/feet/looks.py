@@ -17,19 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from appliance.feet.contact_look import BUFFER_MAX_FRAMES, ContactFrames, ContactPlan, plan_contact
+from appliance.feet.contact_look import ContactFrames, ContactPlan, plan_contact
+from appliance.feet.tuning import FEET_TUNING, ContactLookTuning
 from appliance.pose.geometry import Roi
 from appliance.types import Frame
 
 if TYPE_CHECKING:
     from appliance.pose.heavy import HeavyWorker, LandmarkRunner
-
-# Frames from just before a contact to the end of its mid-stance window (at most ~0.45 of a 0.35 s
-# contact after it) with room for the worker's lag; and at most this much memory (the appliance
-# stays under 300 MB): 0.6 s is 33 MB at 640x480 and 60 fps, but would be 220 MB at 1920x1080.
-LOOK_BUFFER_S = 0.6
-LOOK_BUFFER_BYTES = 96 * 2**20
-
 
 @dataclass(frozen=True, slots=True)
 class LookRequest:
@@ -75,11 +69,13 @@ class ContactLooks:
     """
 
     def __init__(self, runner: LandmarkRunner | None = None, worker: HeavyWorker | None = None,
-                 buffer_s: float = LOOK_BUFFER_S):
+                 tuning: ContactLookTuning = FEET_TUNING.contact_look):
+        """``tuning``: the frames kept for looks (``look_buffer_s``, in at most ``look_buffer_bytes``)
+        and how a look is planned."""
         if (runner is None) == (worker is None):
             raise ValueError("give exactly one of runner (synchronous) or worker (background)")
         self._runner, self._worker = runner, worker
-        self._buffer_s = buffer_s
+        self.tuning = tuning
         self._frames: ContactFrames | None = None  # sized by the first frame's bytes
         self._waiting: list[_Pending] = []  # until their mid-stance window is buffered
         self._reading: dict[int, _Pending] = {}  # submitted to the worker
@@ -88,8 +84,8 @@ class ContactLooks:
     def add_frame(self, frame: Frame, roi: Roi | None) -> None:
         """Keep ``frame`` (and the region the pose engine read it on) for looks to come."""
         if self._frames is None:
-            fit = max(8, LOOK_BUFFER_BYTES // max(frame.image.nbytes, 1))
-            self._frames = ContactFrames(self._buffer_s, min(BUFFER_MAX_FRAMES, fit))
+            fit = max(8, self.tuning.look_buffer_bytes // max(frame.image.nbytes, 1))
+            self._frames = ContactFrames(self.tuning.look_buffer_s, min(self.tuning.buffer_max_frames, fit))
         self._frames.add(frame, roi)
         self._now = frame.t
 
@@ -111,7 +107,10 @@ class ContactLooks:
         self._waiting = [p for p in self._waiting if self._now < p.request.mid_window[1]]
         done: list[Look] = []
         for p in due:
-            p.plan = plan_contact(list(self._frames or ()), p.request.t_contact, p.request.mid_window)
+            tuning = self.tuning
+            p.plan = plan_contact(list(self._frames or ()), p.request.t_contact, p.request.mid_window,
+                                  before=tuning.contact_frames_before, window_s=tuning.contact_window_s,
+                                  mid_frames=tuning.mid_stance_frames)
             if self._runner is not None:
                 done.append(self._read_now(p))
             else:
@@ -155,7 +154,7 @@ class ContactLooks:
             expected = len(p.plan.contact) + len(p.plan.mid)
             # A request the worker dropped (it was behind) never comes back: the look goes out
             # with what came back once the buffer no longer holds its frames.
-            stale = self._now - p.request.mid_window[1] > self._buffer_s
+            stale = self._now - p.request.mid_window[1] > self.tuning.look_buffer_s
             if len(p.results) >= expected or stale:
                 done.append(self._finish(p))
                 del self._reading[step_key]

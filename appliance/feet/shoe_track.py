@@ -4,9 +4,9 @@ The pose model loses the feet now and then on real side views: it draws the far 
 one, swaps left and right, or puts a foot at knee height for tens of frames. A shoe's box placed by
 such landmarks would measure the wrong pixels. So each of the two tracks follows its shoe by the
 shoe's measured motion, and takes the landmarks' placement only where they agree with it (within
-``GATE`` shoe lengths); landmarks that disagree for ``REACQUIRE_S`` on end, or a track whose shoe
-cannot be measured for ``LOST_S``, start the track afresh from the landmarks. So does a track whose
-pixels stand still for ``STILL_S``: a shoe on a running treadmill never does (it is carried by the
+``gate`` shoe lengths: ``ShoeTrackTuning``); landmarks that disagree for ``reacquire_s`` on end,
+or a track whose shoe cannot be measured for ``lost_s``, start the track afresh from the
+landmarks. So does a track whose pixels stand still for ``still_s``: a shoe on a running treadmill never does (it is carried by the
 belt or swings, and passes through standing still only at a swing's turn, for ~10-20 ms), so such a
 track has slipped off its shoe onto the static scene (the treadmill's frame, the wall), which the
 pixels follow perfectly well.
@@ -20,13 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from appliance.feet.motion import STILL_SHOE_PER_S
-
-GATE = 1.2  # shoe lengths: farther from where its pixels took it is a landmark glitch, not the shoe
-REACQUIRE_S = 0.25
-LOST_S = 0.15
-STILL_S = 0.1  # s: over twice a swing's turn through standing still (its velocity changes by twice the belt's in ~0.1 s)
-KEEP = 32
+from appliance.feet.tuning import FEET_TUNING, ShoeTrackTuning
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +48,12 @@ class Shoe:
 class ShoeTrack:
     """One shoe's positions by frame index, its own pixels first (see the module docstring)."""
 
-    def __init__(self) -> None:
-        self._at: deque[tuple[int, float, Shoe, np.ndarray | None]] = deque(maxlen=KEEP)  # + velocity px/s
+    def __init__(self, tuning: ShoeTrackTuning = FEET_TUNING.shoe_track,
+                 still_shoe_per_s: float = FEET_TUNING.motion.still_shoe_per_s) -> None:
+        """``still_shoe_per_s``: slower than this, a shoe's pixels stand still (MotionTuning)."""
+        self.tuning = tuning
+        self.still_shoe_per_s = still_shoe_per_s
+        self._at: deque[tuple[int, float, Shoe, np.ndarray | None]] = deque(maxlen=tuning.keep_frames)  # + velocity px/s
         self._disagree_since = math.inf
         self._unmeasured_since = math.inf
         self._still_since = math.inf
@@ -83,15 +81,15 @@ class ShoeTrack:
         ``seen`` placement where they agree with it or the track has to start afresh."""
         if followed is None:
             return seen
-        if seen is not None and t - self._still_since >= STILL_S:
+        if seen is not None and t - self._still_since >= self.tuning.still_s:
             self._still_since = self._disagree_since = math.inf
             return seen
-        if seen is not None and followed.distance(seen) <= GATE * followed.length:
+        if seen is not None and followed.distance(seen) <= self.tuning.gate * followed.length:
             self._disagree_since = math.inf
             return seen
         if seen is not None:
             self._disagree_since = min(self._disagree_since, t)
-            if t - self._disagree_since >= REACQUIRE_S:
+            if t - self._disagree_since >= self.tuning.reacquire_s:
                 self._disagree_since = math.inf
                 return seen
         return followed
@@ -103,11 +101,11 @@ class ShoeTrack:
         speed = float(np.hypot(*velocity)) if velocity is not None else math.nan
         if measured:
             self._unmeasured_since = math.inf
-            still = shoe is not None and speed < STILL_SHOE_PER_S * shoe.length
+            still = shoe is not None and speed < self.still_shoe_per_s * shoe.length
             self._still_since = min(self._still_since, t) if still else math.inf
         elif shoe is not None:
             self._unmeasured_since = min(self._unmeasured_since, t)
-            if t - self._unmeasured_since >= LOST_S:
+            if t - self._unmeasured_since >= self.tuning.lost_s:
                 shoe, self._unmeasured_since = None, math.inf
         if shoe is None:
             self._at.clear()

@@ -19,15 +19,11 @@ from appliance.feet.belt_motion import BeltMotion
 from appliance.feet.events import FootContactDetector, FootEvent
 from appliance.feet.motion import FootMotion, measure_foot_motion
 from appliance.feet.shoe_track import Shoe, ShoeTrack, assign
+from appliance.feet.tuning import FEET_TUNING, FeetTuning
 from appliance.landmarks import LEG_LANDMARKS
 from appliance.types import Frame, Pose
 
-# Flow is measured over at least this long: at 120-240 fps a foot on a slow belt moves a pixel or
-# less between frames, and the flow's noise (~0.1-0.2 px) would be a large part of it.
-BASELINE_S = 1 / 60
-PREDICT_S = 0.1  # s: a foot's last velocity still predicts its next (a swing's quarter is ~0.1 s)
-SHOE_PER_LEG = 0.28  # a shoe is about 0.28 leg lengths (hip-knee-ankle) long
-MIN_VISIBILITY = 0.3
+SHOE_PER_LEG = FEET_TUNING.stage.shoe_per_leg  # for appliance/analysis.py, until it reads the tuning
 TRACKS = ("A", "B")
 
 
@@ -72,12 +68,14 @@ class FootStage:
     ...     for event in evidence.events: ...
     """
 
-    def __init__(self) -> None:
-        self.belt = BeltMotion()
-        self._detectors = [FootContactDetector(name) for name in TRACKS]
-        self._tracks = [ShoeTrack(), ShoeTrack()]
-        self._recent: deque[tuple[Frame, list[Shoe]]] = deque(maxlen=16)  # each frame and its pose's shoes
-        self._legs: deque[float] = deque(maxlen=61)
+    def __init__(self, tuning: FeetTuning = FEET_TUNING) -> None:
+        self.tuning = tuning
+        self._tune = tuning.stage
+        self.belt = BeltMotion(tuning.belt_motion)
+        self._detectors = [FootContactDetector(name, tuning.events) for name in TRACKS]
+        self._tracks = [ShoeTrack(tuning.shoe_track, tuning.motion.still_shoe_per_s) for _ in TRACKS]
+        self._recent: deque[tuple[Frame, list[Shoe]]] = deque(maxlen=self._tune.recent_frames)  # frames, pose's shoes
+        self._legs: deque[float] = deque(maxlen=self._tune.leg_length_samples)
         self._last_velocity: list[tuple[float, np.ndarray] | None] = [None, None]  # per track: t, px/s
 
     def update(self, frame: Frame, pose: Pose | None) -> FootEvidence:
@@ -99,7 +97,8 @@ class FootStage:
                 motion = measure_foot_motion(prev_frame.image, frame.image, prev_frame.t, frame.t,
                                              shoe.heel, shoe.toe, shoe.ankle, shoe.length,
                                              self._predictions(k, frame.t, belt),
-                                             self._landmark_motion(matched[k], now_seen, frame.t - prev_frame.t))
+                                             self._landmark_motion(matched[k], now_seen, frame.t - prev_frame.t),
+                                             self.tuning.motion)
                 self._last_velocity[k] = (frame.t, np.asarray(motion.velocity)) if motion else self._last_velocity[k]
             slip, sole = math.nan, None
             if motion is not None:
@@ -127,10 +126,10 @@ class FootStage:
 
     def _predictions(self, k: int, t: float, belt: np.ndarray | None) -> list[tuple[float, float]]:
         """Velocities track ``k``'s shoe may be moving at: its last one (if recent: a foot's velocity
-        changes completely within a swing's quarter, ~PREDICT_S) and the belt's."""
+        changes completely within a swing's quarter, ``predict_s``) and the belt's."""
         out = []
         last = self._last_velocity[k]
-        if last is not None and t - last[0] <= PREDICT_S:
+        if last is not None and t - last[0] <= self._tune.predict_s:
             out.append((float(last[1][0]), float(last[1][1])))
         if belt is not None:
             out.append((float(belt[0]), float(belt[1])))
@@ -148,9 +147,9 @@ class FootStage:
         return [(float(v[0]), float(v[1]))]
 
     def _baseline(self, t: float) -> tuple[Frame, Pose | None] | None:
-        """The latest recent frame at least BASELINE_S before ``t`` (else the oldest kept)."""
+        """The latest recent frame at least ``baseline_s`` before ``t`` (else the oldest kept)."""
         for item in reversed(self._recent):
-            if t - item[0].t >= BASELINE_S * 0.999:
+            if t - item[0].t >= self._tune.baseline_s * 0.999:
                 return item
         return self._recent[0] if self._recent else None
 
@@ -164,11 +163,11 @@ class FootStage:
         for side in ("left", "right"):
             hip, knee, ankle, heel, toe = _leg_points(lm, side)
             pts = np.stack([hip, knee, ankle, heel, toe])
-            if not np.isfinite(pts[:, :2]).all() or min(ankle[3], heel[3], toe[3]) < MIN_VISIBILITY:
+            if not np.isfinite(pts[:, :2]).all() or min(ankle[3], heel[3], toe[3]) < self._tune.min_visibility:
                 continue
             self._legs.append(float(np.hypot(*(knee[:2] - hip[:2])) + np.hypot(*(ankle[:2] - knee[:2]))))
             out.append((side, heel[:2].astype(np.float64), toe[:2].astype(np.float64), ankle[:2].astype(np.float64)))
         if not out:
             return []
-        length = SHOE_PER_LEG * float(np.median(self._legs))
+        length = self._tune.shoe_per_leg * float(np.median(self._legs))
         return [Shoe(heel, toe, ankle, length, side) for side, heel, toe, ankle in out]

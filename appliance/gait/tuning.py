@@ -26,15 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from appliance.feet.tuning import param
+
 LABELLED_CLIP = "labelled slow-motion clip (bench/gait_real_clip.py)"
 # A design value with no measurement of its own: the sweep shows how much it matters.
 SWEPT = "design; sensitivity in bench/gait_tuning_sweep.py"
-
-
-def param(value: Any, unit: str, why: str, source: str) -> Any:
-    """A tuning field: its default ``value`` with its ``unit``, the reason for the value and its
-    ``source`` (a paper, a physiological figure, or the bench/ script that measured it)."""
-    return field(default=value, metadata={"unit": unit, "why": why, "source": source})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The README's gait tuning table, generated from the fields of appliance/gait/tuning.py.
+"""The README's tuning table, generated from the fields of appliance/gait/tuning.py and of the foot
+stage's appliance/feet/tuning.py.
 
     .venv/bin/python -m appliance.gait.tuning_table                 # print the table
     .venv/bin/python -m appliance.gait.tuning_table --write-readme  # rewrite it in README.md
@@ -12,6 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from appliance.feet.tuning import FEET_TUNING, FeetTuning
 from appliance.gait.tuning import GAIT_TUNING, GaitTuning
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -26,31 +28,34 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def parameter_table(tuning: GaitTuning = GAIT_TUNING) -> str:
-    """The tuning as a markdown table: section, name, value, unit, why, source."""
+def parameter_table(tuning: GaitTuning = GAIT_TUNING, feet: FeetTuning = FEET_TUNING) -> str:
+    """The tuning as a markdown table: section, name, value, unit, why, source (the foot stage's
+    sections prefixed ``feet.``)."""
     rows = ["| section | name | value | unit | why | source |", "|---|---|---|---|---|---|"]
-    for section in fields(tuning):
-        part = getattr(tuning, section.name)
-        for f in fields(part):
-            m = f.metadata
-            cells = (section.name, f"`{f.name}`", _shown(getattr(part, f.name)), m["unit"], m["why"], m["source"])
-            rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    for prefix, whole in (("", tuning), ("feet.", feet)):
+        for section in fields(whole):
+            part = getattr(whole, section.name)
+            for f in fields(part):
+                m = f.metadata
+                cells = (prefix + section.name, f"`{f.name}`", _shown(getattr(part, f.name)), m["unit"], m["why"],
+                         m["source"])
+                rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
 
-def readme_block(tuning: GaitTuning = GAIT_TUNING) -> str:
+def readme_block(tuning: GaitTuning = GAIT_TUNING, feet: FeetTuning = FEET_TUNING) -> str:
     """The README block between the markers, generated from the fields."""
-    return f"{BEGIN}\n{parameter_table(tuning)}{END}"
+    return f"{BEGIN}\n{parameter_table(tuning, feet)}{END}"
 
 
-def with_readme_block(text: str, tuning: GaitTuning = GAIT_TUNING) -> str:
+def with_readme_block(text: str, tuning: GaitTuning = GAIT_TUNING, feet: FeetTuning = FEET_TUNING) -> str:
     """``text`` (the README) with the block between the markers replaced by the generated one."""
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    return text[:start] + readme_block(tuning) + text[end:]
+    return text[:start] + readme_block(tuning, feet) + text[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="The gait tuning parameters as a markdown table.")
+    ap = argparse.ArgumentParser(description="The gait and foot stage tuning parameters as a markdown table.")
     ap.add_argument("--write-readme", action="store_true", help=f"rewrite the block between the markers in {README}")
     args = ap.parse_args(argv)
     if not args.write_readme:
