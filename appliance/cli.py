@@ -17,7 +17,6 @@ import pkgutil
 import sys
 
 from appliance import __version__, commands
-from appliance.config import ConfigError
 from appliance.errors import ApplianceError
 
 
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ApplianceError, ConfigError) as e:  # ConfigError: the settings' own error (appliance.config)
+    except ApplianceError as e:
         print(f"appliance {args.command}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:  # a file the command needs cannot be used: the system's reason is the message

@@ -18,12 +18,13 @@ from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from appliance.errors import ApplianceError
 from appliance.types import UNSTEADY_FOOT_SPREAD_DEG
 
 CONFIG_VERSION = 1
 
 
-class ConfigError(Exception):
+class ConfigError(ApplianceError):
     """A config file that cannot be used; the message says which file, which field and why."""
 
 
@@ -278,19 +279,21 @@ def load_settings(path: Path | None) -> Settings:
     try:
         raw = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(
-            f"config file {path} cannot be read ({e}); fix it or move it away to start from defaults"
-        ) from e
+        raise ConfigError(f"config file {path} cannot be read ({e})",
+                          "fix it or move it away to start from defaults") from e
     version = raw.get("version", CONFIG_VERSION) if isinstance(raw, dict) else CONFIG_VERSION
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ConfigError(f"config file {path}: \"version\" is {json.dumps(version)}, not a whole number; "
+        raise ConfigError(f"config file {path}: \"version\" is {json.dumps(version)}, not a whole number",
                           f"set it to {CONFIG_VERSION} or move the file away to start from defaults")
     if version > CONFIG_VERSION:
-        raise ConfigError(f"config file {path} is version {version}, newer than this appliance understands")
+        raise ConfigError(f"config file {path} is version {version}, newer than this appliance understands",
+                          "update the appliance, or move the file away to start from defaults")
     try:
         return Settings.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(f"config file {path} is invalid: {format_validation_error(e)}") from e
+        raise ConfigError(f"config file {path} is invalid: {format_validation_error(e)}",
+                          "correct the named fields in the panel's Settings or in the file, "
+                          "or move the file away to start from defaults") from e
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -42,8 +42,8 @@ def run(args) -> int:
     import threading
 
     from appliance.cli import CommandError
-    from appliance.config import ConfigError, load_settings
-    from appliance.runtime.app import RunOptions, Runtime, StartupError
+    from appliance.config import load_settings
+    from appliance.runtime.app import RunOptions, Runtime
 
     log = logging.getLogger("appliance.run")
     if args.speed is not None and not args.speed > 0:
@@ -71,10 +71,7 @@ def run(args) -> int:
     runtime = Runtime(settings, options)
     try:
         runtime.start()
-    except (StartupError, ConfigError) as e:
-        runtime.shutdown()
-        raise CommandError(str(e)) from e
-    except BaseException:
+    except BaseException:  # a StartupError reaches the user as every ApplianceError does (cli.main)
         runtime.shutdown()
         raise
     print(runtime.describe(), flush=True)

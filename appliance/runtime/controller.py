@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from appliance.errors import ApplianceError
 from appliance.store.backup_schedule import BackupStatus
 
 if TYPE_CHECKING:
@@ -36,12 +37,8 @@ PHASES: tuple[str, ...] = ("idle", "calibrating", "warmup", "feedback", "no_feed
 PRESENCES: tuple[str, ...] = ("absent", "standing", "walking", "running")
 
 
-class ControllerError(Exception):
+class ControllerError(ApplianceError):
     """A request the appliance refuses in its current state; ``str(e)`` is a sentence for the clinician."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class RunnerRef(BaseModel):
