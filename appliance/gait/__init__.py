@@ -2,7 +2,7 @@
 
 Public API (what the runtime, the panel, the coach and ``appliance analyze`` build on):
 
-``GaitTracker(settings: GaitSettings | None = None, calibration: Calibration | None = None)``
+``GaitTracker(settings: GaitSettings | None = None, calibration: Calibration | None = None, tuning=GAIT_TUNING)``
     ``tracker.update(pose: Pose | None, t: float, frame_index: int) -> list[Step]`` once per frame
     at the camera rate (``pose`` None: nobody seen; ``t`` capture time in real seconds). Returns the
     steps confirmed at this frame: 2-3 frames after the contact at 30-60 fps, often 4-5 at
@@ -18,8 +18,9 @@ Public API (what the runtime, the panel, the coach and ``appliance analyze`` bui
     ``moving`` (absent/standing/walking/running), ``running``, ``cadence_spm``, ``last_step``,
     ``calibrated``.
 
-``calibrate(poses, direction=None) -> Calibration``
-    From 1-3 s of quiet standing, side-on: flat-foot angle and leg length. Raises
+``calibrate(poses, direction=None, settings=None) -> Calibration``
+    From 1-3 s of quiet standing, side-on: flat-foot angle and leg length (legs less visible than
+    ``settings.min_visibility`` left out). Raises
     ``CalibrationError`` with what to do when the poses do not allow it. Without a calibration
     the tracker uses the median mid-stance foot angle of recent steps as the flat reference
     (DOMAIN.md's fallback) and marks steps ``calibrated=False``.
@@ -27,6 +28,9 @@ Public API (what the runtime, the panel, the coach and ``appliance analyze`` bui
 ``appliance.gait.report.gait_report(t, landmarks, image_size, time_scale=1.0, settings=None) -> dict``
     The offline report of ``appliance analyze`` (direction, cadence_spm, steps, summary), computed
     by this same tracker. ``appliance.gait.plots.plot_gait(report, out_dir) -> list[Path]`` draws it.
+
+The tuning (``tuning.GAIT_TUNING``: a frozen section per estimator, each value with its unit, reason
+and source) is not a setting: ``bench/gait_tuning_sweep.py`` shows which values matter.
 
 Cost: ``bench/gait_cost.py`` prints the time per frame.
 """
