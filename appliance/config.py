@@ -60,7 +60,7 @@ class CameraSettings(Section):
     width: int = Field(640, ge=160, le=1920, description="Capture width", json_schema_extra={"unit": "px"})
     height: int = Field(480, ge=120, le=1080, description="Capture height", json_schema_extra={"unit": "px"})
     fps: float = Field(60.0, ge=15, le=240, description="Capture rate", json_schema_extra={"unit": "frames/s"})
-    record_video: bool = Field(False, description="Store video of sessions on the device (off: no video is kept)")
+    record_video: bool = Field(False, description="Keep the side camera's video of each session on the device, in the data directory's video folder, removed with the session (off: no video is kept; never sent over the network); applies from the next session")
 
 
 class RearCameraSettings(Section):

@@ -171,6 +171,7 @@ class Runtime(ForwardsPanelCalls):
                                 foot_stage=FootStage() if frames.pixels and s.gait.foot_stage else None, looks=looks)
         memory = StageFaultMemory(self.data_dir, self.started_epoch)
         self.loop.rear = self.rear
+        self.loop.video = parts.session_video(lambda: self.settings, self.data_dir, frames)
         self.loop.on_stage_gave_up = memory.gave_up
         self.loop.on_stage_recovered = memory.recovered
 

@@ -113,6 +113,7 @@ class ControlLoop:
         self.foot_stage = foot_stage
         self.looks = looks
         self.rear = None  # the rear camera (appliance.frontal.rear_camera), set by the runtime when configured
+        self.video = None  # the sessions' video kept on the device (runtime.session_video), set by the runtime
         self.presence = PresenceDetector()
         self.monitor = LoopMonitor(frame_period_s, window=stats_window)
         self.faults = faults or StageFaults()
@@ -353,6 +354,9 @@ class ControlLoop:
             self._stage_failed("outputs", e)
         else:
             self._stage_ok("outputs")
+        if self.video is not None:
+            active = self.session.active
+            self.video.offer(active.session_id if active is not None else None, image, t)
         self.last_frame = LastFrame(t, image, pose, size, gait_state)
 
     def _frontal(self, steps: list[Step]) -> None:

@@ -4,6 +4,7 @@ The hardware itself (camera and pose provider, audio, lights, button: real or si
 once by ``appliance.hardware.open_hardware`` and opens its own parts.
 
 - ``open_store``: the data directory and the store in it (``StartupError`` with the fix).
+- ``session_video``: the sessions' video, kept only when the clinician turns it on.
 - ``open_looks``: the heavy model's look at each contact (off, or on a background thread).
 - ``button_actions``: what the session button's press and hold do, on the loop thread.
 - ``close_outputs``: the button, lights and audio at shutdown, each whatever the others do.
@@ -43,6 +44,17 @@ def open_store(data_dir: Path) -> Store:
     for sid in store.recovered_sessions:
         log.warning("session %d was interrupted by a crash or power loss; its recorded steps are kept", sid)
     return store
+
+
+def session_video(settings_now: Callable[[], Settings], data_dir: Path, frames: Any) -> Any:
+    """The sessions' video writer for a camera with images (None for frames without: the simulated
+    runner); it keeps a session's video only when ``camera.record_video`` is on (in the settings in
+    force, ``settings_now()``) as the session starts."""
+    if not frames.pixels:
+        return None
+    from appliance.runtime.session_video import SessionVideo
+
+    return SessionVideo(data_dir, 1.0 / frames.frame_period_s, lambda: settings_now().camera.record_video)
 
 
 def open_looks(settings: Settings, lockstep: bool) -> tuple[Any, Any]:

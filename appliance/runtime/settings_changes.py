@@ -25,6 +25,7 @@ LIVE_LIGHT_FIELDS = ("brightness", "pulse_on_beat")  # other lights.* (driver, p
 LIVE_IN_RESTART_SECTIONS = (
     "panel.public_live_view",  # the panel reads it on every request
     "storage.retention_months",  # the data upkeep thread reads it at its next check
+    "camera.record_video",  # read as each session starts
 )
 # Parts opened at start whose setting sits in a section that otherwise applies live.
 RESTART_FIELDS_IN_LIVE_SECTIONS = (

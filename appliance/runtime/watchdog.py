@@ -18,6 +18,7 @@ from appliance.runtime.controller import LiveSnapshot
 from appliance.runtime.loop import ControlLoop, StageGaveUp
 from appliance.runtime.notify import SystemdNotifier
 from appliance.runtime.session_service import SessionService
+from appliance.store.videos import delete_session_videos
 
 log = logging.getLogger("appliance.runtime.app")  # the lines these calls log kept their logger
 
@@ -94,6 +95,7 @@ def stop_loop(loop: ControlLoop, sessions: SessionService | None, reason: str) -
         if active is not None and sessions is not None:
             sessions.store_interrupted(active, reason)
         return
+    discarded = None
     if loop.session.active is not None:
         t = loop.t if loop.t is not None else 0.0
         before = loop.session.active
@@ -103,6 +105,11 @@ def stop_loop(loop: ControlLoop, sessions: SessionService | None, reason: str) -
             loop.dispatch(before, events)
             if calibrating and sessions is not None and sessions.store.discard_session_if_empty(before.session_id):
                 log.info("session %d had recorded no step; not kept", before.session_id)
+                discarded = before.session_id
         except Exception as e:  # report and carry on: the rest must still close
             log.error("ending the session at shutdown failed: %s", e)
+    if loop.video is not None:
+        loop.video.close()
+        if discarded is not None:
+            delete_session_videos(loop.video.data_dir, [discarded])
     loop.outputs.silence(loop.t or 0.0)

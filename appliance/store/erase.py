@@ -8,6 +8,8 @@ queues meanwhile wait behind it and are committed afterwards. In one transaction
 checkpointed into the file and truncated to zero bytes, the file is rebuilt by ``VACUUM`` (no free
 page, no stale cell is left), and the WAL that VACUUM wrote is checkpointed and truncated again.
 
+A session's video, kept only when the clinician turned ``camera.record_video`` on, is removed with it.
+
 Backups made before an erasure still hold what was erased until they rotate out: a backup made
 afterwards does not.
 """
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 
 from appliance.store.database import Store
 from appliance.store.records import NotFound, StoreError
+from appliance.store.videos import delete_session_videos
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +41,14 @@ class Erased:
     steps: int
     cue_events: int
     wal_truncated: bool  # False: a reader kept the WAL busy; its old pages go at the next checkpoint
+    videos: int = 0  # session videos removed (kept only when camera.record_video was on)
 
     def sentence(self, what: str) -> str:
         """One line for the clinician."""
         text = (f"{what}: {self.sessions} session{'s' if self.sessions != 1 else ''}, {self.steps} steps and "
                 f"{self.cue_events} cue events erased")
+        if self.videos:
+            text += f", with {self.videos} session video{'s' if self.videos != 1 else ''}"
         if not self.wal_truncated:
             text += "; the database log could not be emptied yet (a backup was reading): it is at the next erasure or restart"
         return text
@@ -81,12 +87,14 @@ def scrub(conn: sqlite3.Connection) -> bool:
 
 
 def _erase(store: Store, where: str, args: tuple, runner_id: int | None) -> Erased:
-    """Delete the matching sessions (and the runner ``runner_id`` when given) securely, on the writer."""
+    """Delete the matching sessions (and the runner ``runner_id`` when given) securely, on the writer,
+    and their videos when any were kept."""
 
     def op(conn: sqlite3.Connection) -> Erased:
         conn.execute("PRAGMA secure_delete = ON")  # stays on for this connection: later deletes are zeroed too
         conn.execute("BEGIN IMMEDIATE")
         try:
+            session_ids = [row[0] for row in conn.execute(f"SELECT id FROM sessions WHERE {where}", args)]
             sessions, steps, cues = _delete_sessions(conn, where, args)
             runners = 0
             if runner_id is not None:
@@ -96,7 +104,8 @@ def _erase(store: Store, where: str, args: tuple, runner_id: int | None) -> Eras
             conn.execute("ROLLBACK")
             raise
         truncated = scrub(conn)
-        return Erased(runners, sessions, steps, cues, truncated)
+        videos = delete_session_videos(store.path.parent, session_ids)
+        return Erased(runners, sessions, steps, cues, truncated, videos)
 
     return store.run_alone(op)
 
