@@ -152,7 +152,7 @@ class SessionSettings(Section):
 
     auto_start: bool = Field(False, description="Start a session when the selected runner starts running on the belt")
     runner_id: int | None = Field(None, ge=1, description="The selected runner: auto-start and the physical button start their session")
-    calibrate: bool = Field(True, description="Start each session with a few seconds of quiet standing to calibrate the flat foot (off: uncalibrated, DOMAIN.md's fallback)")
+    calibrate: bool = Field(True, description="Start each session with a few seconds of quiet standing to calibrate the flat foot (off: the flat foot is taken from the runner's mid-stances instead and the angles are marked uncalibrated)")
     calibration_seconds: float = Field(3.0, ge=1, le=20, description="Quiet standing used to calibrate the flat foot", json_schema_extra={"unit": "s"})
     calibration_timeout_seconds: float = Field(
         20.0, ge=2, le=120, description="Wait this long for quiet standing, then run uncalibrated", json_schema_extra={"unit": "s"}

@@ -158,7 +158,8 @@
         { name: "retention", color: "#137a3a", values: ordered.map((x) => phaseCadence(x, "retention")) },
       ],
     });
-    const pain = Charts.progress({
+    const painRecorded = ordered.some((x) => x.pain_before !== null || x.pain_after !== null);
+    const pain = painRecorded && Charts.progress({
       title: "Pain across sessions",
       x: ordered.map((x) => x.session_number),
       series: [
@@ -166,12 +167,14 @@
         { name: "pain after", color: "#b3261e", values: ordered.map((x) => x.pain_after) },
       ],
     });
-    $("session-list").replaceChildren(App.el("div", { class: "label" }, "Progress"), progress, pain, App.el("table", {},
-      App.el("tr", {}, App.el("th", {}, "#"), App.el("th", {}, "Date"), App.el("th", {}, "Cadence base → target (kept)"), App.el("th", {}, "Pain"), App.el("th", {}, "")),
+    const noPain = App.el("p", { class: "sub" }, "Pain across sessions: none recorded yet (open a session to add it).");
+    $("session-list").replaceChildren(App.el("div", { class: "label" }, "Progress"), progress, pain || noPain, App.el("table", {},
+      App.el("tr", {}, App.el("th", {}, "#"), App.el("th", {}, "Date"), App.el("th", {}, "Cadence"), App.el("th", {}, "Pain"), App.el("th", {}, "")),
       ...sessions.map((s) => App.el("tr", {},
         App.el("td", {}, String(s.session_number)),
         App.el("td", {}, App.when(Date.parse(s.started) / 1000), App.el("div", { class: "sub" }, `${s.state}, ${s.step_count} steps`)),
         App.el("td", {}, `${App.num(s.baseline_cadence_spm)} → ${App.num(s.target_cadence_spm)}`,
+          App.el("div", { class: "sub" }, "baseline → target"),
           phaseCadence(s, "retention") !== null ? App.el("div", { class: "sub" }, `kept ${App.num(phaseCadence(s, "retention"))}`) : null),
         App.el("td", {}, `${s.pain_before ?? "–"} / ${s.pain_after ?? "–"}`, s.notes ? App.el("div", { class: "sub" }, s.notes) : null),
         App.el("td", {}, App.el("button", { type: "button", class: "open-session", onclick: () => openSession(s.id) }, "Open"))))));
