@@ -42,7 +42,7 @@ class FrontalLive(BaseModel):
     right: FrontalSide = Field(default_factory=FrontalSide)
 
 
-NO_REAR_CAMERA = FrontalLive(available=False, message="No rear camera: set rear_camera.source in Settings and restart.")
+NO_REAR_CAMERA = FrontalLive(available=False, message="No rear camera: set \"Rear camera\" (rear_camera.source) in Settings and restart.")
 
 
 def frontal_live(rear: Any, coach: Any = None) -> FrontalLive:

@@ -87,8 +87,8 @@ def render_snapshot(image: np.ndarray | None, pose: Pose | None, image_size: tup
 
 NO_REAR_CAMERA = ("No rear camera. To add one for the frontal plane (pelvic drop, hip adduction, knee angle), mount it "
                   "behind the treadmill at hip height on the belt's centre line (hardware/mounting.md, \"Second camera\"), "
-                  "set rear_camera.source in Settings (picamera:1, webcam:N, or sim for the simulated runner) and restart "
-                  "the appliance.")
+                  "set \"Rear camera\" in Settings (rear_camera.source: picamera:1, webcam:N, or sim for the simulated "
+                  "runner) and restart the appliance.")
 LEFT_COLOUR = (255, 140, 0)  # the runner's left leg: orange, as the side camera's skeleton
 RIGHT_COLOUR = (0, 170, 255)  # the runner's right leg: blue
 GUIDE_COLOUR = (90, 90, 90)
