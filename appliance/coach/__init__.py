@@ -16,7 +16,7 @@ Public API::
     coach.pause(t) / coach.resume(t) / coach.end(t)
     coach.summary().sentences()                   # ["Cadence 172, on target 84 percent.", ...]
 
-Every event is a ``CoachEvent(kind, t, payload)`` with ``to_dict()`` for the recorder; kinds and
+Every event is a ``CoachEvent(kind, t, payload)`` with ``to_dict()`` for the store; kinds and
 payloads are listed in ``appliance.coach.events``. Bandwidth feedback: a metric in band produces
 no cue event (silence is the feedback) but counts toward the summary; a step outside the band
 yields ``cue_given`` or ``cue_withheld`` with the reason (invalid_step, rate_limited,

@@ -3,7 +3,7 @@
 ``Coach`` never reads a clock: ``start(t)``, ``tick(t)`` and ``on_step(step)`` carry the capture
 time, so a session replays identically from recorded steps. Every call returns the events it
 decided (see ``appliance.coach.events``); the runtime turns them into sound and light and hands
-them to the recorder.
+them to the store.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Coach events: every decision the coach makes, as a plain value the recorder can store.
+"""Coach events: every decision the coach makes, as a plain value the store can keep.
 
 An event is ``CoachEvent(kind, t, payload)``: ``t`` is the capture time it refers to (a step's
 initial contact, or the tick time of a phase change), ``payload`` a JSON-able dict. ``to_dict()``

@@ -1,4 +1,4 @@
-"""``appliance run``: the main job (camera -> pose -> gait -> coach -> audio/lights, recorder, panel)."""
+"""``appliance run``: the main job (camera -> pose -> gait -> coach -> audio/lights, store, panel)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser(
         "run",
-        help="run the appliance: control loop, sessions, recorder and panel",
+        help="run the appliance: control loop, sessions, store and panel",
         description="Run the appliance. Without a camera (--source auto) it runs the embedded default: a "
         "simulated runner, mock GPIO, audio into a WAV file under the data dir and a demo session.",
     )

@@ -18,7 +18,7 @@ looks, the button's actions), ``panel_controller.py`` (``PanelController``, what
 ``controller.py`` (the contract with the panel: ``ApplianceController``, ``LiveSnapshot``,
 ``CameraSnapshot``, ``Health``, ``ControllerError``), ``panel_server.py`` (uvicorn on its thread),
 ``capture.py`` (newest-frame capture thread), ``loop.py`` (one tick per frame: pose, gait, presence,
-session, outputs, recorder), ``session.py`` (idle -> calibrating -> warm-up -> blocks -> retention ->
+session, outputs, store), ``session.py`` (idle -> calibrating -> warm-up -> blocks -> retention ->
 summary -> idle, pause/resume), ``session_service.py`` (the stored session, its programme, targets
 and coach), ``demo.py`` (the demo runner and its session), ``watchdog.py`` (watchdog pings, STATUS
 lines, stopping the loop), ``stage_fault_memory.py`` (whether a restart helps a failing stage),

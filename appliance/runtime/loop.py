@@ -3,7 +3,7 @@
 Each tick takes the newest frame from the capture thread and runs, in order: pose (the pose
 provider: the TFLite engine, or a pass-through of the pose the frame carries), the foot stage (on
 frames with pixels), gait, presence, the session and its coach,
-the outputs, and the recorder. Commands from the panel and the button, and new settings, are
+the outputs, and the store. Commands from the panel and the button, and new settings, are
 applied at the start of a tick, so a tick always sees one consistent state. Every event time is
 the frame's capture time.
 

@@ -44,7 +44,7 @@ class SessionCommandError(ApplianceError, RuntimeError):
 
 @dataclass(frozen=True)
 class SessionEvent:
-    """Something that happened at capture time ``t``, for the recorder and the outputs."""
+    """Something that happened at capture time ``t``, for the store and the outputs."""
 
     t: float
     kind: str
