@@ -233,12 +233,12 @@ class Runtime(ForwardsPanelCalls):
             stop_loop(self.loop, self.sessions, reason)
         if self.heavy_worker is not None:
             self.heavy_worker.close(drop_waiting=True)
-        if self.rear is not None:
-            self.rear.stop(timeout=0.5)
-        if self.capture is not None:
+        if self.capture is not None:  # before the rear camera: a simulated rear view waits on the side's clock
             self.capture.stop(timeout=0.5)
         elif self.frames is not None:  # start() failed before the capture thread existed
             self.frames.source.close()
+        if self.rear is not None:
+            self.rear.stop(timeout=0.5)
         parts.close_outputs(button=self.button, lights=self.lights, audio=self.audio)
         if self.panel is not None:
             self.panel.join(timeout=max(0.1, 1.5 - (time.monotonic() - t0)))
