@@ -3,7 +3,8 @@
 Runs the simulated runner (appliance/sim/) through the live tracker with the default tuning
 (appliance/gait/tuning.py) and with one value at a time scaled by each of ``--scales`` (default
 x0.5, x0.75, x1.25, x1.5), for a rearfoot, a midfoot and a forefoot runner (the toe-first ones
-still rotating toe-up into contact, as on the real clips), and prints for each value the worst
+still rotating toe-up into contact, as on the real clips) and a runner seen with the pose model's
+errors (label swaps, ghost legs, glitches, dropouts, lost stance feet), and prints for each value the worst
 change from the defaults over scales and runners in: the median |contact timing error| (frames),
 the median |contact time error| of the valid steps (frames), strike-class agreement (%), and
 missed and extra steps (% of the true steps). Values are sorted by how much they matter (the worst
@@ -33,6 +34,10 @@ RUNNERS = {
     "rearfoot 14°": {"strike_angle_deg": 14.0},
     "midfoot 3.2° +300°/s": {"strike_angle_deg": 3.2, "terminal_swing_rotation_dps": 300.0},
     "forefoot -8° +500°/s": {"strike_angle_deg": -8.0, "terminal_swing_rotation_dps": 500.0},
+    # The pose model's errors of real side views, which most guards are for.
+    "rearfoot 10°, pose errors": {"strike_angle_deg": 10.0, "swaps_per_min": 20.0, "ghost_legs_per_min": 60.0,
+                                  "leg_glitches_per_s": 2.0, "dropout_fraction": 0.03,
+                                  "stance_loss_fraction": 0.3},
 }
 SCALES = (0.5, 0.75, 1.25, 1.5)
 WARMUP_S = 2.0  # the first contacts, before the belt line and belt speed are measured
