@@ -81,7 +81,7 @@ class TrackerTuning:
     standing_contact_s: float = param(
         1.5, "s", "A foot down this long without a step (before the step period is known): the person is "
                   "standing.", "physiology: slowest walking step")
-    absent_s: float = param(1.0, "s", "No pose for this long: nobody on the treadmill.", "runtime presence")
+    absent_s: float = param(1.0, "s", "No pose for this long: nobody on the treadmill.", "design")
     noise_multiplier: float = param(
         3.0, "noise σ", "Landmark heights are trusted to this many times their measured noise: with Gaussian "
                         "noise a stance foot then crosses the contact height by chance in < 0.2 % of frames.",
@@ -122,11 +122,11 @@ class BeltTuning:
     """The belt line from the stance-phase foot path (belt.py)."""
 
     window_s: float = param(6.0, "s", "Foot samples the belt line is fitted from: a few strides of both feet.",
-                            "bench/gait_belt_roll.py")
+                            SWEPT)
     refit_s: float = param(0.5, "s", "How often the line is refitted (the camera and belt do not move).",
                            "bench/gait_cost.py")
     min_samples: int = param(30, "samples", "Foot samples before a first fit (a third of them per foot).",
-                             "bench/gait_belt_roll.py")
+                             SWEPT)
     stance_band: float = param(
         0.04, "leg lengths", "Samples within this band of the lowest ones start as stance: a stance foot rolls "
                              "a few centimetres, a swing foot is well above (>= 8 %).", SWEPT)
@@ -179,8 +179,8 @@ class BeltSpeedTuning:
     """The belt's speed in the image from the feet it carries (belt_speed.py)."""
 
     base_s: float = param(0.02, "s", "A foot's speed is measured over at least this long.", SWEPT)
-    window_s: float = param(5.0, "s", "The belt's speed is the median over this long.", "bench/gait_sim_noise.py")
-    min_samples: int = param(20, "samples", "Foot speeds before the belt's speed is given.", "bench/gait_sim_noise.py")
+    window_s: float = param(5.0, "s", "The belt's speed is the median over this long.", SWEPT)
+    min_samples: int = param(20, "samples", "Foot speeds before the belt's speed is given.", SWEPT)
     refresh_s: float = param(0.25, "s", "A treadmill's speed changes over seconds.", "treadmill acceleration")
     min_leg_per_s: float = param(0.3, "leg lengths/s", "Slowest walking belt, ~0.3 m/s: slower is no belt.",
                                  "treadmill minimum speed")
@@ -273,7 +273,7 @@ class CalibrationTuning:
     max_ankle_spread: float = param(
         0.05, "leg lengths", "Quiet standing: the ankles move less (std) than this; real landmark jitter on a "
                              "still person is ~1 % of leg length, walking or shifting weight far more.",
-        LABELLED_CLIP)
+        "design (landmark jitter ~1 %)")
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ class RhythmTuning:
     """Step period from the trunk's bounce (rhythm.py) and the rolling cadence (cadence.py)."""
 
     window_s: float = param(6.0, "s", "The trunk height's autocorrelation is over this long (at least 4 of the "
-                                      "slowest steps).", "bench/gait_real_clip.py")
+                                      "slowest steps).", SWEPT)
     min_strength: float = param(0.3, "correlation", "Below this stride correlation the trunk is not moving "
                                                     "rhythmically (standing, or noise).", SWEPT)
     update_s: float = param(0.25, "s", "The period is recomputed this often (a runner's cadence changes over "
