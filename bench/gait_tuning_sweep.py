@@ -141,7 +141,7 @@ def main() -> None:
     metrics = ("ic_error_frames", "contact_error_frames", "strike_agreement", "missed", "extra")
     print(f"{args.fps:g} fps, {args.seconds:g} s x {args.seeds} seed(s), landmark noise {100 * args.noise:g} %; defaults:")
     for r in RUNNERS:
-        print(f"  {r:24s}" + "  ".join(f"{m} {mean(None, 1.0, r, m):6.2f}" for m in metrics))
+        print(f"  {r:28s}" + "  ".join(f"{m} {mean(None, 1.0, r, m):6.2f}" for m in metrics))
     print("\nworst loss against the defaults over scales x" + "/".join(f"{k:g}" for k in args.scales)
           + " and runners (IC, contact: frames; strike, missed, extra: percentage points)")
     print(f"{'value':40s}{'default':>9s}{'IC err':>8s}{'contact':>8s}{'strike':>8s}{'missed':>8s}{'extra':>8s}  worst at")
