@@ -198,7 +198,7 @@ def _frames_at(clip: Path, wanted: set[int]) -> dict[int, np.ndarray]:
 def _landing_foot_box(lm: np.ndarray, sign: float, width: int, height: int) -> tuple[int, int, int, int] | None:
     """A square pixel box around the front foot of ``lm`` (the landing one at a contact), two and
     a half shoe lengths wide, inside the image; None without feet."""
-    from appliance.feet.stage import SHOE_PER_LEG
+    from appliance.feet.tuning import FEET_TUNING
     from appliance.gait.geometry import HEEL, TOE, leg_length_px, leg_points
 
     feet = []
@@ -209,7 +209,7 @@ def _landing_foot_box(lm: np.ndarray, sign: float, width: int, height: int) -> t
     if not feet:
         return None
     _, pts = max(feet, key=lambda f: f[0])
-    half = max(16.0, 1.25 * SHOE_PER_LEG * leg_length_px(pts))
+    half = max(16.0, 1.25 * FEET_TUNING.stage.shoe_per_leg * leg_length_px(pts))
     cx, cy = (pts[HEEL] + pts[TOE]) / 2
     half = min(half, width / 2, height / 2)
     x0 = int(np.clip(cx - half, 0, width - 2 * half))

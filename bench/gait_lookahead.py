@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.gait.tracker import MAX_LOOKAHEAD_FRAMES, GaitTracker
+from appliance.gait.tracker import GaitTracker
 from appliance.sim.runner import RunnerParams, SimulatedRunner
 from appliance.types import Pose
 
@@ -36,6 +36,7 @@ RUNNERS = {
                             "speed_mps": 2.2},
 }
 FPS = (30.0, 120.0, 240.0)
+LOOKAHEAD_BOUND_FRAMES = 3  # frames after a contact by which the live tracker must have reported it
 
 
 def first_emissions(frames) -> list[tuple[int, int, float]]:
@@ -85,7 +86,7 @@ def recorded(path: Path, every: int, time_scale: float, size: tuple[int, int]) -
 def row(name: str, lat: np.ndarray, unmatched: int | str = "") -> str:
     if lat.size == 0:
         return f"{name:48s} no steps"
-    beyond = 100 * float(np.mean(lat > MAX_LOOKAHEAD_FRAMES))
+    beyond = 100 * float(np.mean(lat > LOOKAHEAD_BOUND_FRAMES))
     return (f"{name:48s} {lat.size:6d} {np.median(lat):7.1f} {np.percentile(lat, 90):6.1f} {lat.max():6.1f}"
             f" {beyond:9.1f} {unmatched:>9}")
 

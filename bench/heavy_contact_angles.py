@@ -39,9 +39,6 @@ import numpy as np
 
 from appliance.config import GaitSettings, Settings
 from appliance.feet.contact_look import (
-    BUFFER_S,
-    CONTACT_FRAMES_BEFORE,
-    MID_STANCE_FRAMES,
     ContactFrames,
     ContactReading,
     classify_strike,
@@ -49,12 +46,15 @@ from appliance.feet.contact_look import (
     read_contact,
     reading_from_landmarks,
 )
+from appliance.feet.tuning import FEET_TUNING
 from appliance.gait.geometry import HEEL, TOE, leg_points
 from appliance.pose.engine import PoseEngine
 from appliance.pose.heavy import HeavyPose
 from appliance.pose.model_files import ModelError, verify_heavy, verify_model_dir
 from appliance.sources.video import VideoFileSource
 from appliance.types import Frame
+
+LOOK = FEET_TUNING.contact_look
 
 REPO = Path(__file__).resolve().parents[1]
 SLOWMO = REPO.parent / "shared" / "data" / "treadmill_side_slowmo.mp4"
@@ -94,8 +94,8 @@ def main() -> None:
     ap.add_argument("--time-scale", type=float, default=0.125, help="real seconds per clip second")
     ap.add_argument("--mid", type=int, nargs=2, default=[35, 55], help="mid-stance window, frames after the label")
     ap.add_argument("--threads", type=int, default=1, help="heavy's interpreter threads")
-    ap.add_argument("--before", type=int, default=CONTACT_FRAMES_BEFORE, help="contact frames read before the instant")
-    ap.add_argument("--mid-frames", type=int, default=MID_STANCE_FRAMES, help="mid-stance frames read")
+    ap.add_argument("--before", type=int, default=LOOK.contact_frames_before, help="contact frames read before the instant")
+    ap.add_argument("--mid-frames", type=int, default=LOOK.mid_stance_frames, help="mid-stance frames read")
     args = ap.parse_args()
     for p in (args.clip, args.labels):
         if not p.is_file():
@@ -110,7 +110,7 @@ def main() -> None:
     settings = GaitSettings()
     engine = PoseEngine(model_dir, threads=2)
     heavy = HeavyPose(model_dir, threads=args.threads)
-    buffer = ContactFrames(max_age_s=BUFFER_S)
+    buffer = ContactFrames(max_age_s=LOOK.buffer_s)
     full_lm: dict[int, np.ndarray] = {}
     due = {c + args.mid[1]: c for c in contacts}
     rows: list[tuple[int, str | None, ContactReading, ContactReading]] = []

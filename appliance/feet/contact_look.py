@@ -62,10 +62,6 @@ def _geometry():
     return geometry
 
 
-# For bench/heavy_contact_angles.py, until it reads the tuning (appliance/feet/tuning.py).
-BUFFER_S = FEET_TUNING.contact_look.buffer_s
-CONTACT_FRAMES_BEFORE = FEET_TUNING.contact_look.contact_frames_before
-MID_STANCE_FRAMES = FEET_TUNING.contact_look.mid_stance_frames
 SIDES = ("left", "right")
 
 

@@ -23,7 +23,6 @@ from appliance.feet.tuning import FEET_TUNING, FeetTuning
 from appliance.landmarks import LEG_LANDMARKS
 from appliance.types import Frame, Pose
 
-SHOE_PER_LEG = FEET_TUNING.stage.shoe_per_leg  # for appliance/analysis.py, until it reads the tuning
 TRACKS = ("A", "B")
 
 
