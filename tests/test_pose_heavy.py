@@ -89,7 +89,7 @@ def test_heavy_agrees_with_full_on_the_big_joints(heavy, phone_contacts):
 
 
 def test_heavy_missing_names_the_fix(tmp_path):
-    with pytest.raises(ModelError, match="pose_landmark_heavy.tflite is missing; run `appliance fetch-model"):
+    with pytest.raises(ModelError, match="pose_landmark_heavy.tflite is missing; fix: run `appliance fetch-model"):
         HeavyPose(tmp_path)
 
 
