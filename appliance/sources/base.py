@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,6 +29,26 @@ class FrameSource(Protocol):
     def __iter__(self) -> Iterator[Frame]: ...
 
     def close(self) -> None: ...
+
+
+RATE_SUFFIX = re.compile(r" \(x([0-9.]+)\)$")
+
+
+def with_capture_rate(name: str, rate: float) -> str:
+    """A source's name as stored with its sessions; a source whose capture clock runs faster than the
+    wall clock (the sped-up simulated runner) names its rate: ``"sim (x6)"``."""
+    return name if rate == 1 else f"{name} (x{rate:g})"
+
+
+def capture_rate(name: str | None) -> float:
+    """Capture seconds per wall second of a source, read from its stored name (1 unless it names a
+    rate: ``with_capture_rate``); how a crashed session's end is put back in wall time."""
+    found = RATE_SUFFIX.search(name or "")
+    try:
+        rate = float(found.group(1)) if found else 1.0
+    except ValueError:
+        return 1.0
+    return rate if rate > 0 else 1.0
 
 
 def pi_camera_available() -> bool:

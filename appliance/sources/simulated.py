@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from appliance.sim import RunnerParams, SimulatedRunner, StepTruth
+from appliance.sources.base import with_capture_rate
 from appliance.types import Pose
 
 
@@ -70,7 +71,7 @@ class SimulatedSource:
         self.speed = float(speed)
         self.duration_s = duration_s
         self.absences = [(float(a), float(b)) for a, b in absences]
-        self.name = "sim" if speed == 1 else f"sim (x{speed:g})"
+        self.name = with_capture_rate("sim", speed)
         self.width, self.height = self.params.image_size
         self.latest_t = float("-inf")  # simulated time of the newest frame handed out (the rear view follows it)
         self._closed = False
@@ -132,7 +133,7 @@ class SimulatedRearSource:
         self.side = side
         self.view = RearView(side.runner, params or FrontalParams())
         self.nominal_fps = float(fps)
-        self.name = "sim rear" if side.speed == 1 else f"sim rear (x{side.speed:g})"
+        self.name = with_capture_rate("sim rear", side.speed)
         self.width, self.height = self.view.params.image_size
         self._closed = False
 

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import queue
-import re
 import sqlite3
 import threading
 import time
@@ -22,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appliance.sources.base import capture_rate
 from appliance.store.export import ExportFormat, session_export
 from appliance.store.records import (
     SESSION_STATES,
@@ -74,17 +74,6 @@ _DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _capture_rate(source: str | None) -> float:
-    """Capture seconds per wall second of a session's frame source: the simulated runner sped up
-    names its speed ("sim (x6)", appliance/sources/simulated.py); every other source runs at 1."""
-    found = re.fullmatch(r"sim \(x([0-9.]+)\)", source or "")
-    try:
-        rate = float(found.group(1)) if found else 1.0
-    except ValueError:
-        return 1.0
-    return rate if rate > 0 else 1.0
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -373,9 +362,9 @@ class Store:
             ).fetchone()[0]
             ended = datetime.fromisoformat(row["started"])
             if last_t is not None and row["t_start"] is not None:
-                # Capture seconds are wall seconds except on the sped-up simulated runner; and an end
+                # Capture seconds are wall seconds unless the source named a faster clock; and an end
                 # is never later than now (a replay as fast as it decodes has no rate to divide by).
-                wall_s = max(0.0, last_t - row["t_start"]) / _capture_rate(row["source"])
+                wall_s = max(0.0, last_t - row["t_start"]) / capture_rate(row["source"])
                 ended = min(datetime.fromtimestamp(ended.timestamp() + wall_s, UTC), max(now, ended))
             conn.execute(
                 "UPDATE sessions SET state = 'interrupted', ended = ? WHERE id = ?",
