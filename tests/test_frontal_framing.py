@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from appliance.frontal.framing import MIN_HIP_WIDTH_PX, NOBODY, check_framing, seen_from
+from appliance.frontal.framing import MIN_HIP_WIDTH_PX, NOBODY, check_framing, seen_from, typical_landmarks
 from appliance.landmarks import LEG_LANDMARKS, L
 from appliance.sim.rear_view import FrontalParams, simulated_pair
 
@@ -83,6 +83,23 @@ def test_a_runner_too_small_in_the_image_is_told_to_come_closer() -> None:
     assert "move the camera closer" in said and small.hip_width_px < MIN_HIP_WIDTH_PX
     assert small.advice == [said]  # nothing else is wrong with it
     assert advice_about(check_framing(rear_frame(), IMAGE), "small") == []
+
+
+def test_the_advice_is_judged_on_a_second_of_frames_not_one_odd_frame() -> None:
+    """One frame's hips can look narrow (the pelvis turning, the model's noise); the last second's
+    typical landmarks do not flip the advice for it."""
+    frames = [rear_frame(0.5 + i / 30) for i in range(30)]
+    odd = frames[7].copy()
+    mid = 0.5 * (odd[L.LEFT_HIP, :2] + odd[L.RIGHT_HIP, :2])
+    for hip in (L.LEFT_HIP, L.RIGHT_HIP):
+        odd[hip, :2] = mid + 0.5 * (odd[hip, :2] - mid)  # hips half as far apart in this one frame
+    odd[L.LEFT_KNEE, :2] = np.nan  # and a landmark lost
+    frames[7] = odd
+    assert advice_about(check_framing(odd, IMAGE), "small in the image")
+    typical = typical_landmarks(frames)
+    assert np.isfinite(typical[L.LEFT_KNEE, :2]).all()
+    assert check_framing(typical, IMAGE).advice == []
+    assert typical_landmarks([]) is None
 
 
 def test_a_view_that_is_not_the_one_set_is_said_with_the_setting_to_change() -> None:

@@ -1,7 +1,8 @@
-"""Framing advice for the rear (or front) camera, from one frame's landmarks, in plain words.
+"""Framing advice for the rear (or front) camera, from its landmarks, in plain words.
 
 What the frontal measures need of the picture (``measures.py``; hardware/mounting.md "Second
-camera"), each checked on the newest frame:
+camera"), each checked on the landmarks given: on the set-up page, the last second's typical
+landmarks (``typical_landmarks``):
 
 * **the pelvis and both feet in view**: both hips, and each foot (ankle, heel or toe) seen and
   inside the image, the feet not cut off at its bottom edge;
@@ -70,6 +71,20 @@ def seen_from(landmarks: np.ndarray) -> str:
 
 def _about_cm(metres: float) -> str:
     return f"about {max(5, 5 * round(100 * metres / 5))} cm"
+
+
+def typical_landmarks(frames: list[np.ndarray]) -> np.ndarray | None:
+    """Each landmark's median over recent frames (None: nobody seen in any): the framing is judged on
+    it, so a stride's sway, the pelvis turning and the model's noise do not flip the advice from one
+    frame to the next (one frame's hip width runs from about 32 to 43 px on the default simulator)."""
+    if not frames:
+        return None
+    stack = np.stack([np.asarray(lm, np.float64) for lm in frames])
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(stack[:, :, :2]).all(axis=2).any(axis=0)
+        typical = np.full(stack.shape[1:], np.nan)
+        typical[finite] = np.nanmedian(stack[:, finite], axis=0)
+    return typical
 
 
 def check_framing(landmarks: np.ndarray | None, image_size: tuple[int, int], view: str = "rear") -> FramingCheck:

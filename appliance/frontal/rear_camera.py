@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from appliance.runtime.capture import LatestFrameCapture
 log = logging.getLogger(__name__)
 
 TAKE_TIMEOUT_S = 0.5
+RECENT_S = 1.0  # the frames the set-up page's framing advice is judged on: about one stride
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class RearCamera:
         self._steps: queue.SimpleQueue[FrontalStep] = queue.SimpleQueue()
         self._latest: RearView | None = None
         self._last_steps: dict[str, FrontalStep] = {}
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=256)  # (t, landmarks) with somebody seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rear-camera", daemon=True)
         self.frames = 0
@@ -85,6 +88,14 @@ class RearCamera:
     def latest(self) -> RearView | None:
         """The newest rear frame as processed (None before the first)."""
         return self._latest
+
+    def recent_landmarks(self) -> list[np.ndarray]:
+        """The landmarks of the last ``RECENT_S`` seconds of frames with somebody seen (never blocks)."""
+        recent = list(self._recent)
+        if not recent:
+            return []
+        newest = recent[-1][0]
+        return [lm for t, lm in recent if t >= newest - RECENT_S]
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
@@ -116,5 +127,7 @@ class RearCamera:
             self._last_steps[step.foot] = step
             self._steps.put(step)
         self.frames += 1
+        if landmarks is not None:
+            self._recent.append((frame.t, landmarks))
         self._latest = RearView(frame.t, frame.image, landmarks, self.tracker.last_frame,  # image None: a pose frame
                                 tuple(frame.size), dict(self._last_steps))

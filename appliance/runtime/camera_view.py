@@ -141,10 +141,11 @@ def draw_frontal(image: np.ndarray, landmarks: np.ndarray | None, labels: dict[s
 def render_rear_snapshot(rear) -> RearCameraSnapshot:
     """The set-up page's view of the rear camera (an ``appliance.frontal.rear_camera.RearCamera``;
     None: none configured): its newest frame (a dark canvas for the simulated view) drawn by
-    ``draw_frontal``, and the framing advice of its landmarks against the view it is set to."""
+    ``draw_frontal``, and the framing advice of its last second's typical landmarks against the view
+    it is set to."""
     import cv2
 
-    from appliance.frontal.framing import check_framing
+    from appliance.frontal.framing import check_framing, typical_landmarks
 
     if rear is None:
         return RearCameraSnapshot(available=False, message=NO_REAR_CAMERA)
@@ -162,7 +163,7 @@ def render_rear_snapshot(rear) -> RearCameraSnapshot:
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         raise RuntimeError("JPEG encoding of the rear camera snapshot failed")
-    check = check_framing(latest.landmarks, (w, h), rear.view)
+    check = check_framing(typical_landmarks(rear.recent_landmarks()), (w, h), rear.view)
     return RearCameraSnapshot(
         available=True, jpeg_base64=base64.b64encode(jpeg.tobytes()).decode(), width=w, height=h, t=latest.t,
         view=rear.view, seen_from=check.seen_from, advice=check.advice, notes=check.notes,
