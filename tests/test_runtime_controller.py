@@ -316,3 +316,25 @@ def test_without_a_camera_auto_is_the_embedded_default(tmp_path: Path):
         assert isinstance(rt.hardware.pins.factory(), MockFactory)
     finally:
         rt.shutdown()
+
+
+@pytest.mark.parametrize("min_visibility", [0.5, 0.99])
+def test_the_session_s_calibration_uses_the_gait_settings_in_force(tmp_path: Path, caplog, min_visibility: float):
+    """gait.min_visibility changed in the panel reaches the standing calibration (it used 0.5 whatever
+    the setting said)."""
+    caplog.set_level("INFO", logger="appliance.runtime.loop")
+    rt = Runtime(Settings(), RunOptions(source="sim", data_dir=tmp_path, speed=20, demo=False, panel=False))
+    rt.start()
+    try:
+        changed = rt.settings.model_copy(deep=True)
+        changed.gait.min_visibility = min_visibility
+        rt.apply_settings(changed, "test")
+        rt.start_session(rt.store.create_runner("Ann").id)
+        wait_for(lambda: "calibrated: flat foot" in caplog.text or "calibration refused" in caplog.text, timeout=30,
+                 what="the calibration's outcome")
+    finally:
+        rt.shutdown()
+    if min_visibility == 0.5:
+        assert "calibrated: flat foot" in caplog.text
+    else:
+        assert "calibration refused" in caplog.text and "visibility >= 0.99" in caplog.text

@@ -187,6 +187,20 @@ def test_button_press_starts_pauses_and_resumes():
     assert h.machine.phase == "calibrating"
 
 
+def test_a_calibration_refused_again_and_again_ends_at_the_timeout():
+    """A runner standing still whose calibration keeps failing (feet out of view) is not kept waiting:
+    after calibration_timeout_seconds the session runs uncalibrated."""
+    h = Harness(calibration_timeout_seconds=10)
+    h.calibrate = lambda poses: h.calibrations.append(len(poses)) or False
+    h.machine._calibrate = h.calibrate
+    h.machine.start(1, 0.0)
+    h.run(9, "standing")
+    assert h.machine.phase == "calibrating" and len(h.calibrations) >= 2
+    h.run(2, "standing")
+    skipped = [e for e in h.events if e.kind == "calibration_skipped"]
+    assert h.machine.phase == "warmup" and skipped[0].payload["reason"] == "no quiet standing"
+
+
 def test_calibration_off_goes_straight_to_the_warmup():
     h = Harness(calibrate=False)
     _, events = h.machine.start(1, 0.0)

@@ -272,6 +272,9 @@ class SessionMachine:
 
     def _calibrate_step(self, a: ActiveSession, t: float, pose: Pose | None, presence: str, held_s: float) -> list[SessionEvent]:
         s = self.settings
+        if presence != "absent" and a.calibrating_since is not None and t - a.calibrating_since >= s.calibration_timeout_seconds:
+            # Also while standing: a calibration refused again and again (feet out of view) ends here.
+            return self._begin_coaching(a, t, SessionEvent(t, "calibration_skipped", {"reason": "no quiet standing"}))
         if presence == "standing" and pose is not None:
             if a.standing_since is None:
                 a.standing_since = t
@@ -286,15 +289,13 @@ class SessionMachine:
             if ok:
                 a.calibrated = True
                 return self._begin_coaching(a, t, SessionEvent(t, "calibrated", {"poses": n}))
-            a.standing_since = None  # refused (moving, feet not seen): try again
+            a.standing_since = None  # refused (moving, feet not seen): try again, until the timeout
             self.message = "calibration failed: stand still with the whole body in view"
             return []
         a.standing_since = None
         a.calibration_poses.clear()
         if presence == "running" and held_s >= 2.0:
             return self._begin_coaching(a, t, SessionEvent(t, "calibration_skipped", {"reason": "runner started running"}))
-        if presence != "absent" and t - (a.calibrating_since or t) >= s.calibration_timeout_seconds:
-            return self._begin_coaching(a, t, SessionEvent(t, "calibration_skipped", {"reason": "no quiet standing"}))
         self.message = "step onto the belt and stand still" if presence == "absent" else "stand still to calibrate"
         return []
 
