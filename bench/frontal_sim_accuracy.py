@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from appliance.frontal.tracker import FrontalTracker
+from appliance.sim.evaluate import track_rear_view
 from appliance.sim.rear_view import FrontalParams, simulated_pair
 from appliance.sim.runner import RunnerParams
 
@@ -35,14 +35,7 @@ def evaluate(case: FrontalParams, fps: float, noise: float, seconds: float, join
     from dataclasses import replace
 
     rear = simulated_pair(RunnerParams(noise_leg_lengths=0.0, seed=seed), replace(case, noise_leg_lengths=noise, seed=seed))
-    poses, truth = rear.poses(seconds, fps)
-    tracker = FrontalTracker(view=case.view)
-    if joined:
-        for c in rear.runner._contacts:
-            tracker.add_contact(c.foot, c.t_ic, c.t_to)
-    steps = []
-    for i, pose in enumerate(poses):
-        steps += tracker.update(pose.landmarks if pose is not None else None, i / fps)
+    steps, truth = track_rear_view(rear, seconds, fps, joined)
     pairs = []
     for tr in truth[1:]:
         near = [s for s in steps if s.foot == tr.foot and abs(s.t_mid - 0.5 * (tr.t_ic + tr.t_to)) < 0.5 * (tr.t_to - tr.t_ic)]

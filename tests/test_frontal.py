@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from appliance.frontal.measures import frontal_frame
-from appliance.frontal.tracker import FrontalTracker, frontal_summary
+from appliance.frontal.tracker import frontal_summary
 from appliance.landmarks import LEG_LANDMARKS
+from appliance.sim.evaluate import track_rear_view
 from appliance.sim.rear_view import FrontalParams, simulated_pair
 from appliance.sim.runner import RunnerParams
 
@@ -65,16 +66,7 @@ def test_sides_come_from_the_image_not_the_labels_and_a_front_view_is_mirrored()
 
 
 def run(case: FrontalParams, joined: bool, seconds: float = 30.0, fps: float = 30.0):
-    rear = simulated_pair(RunnerParams(noise_leg_lengths=0.0, seed=3), case)
-    poses, truth = rear.poses(seconds, fps)
-    tracker = FrontalTracker(view=case.view)
-    if joined:
-        for c in rear.runner._contacts:
-            tracker.add_contact(c.foot, c.t_ic, c.t_to)
-    steps = []
-    for i, pose in enumerate(poses):
-        steps += tracker.update(pose.landmarks if pose is not None else None, i / fps)
-    return steps, truth
+    return track_rear_view(simulated_pair(RunnerParams(noise_leg_lengths=0.0, seed=3), case), seconds, fps, joined)
 
 
 ASYMMETRIC = FrontalParams(pelvic_drop_deg=(8.0, 3.0), knee_valgus_deg=(12.0, 2.0), foot_lateral_hw=(0.05, 0.45),

@@ -2,7 +2,7 @@
 
 Runs a simulated recording through a fresh GaitTracker and pairs every tracker step with the truth
 step whose contact it found, so figures like "IC timing error in frames" are computed one way
-everywhere.
+everywhere; ``track_rear_view`` runs the frontal tracker over the runner's rear view the same way.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from appliance.frontal.tracker import FrontalStep, FrontalTracker
 from appliance.gait import Calibration, GaitTracker
 from appliance.sim import RunnerParams, SimulatedRunner, StepTruth
+from appliance.sim.rear_view import FrontalTruth, RearView
 from appliance.types import Step
 
 WARMUP_S = 2.0  # the first contacts, before the belt line and belt speed are measured
@@ -67,3 +69,17 @@ def track_simulation(duration_s: float = 40.0, fps: float = 30.0, calibration: C
             m.missed.append(x)
     m.extra = [s for s in steps_in if s.index not in used and start <= s.t_ic <= end]
     return m
+
+
+def track_rear_view(rear: RearView, seconds: float, fps: float, joined: bool) -> tuple[list[FrontalStep], list[FrontalTruth]]:
+    """The frontal tracker's steps over ``seconds`` of the rear view at ``fps``, with the truth;
+    ``joined``: stances from the side runner's contacts (as with both cameras), else the rear view's own."""
+    poses, truth = rear.poses(seconds, fps)
+    tracker = FrontalTracker(view=rear.params.view)
+    if joined:
+        for c in rear.runner._contacts:
+            tracker.add_contact(c.foot, c.t_ic, c.t_to)
+    steps: list[FrontalStep] = []
+    for i, pose in enumerate(poses):
+        steps += tracker.update(pose.landmarks if pose is not None else None, i / fps)
+    return steps, truth
