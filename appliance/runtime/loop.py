@@ -426,7 +426,7 @@ class ControlLoop:
         from appliance.gait import CalibrationError, calibrate
 
         try:
-            calibration = calibrate(poses, settings=self.make_tracker(None).settings)  # the gait settings in force
+            calibration = calibrate(poses, settings=self.tracker.settings)  # the session's gait settings
         except CalibrationError as e:
             log.warning("calibration refused: %s", e)
             return False
